@@ -1,0 +1,565 @@
+"""The scenario schema: every knob of the model, with its type, unit, range and meaning.
+
+A scenario is validated, frozen data. Units are in the field names (``_hours``,
+``_days``, ``_usd``, ``_per_week``, ``_share``, ``_probability``). Durations and
+sizes are distribution specs (:mod:`gtmsim.scenario.dists`); a bare number is a
+constant. Defaults switch behaviour off, so that a scenario which sets only the
+market reduces to a textbook queue; the shipped files in ``scenarios/`` set
+every number and cite its source.
+
+Mechanism groups (see DESIGN.md): M1 ``market``, M2 ``market.buying_window``,
+M3 ``marketing``, M4 ``handoff``, M5 ``sales``, M6 ``deals``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
+
+from gtmsim.scenario.dists import Beta, Constant, Dist, Exponential, Histogram, within
+
+_Strict = {"frozen": True, "extra": "forbid"}
+
+NonNegDist = Annotated[Dist, AfterValidator(within(0.0, float("inf")))]
+UnitDist = Annotated[Dist, AfterValidator(within(0.0, 1.0))]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _none_word(value: Any) -> Any:
+    # TOML has no null: the word "none" switches an optional setting off.
+    return None if isinstance(value, str) and value.lower() == "none" else value
+
+
+def _check_shares(mapping: dict[str, float], where: str) -> None:
+    total = sum(mapping.values())
+    if mapping and abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{where} must sum to 1, but they sum to {total:g}")
+
+
+# --------------------------------------------------------------------------- M1 market
+
+
+class Segment(BaseModel, **_Strict):
+    """A market segment (e.g. smb, midmarket, enterprise)."""
+
+    deal_size_usd: NonNegDist = Field(
+        default_factory=lambda: Constant(value=30_000.0),
+        description="first-year contract value of a won deal, USD",
+    )
+    buyer_delay_multiplier: float = Field(
+        1.0,
+        gt=0,
+        description="scales every buyer-side stage delay: larger accounts decide more slowly",
+    )
+    outbound_share: float = Field(
+        0.0, ge=0, le=1, description="share of reps' self-sourced prospects in this segment"
+    )
+
+
+class Channel(BaseModel, **_Strict):
+    """A marketing channel: weekly spend buys leads through a saturating response curve.
+
+    Leads per week = ``organic_leads_per_week + max_leads_per_week * spend /
+    (spend + half_saturation_usd_per_week)``; each day's count is Poisson.
+    """
+
+    spend_usd_per_week: float = Field(0.0, ge=0, description="programme spend, USD per week")
+    max_leads_per_week: float = Field(
+        0.0, ge=0, description="paid leads per week that unlimited spend would approach"
+    )
+    half_saturation_usd_per_week: float = Field(
+        1.0, gt=0, description="weekly spend at which paid leads reach half of the maximum, USD"
+    )
+    organic_leads_per_week: float = Field(
+        0.0, ge=0, description="leads per week that arrive without spend (SEO, word of mouth)"
+    )
+    segment_mix: dict[str, float] = Field(
+        default_factory=dict, description="share of this channel's leads in each segment (sum 1)"
+    )
+    fit: UnitDist = Field(
+        default_factory=lambda: Beta(a=2.0, b=2.0),
+        description="fit with the ideal customer profile, 0..1, of this channel's leads",
+    )
+    in_market_multiplier: float = Field(
+        1.0,
+        ge=0,
+        description="scales the probability that a lead from this channel buys within 12 months",
+    )
+
+    @model_validator(mode="after")
+    def _mix(self) -> Channel:
+        _check_shares(self.segment_mix, "segment_mix shares")
+        return self
+
+    def leads_per_week(self, spend_usd_per_week: float | None = None) -> float:
+        """Expected leads per week at the given (default: configured) spend."""
+        s = self.spend_usd_per_week if spend_usd_per_week is None else spend_usd_per_week
+        return self.organic_leads_per_week + self.max_leads_per_week * s / (
+            s + self.half_saturation_usd_per_week
+        )
+
+
+class ArrivalProfile(BaseModel, **_Strict):
+    """When in the day and week leads raise their hand (they arrive around the clock)."""
+
+    hourly_weights: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0] * 24,
+        min_length=24,
+        max_length=24,
+        description="relative arrival intensity for each hour of the day, 00-01 first",
+    )
+    weekday_weights: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0] * 7,
+        min_length=7,
+        max_length=7,
+        description="relative arrival intensity for each weekday, Monday first",
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> ArrivalProfile:
+        if sum(self.hourly_weights) <= 0 or sum(self.weekday_weights) <= 0:
+            raise ValueError("hourly_weights and weekday_weights each need a positive sum")
+        return self
+
+
+class BuyingWindow(BaseModel, **_Strict):
+    """M2: whether and when an account buys from someone; drawn once per lead."""
+
+    buy_within_12_months_probability: float = Field(
+        1.0, ge=0, le=1, description="share of leads whose account buys from someone within a year"
+    )
+    start_days: NonNegDist = Field(
+        default_factory=lambda: Constant(value=0.0),
+        description="for buyers: days from the lead's creation until the buying window opens",
+    )
+    length_days: NonNegDist = Field(
+        default_factory=lambda: Constant(value=3650.0),
+        description="for buyers: days the window stays open; after it the account has bought elsewhere",
+    )
+    intent_ramp_days: float = Field(
+        60.0,
+        gt=0,
+        description="observable intent is exp(-days until the window opens / this); 1 while open",
+    )
+
+
+class Market(BaseModel, **_Strict):
+    """M1: who can buy, what they are worth, and the channels that reach them."""
+
+    segments: dict[str, Segment] = Field(
+        default_factory=lambda: {"all": Segment(outbound_share=1.0)},
+        min_length=1,
+        description="market segments by name",
+    )
+    channels: dict[str, Channel] = Field(
+        default_factory=dict, description="marketing channels by name"
+    )
+    arrivals: ArrivalProfile = Field(default_factory=ArrivalProfile)
+    buying_window: BuyingWindow = Field(default_factory=BuyingWindow)
+
+    @model_validator(mode="after")
+    def _references(self) -> Market:
+        names = set(self.segments)
+        for ch_name, ch in self.channels.items():
+            unknown = set(ch.segment_mix) - names
+            if unknown:
+                raise ValueError(
+                    f"channels.{ch_name}.segment_mix names unknown segment(s) "
+                    f"{sorted(unknown)}; segments are {sorted(names)}"
+                )
+            if not ch.segment_mix and len(names) > 1:
+                raise ValueError(
+                    f"channels.{ch_name}.segment_mix is needed when there is more than one segment"
+                )
+        if "outbound" in self.channels:
+            raise ValueError("'outbound' is reserved for reps' self-sourced prospects")
+        _check_shares(
+            {k: s.outbound_share for k, s in self.segments.items() if s.outbound_share},
+            "segments.*.outbound_share",
+        )
+        return self
+
+
+# --------------------------------------------------------------------------- M3 marketing
+
+
+class Scoring(BaseModel, **_Strict):
+    """How marketing scores a lead: observed score = fit and intent, plus noise."""
+
+    fit_weight: float = Field(0.6, ge=0, description="weight of ICP fit in the score")
+    intent_weight: float = Field(0.4, ge=0, description="weight of observed intent in the score")
+    noise_sd: float = Field(
+        0.0,
+        ge=0,
+        description="standard deviation of scoring noise: the quality of the shared lead definition",
+    )
+    mql_threshold: float = Field(
+        -1.0,
+        description="leads scoring at or above this become MQLs (default: every lead)",
+    )
+
+
+class Nurture(BaseModel, **_Strict):
+    """Where leads below the threshold go, if the organisation nurtures at all."""
+
+    enabled: bool = Field(False, description="false: leads below the threshold are discarded")
+    rescore_every_days: int = Field(
+        7, ge=1, description="days between nurture touches, each of which re-scores the pool"
+    )
+    max_days: float = Field(
+        365.0, gt=0, description="days after which a nurtured lead drops out of the pool"
+    )
+    affinity_per_touch: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="brand affinity gained per nurture touch (saturates at 1); raises win odds",
+    )
+
+
+class Marketing(BaseModel, **_Strict):
+    """M3: qualification by score and nurture."""
+
+    scoring: Scoring = Field(default_factory=Scoring)
+    nurture: Nurture = Field(default_factory=Nurture)
+
+
+# --------------------------------------------------------------------------- M4 handoff
+
+
+class SpeedToLead(BaseModel, **_Strict):
+    """Contact probability of an attempt falls with the delay since the lead raised its hand.
+
+    P(contact) = ``contact_probability`` x multiplier, the multiplier interpolated
+    log-linearly between the points (``decay_hours[i]``, ``decay_multiplier[i]``)
+    and held flat beyond the last point.
+    """
+
+    contact_probability: float = Field(
+        1.0, ge=0, le=1, description="chance that an immediate attempt reaches the lead"
+    )
+    decay_hours: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [0.0], min_length=1, description="delays of the curve's points, hours"
+    )
+    decay_multiplier: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=lambda: [1.0], min_length=1, description="multiplier at each point"
+    )
+
+    @model_validator(mode="after")
+    def _curve(self) -> SpeedToLead:
+        h, m = self.decay_hours, self.decay_multiplier
+        if len(h) != len(m):
+            raise ValueError(
+                f"decay_hours and decay_multiplier need the same length ({len(h)} vs {len(m)})"
+            )
+        if h[0] != 0 or any(b <= a for a, b in zip(h, h[1:], strict=False)):
+            raise ValueError(f"decay_hours must start at 0 and increase, got {h}")
+        return self
+
+
+class Handoff(BaseModel, **_Strict):
+    """M4: how a marketing-qualified lead reaches sales and what happens if sales says no."""
+
+    qualifier: Literal["sdr", "ae"] = Field(
+        "ae", description="who works MQLs: the SDR team, or account executives directly"
+    )
+    route: Literal["pooled", "round_robin", "least_loaded", "segment"] = Field(
+        "pooled",
+        description="pooled: one shared queue; otherwise each lead is assigned to one rep on arrival",
+    )
+    sla_hours: Annotated[float | None, BeforeValidator(_none_word)] = Field(
+        None,
+        gt=0,
+        description="first-response target, hours; reps respond within it and work every MQL "
+        '("none": no SLA)',
+    )
+    max_attempts: int = Field(1, ge=1, le=20, description="contact attempts before giving up")
+    retry_after_hours: float = Field(
+        24.0, ge=0, description="calendar hours between attempts"
+    )
+    abandon_after_days: float = Field(
+        3650.0,
+        gt=0,
+        description="an MQL nobody has attempted after this many days falls into the black hole",
+    )
+    rejected: Literal["recycle", "discard"] = Field(
+        "discard",
+        description="what happens to leads sales rejects or cannot reach: back to nurture, or lost",
+    )
+    acceptance_threshold: float = Field(
+        -1.0,
+        description="sales accepts a reached lead whose true quality (fit and in-market) is at "
+        "least this (default: every reached lead)",
+    )
+    qualification_noise_sd: float = Field(
+        0.0, ge=0, description="noise in sales' judgement of a lead's true quality"
+    )
+    in_market_horizon_days: float = Field(
+        90.0,
+        ge=0,
+        description="a lead counts as in-market for sales if its buying window opens within this",
+    )
+    speed_to_lead: SpeedToLead = Field(default_factory=SpeedToLead)
+
+
+# --------------------------------------------------------------------------- M5 sales
+
+
+class WorkHours(BaseModel, **_Strict):
+    """A team's working calendar (same every week; time zone of the simulation)."""
+
+    start_hour: float = Field(0.0, ge=0, lt=24, description="start of the working day, hour")
+    end_hour: float = Field(24.0, gt=0, le=24, description="end of the working day, hour")
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS), min_length=1, description="working weekdays"
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkHours:
+        if self.end_hour <= self.start_hour:
+            raise ValueError(
+                f"end_hour ({self.end_hour:g}) must be after start_hour ({self.start_hour:g})"
+            )
+        if len(set(self.days)) != len(self.days):
+            raise ValueError(f"days lists a weekday twice: {self.days}")
+        return self
+
+
+class Prospecting(BaseModel, **_Strict):
+    """Reps' own outbound work: what their free hours turn into."""
+
+    hours_per_prospect: NonNegDist = Field(
+        default_factory=lambda: Constant(value=1e9),
+        description="prospecting hours between two self-sourced first meetings "
+        "(exponential: a Poisson stream)",
+    )
+    fit: UnitDist = Field(
+        default_factory=lambda: Beta(a=3.0, b=2.0),
+        description="ICP fit of self-sourced prospects (reps pick accounts: higher fit)",
+    )
+    in_market_multiplier: float = Field(
+        1.0, ge=0, description="scales the 12-month buy probability (cold accounts: below 1)"
+    )
+
+
+class Team(BaseModel, **_Strict):
+    """A sales team (SDRs or AEs): headcount, hours, and how each rep spends them."""
+
+    headcount: int = Field(1, ge=0, le=10_000, description="number of reps")
+    headcount_by_segment: dict[str, int] | None = Field(
+        None,
+        description="reps dedicated to each segment (needed by route = \"segment\"); "
+        "sums to headcount",
+    )
+    work_hours: WorkHours = Field(default_factory=WorkHours)
+    admin_share: float = Field(0.0, ge=0, lt=1, description="share of working hours on admin")
+    internal_meetings_share: float = Field(
+        0.0, ge=0, lt=1, description="share of working hours in internal meetings"
+    )
+    attempt_hours: NonNegDist = Field(
+        default_factory=lambda: Constant(value=0.0),
+        description="rep hours for one contact attempt that does not reach the lead",
+    )
+    qualification_hours: NonNegDist = Field(
+        default_factory=lambda: Exponential(mean=0.5),
+        description="rep hours for an attempt that reaches the lead and qualifies it",
+    )
+    response_delay_hours: NonNegDist = Field(
+        default_factory=lambda: Constant(value=0.0),
+        description="hours before a rep turns to a newly assigned lead (at full trust)",
+    )
+    queue_order: Literal["fifo", "score"] = Field(
+        "fifo", description="which waiting lead a rep takes first: oldest, or highest score"
+    )
+    prospecting: Prospecting = Field(default_factory=Prospecting)
+
+    @model_validator(mode="after")
+    def _shares(self) -> Team:
+        if self.admin_share + self.internal_meetings_share >= 1:
+            raise ValueError("admin_share + internal_meetings_share must leave some working time")
+        if self.headcount_by_segment is not None:
+            total = sum(self.headcount_by_segment.values())
+            if total != self.headcount:
+                raise ValueError(
+                    f"headcount_by_segment sums to {total}, but headcount is {self.headcount}"
+                )
+        return self
+
+    @property
+    def productive_share(self) -> float:
+        """Share of working hours free for leads, deals and prospecting."""
+        return 1.0 - self.admin_share - self.internal_meetings_share
+
+
+class AETeam(Team):
+    """Account executives: they run opportunities and carry a quota."""
+
+    quota_usd_per_year: float = Field(
+        1.0e6, ge=0, description="each AE's annual bookings quota, USD (pro-rated to the horizon)"
+    )
+
+
+class Trust(BaseModel, **_Strict):
+    """M5: each rep's trust in marketing leads, moved by every marketing lead they work."""
+
+    enabled: bool = Field(False, description="false: reps treat every marketing lead alike")
+    initial: float = Field(0.5, ge=0, le=1, description="trust of every rep at the start")
+    learning_rate: float = Field(
+        0.05, ge=0, le=1, description="weight of the latest worked lead's outcome in trust"
+    )
+    cherry_pick_score: float = Field(
+        0.0,
+        ge=0,
+        description="at zero trust, reps skip leads scoring below mql_threshold + this "
+        "(scaled by 1 - trust)",
+    )
+    slow_response_multiplier: float = Field(
+        1.0,
+        ge=1,
+        description="at zero trust, response delay is multiplied by this (scaled by 1 - trust)",
+    )
+
+
+class Sales(BaseModel, **_Strict):
+    """M5: the constrained resources, SDRs and AEs."""
+
+    sdr: Team = Field(default_factory=lambda: Team(headcount=0))
+    ae: AETeam = Field(default_factory=AETeam)
+    trust: Trust = Field(default_factory=Trust)
+
+
+# --------------------------------------------------------------------------- M6 deals
+
+
+class Stage(BaseModel, **_Strict):
+    """One step of a deal: the buyer takes calendar days, the AE takes hours."""
+
+    buyer_delay_days: NonNegDist = Field(
+        default_factory=lambda: Constant(value=0.0),
+        description="calendar days from the previous step until this meeting (buyer's side)",
+    )
+    rep_hours: NonNegDist = Field(
+        default_factory=lambda: Constant(value=1.0),
+        description="AE hours this step takes (preparation, meeting, follow-up)",
+    )
+    pass_probability: float = Field(
+        1.0, ge=0, le=1, description="chance to pass for an average-fit lead whose window is open"
+    )
+
+
+class Deals(BaseModel, **_Strict):
+    """M6: the stages from first meeting to close, and what moves the odds.
+
+    The first stage is the discovery meeting: passing it makes the accepted lead
+    an *opportunity*; passing the last stage wins the deal.
+    """
+
+    stages: dict[str, Stage] = Field(
+        default_factory=lambda: {"discovery": Stage(), "close": Stage()},
+        min_length=2,
+        description="ordered stages, first = discovery, last = close",
+    )
+    fit_sensitivity: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="0: fit does not matter; 1: pass chance scales with fit / 0.5",
+    )
+    closed_window_pass_factor: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="pass chance multiplier while the account is not (yet) in its buying window",
+    )
+    enablement_uplift: float = Field(
+        0.0, ge=0, description="relative uplift of pass chances from marketing's sales enablement"
+    )
+    affinity_win_uplift: float = Field(
+        0.0, ge=0, description="relative uplift of the close chance at full brand affinity"
+    )
+
+
+# --------------------------------------------------------------------------- whole
+
+
+class Simulation(BaseModel, **_Strict):
+    """How long to simulate and from which seed."""
+
+    horizon_days: float = Field(365.0, gt=0, le=3660, description="simulated calendar days")
+    seed: int = Field(0, ge=0, description="root seed; with the replication number it fixes every draw")
+
+
+class Scenario(BaseModel, **_Strict):
+    """A complete, validated, frozen description of one market under one org design."""
+
+    name: str = Field("scenario", min_length=1, description="short name shown in tables and plots")
+    description: str = Field("", description="one line on what this scenario is")
+    simulation: Simulation = Field(default_factory=Simulation)
+    market: Market = Field(default_factory=Market)
+    marketing: Marketing = Field(default_factory=Marketing)
+    handoff: Handoff = Field(default_factory=Handoff)
+    sales: Sales = Field(default_factory=Sales)
+    deals: Deals = Field(default_factory=Deals)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        segments = set(self.market.segments)
+        if self.handoff.qualifier == "sdr" and self.sales.sdr.headcount == 0:
+            raise ValueError(
+                'handoff.qualifier is "sdr" but sales.sdr.headcount is 0: '
+                'hire SDRs or set qualifier = "ae"'
+            )
+        if self.sales.ae.headcount == 0:
+            raise ValueError("sales.ae.headcount is 0: someone has to run the deals")
+        for team_name in ("sdr", "ae"):
+            team: Team = getattr(self.sales, team_name)
+            by_seg = team.headcount_by_segment
+            if by_seg is not None and set(by_seg) - segments:
+                raise ValueError(
+                    f"sales.{team_name}.headcount_by_segment names unknown segment(s) "
+                    f"{sorted(set(by_seg) - segments)}"
+                )
+            works_leads = team_name == self.handoff.qualifier or team_name == "ae"
+            if self.handoff.route == "segment" and works_leads and team.headcount:
+                covered = {k for k, v in (by_seg or {}).items() if v > 0}
+                if covered != segments:
+                    raise ValueError(
+                        f'handoff.route is "segment": sales.{team_name}.headcount_by_segment '
+                        f"must give every segment at least one rep (missing: "
+                        f"{sorted(segments - covered)})"
+                    )
+        return self
+
+    def content_hash(self) -> str:
+        """A stable hash of every setting: equal hashes mean identical scenarios."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+__all__ = [
+    "AETeam",
+    "ArrivalProfile",
+    "BuyingWindow",
+    "Channel",
+    "Deals",
+    "Handoff",
+    "Histogram",
+    "Market",
+    "Marketing",
+    "Nurture",
+    "Prospecting",
+    "Scenario",
+    "Scoring",
+    "Segment",
+    "Simulation",
+    "SpeedToLead",
+    "Stage",
+    "Team",
+    "Trust",
+    "WorkHours",
+]
