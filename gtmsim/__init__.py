@@ -1,2 +1,3 @@
 """gtmsim: a go-to-market simulation engine."""
+
 __version__ = "0.1.0"

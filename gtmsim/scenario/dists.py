@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-_Spec = {"frozen": True, "extra": "forbid"}
+_Spec = {"frozen": True, "extra": "forbid", "allow_inf_nan": False}
 
 
 class Constant(BaseModel, **_Spec):
@@ -143,7 +143,16 @@ Dist = Annotated[
 ]
 """A distribution spec; a bare number is a constant."""
 
-KINDS = ("constant", "exponential", "gamma", "lognormal", "beta", "uniform", "empirical", "histogram")
+KINDS = (
+    "constant",
+    "exponential",
+    "gamma",
+    "lognormal",
+    "beta",
+    "uniform",
+    "empirical",
+    "histogram",
+)
 
 
 def dist_mean(spec: Any) -> float:

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_va
 
 from gtmsim.scenario.dists import Beta, Constant, Dist, Exponential, Histogram, within
 
-_Strict = {"frozen": True, "extra": "forbid"}
+_Strict = {"frozen": True, "extra": "forbid", "allow_inf_nan": False}
 
 NonNegDist = Annotated[Dist, AfterValidator(within(0.0, float("inf")))]
 UnitDist = Annotated[Dist, AfterValidator(within(0.0, 1.0))]
@@ -78,7 +78,7 @@ class Channel(BaseModel, **_Strict):
     organic_leads_per_week: float = Field(
         0.0, ge=0, description="leads per week that arrive without spend (SEO, word of mouth)"
     )
-    segment_mix: dict[str, float] = Field(
+    segment_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict, description="share of this channel's leads in each segment (sum 1)"
     )
     fit: UnitDist = Field(
@@ -214,6 +214,12 @@ class Nurture(BaseModel, **_Strict):
     max_days: float = Field(
         365.0, gt=0, description="days after which a nurtured lead drops out of the pool"
     )
+    requalify_score_gain: float = Field(
+        0.05,
+        ge=0,
+        description="a lead sales sent back must score this much more than when it was sent "
+        "back before it is an MQL again (its intent has to rise)",
+    )
     affinity_per_touch: float = Field(
         0.0,
         ge=0,
@@ -244,7 +250,9 @@ class SpeedToLead(BaseModel, **_Strict):
         1.0, ge=0, le=1, description="chance that an immediate attempt reaches the lead"
     )
     decay_hours: list[Annotated[float, Field(ge=0)]] = Field(
-        default_factory=lambda: [0.0], min_length=1, description="delays of the curve's points, hours"
+        default_factory=lambda: [0.0],
+        min_length=1,
+        description="delays of the curve's points, hours",
     )
     decay_multiplier: list[Annotated[float, Field(gt=0, le=1)]] = Field(
         default_factory=lambda: [1.0], min_length=1, description="multiplier at each point"
@@ -279,9 +287,7 @@ class Handoff(BaseModel, **_Strict):
         '("none": no SLA)',
     )
     max_attempts: int = Field(1, ge=1, le=20, description="contact attempts before giving up")
-    retry_after_hours: float = Field(
-        24.0, ge=0, description="calendar hours between attempts"
-    )
+    retry_after_hours: float = Field(24.0, ge=0, description="calendar hours between attempts")
     abandon_after_days: float = Field(
         3650.0,
         gt=0,
@@ -333,10 +339,10 @@ class WorkHours(BaseModel, **_Strict):
 class Prospecting(BaseModel, **_Strict):
     """Reps' own outbound work: what their free hours turn into."""
 
-    hours_per_prospect: NonNegDist = Field(
-        default_factory=lambda: Constant(value=1e9),
+    hours_per_prospect: Annotated[NonNegDist | None, BeforeValidator(_none_word)] = Field(
+        None,
         description="prospecting hours between two self-sourced first meetings "
-        "(exponential: a Poisson stream)",
+        '(exponential: a Poisson stream; "none": prospecting books no meetings)',
     )
     fit: UnitDist = Field(
         default_factory=lambda: Beta(a=3.0, b=2.0),
@@ -351,9 +357,9 @@ class Team(BaseModel, **_Strict):
     """A sales team (SDRs or AEs): headcount, hours, and how each rep spends them."""
 
     headcount: int = Field(1, ge=0, le=10_000, description="number of reps")
-    headcount_by_segment: dict[str, int] | None = Field(
+    headcount_by_segment: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
         None,
-        description="reps dedicated to each segment (needed by route = \"segment\"); "
+        description='reps dedicated to each segment (needed by route = "segment"); '
         "sums to headcount",
     )
     work_hours: WorkHours = Field(default_factory=WorkHours)
@@ -474,7 +480,8 @@ class Deals(BaseModel, **_Strict):
         1.0,
         ge=0,
         le=1,
-        description="pass chance multiplier while the account is not (yet) in its buying window",
+        description="pass chance multiplier while the account is not in market (its window "
+        "opens later than handoff.in_market_horizon_days, or never)",
     )
     enablement_uplift: float = Field(
         0.0, ge=0, description="relative uplift of pass chances from marketing's sales enablement"
@@ -491,7 +498,9 @@ class Simulation(BaseModel, **_Strict):
     """How long to simulate and from which seed."""
 
     horizon_days: float = Field(365.0, gt=0, le=3660, description="simulated calendar days")
-    seed: int = Field(0, ge=0, description="root seed; with the replication number it fixes every draw")
+    seed: int = Field(
+        0, ge=0, description="root seed; with the replication number it fixes every draw"
+    )
 
 
 class Scenario(BaseModel, **_Strict):

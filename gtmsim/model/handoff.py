@@ -1,0 +1,107 @@
+"""M4: the handoff contract: queues of MQLs, speed-to-lead decay, and sales' verdict."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from heapq import heappop, heappush
+from statistics import NormalDist
+
+_INF = math.inf
+_normal = NormalDist()
+
+
+class LeadQueue:
+    """MQLs waiting for a rep: one per rep, or one shared by a pooled team.
+
+    A lead becomes *visible* at its MQL time plus the rep's response delay.
+    Among visible leads, ``order="fifo"`` takes the one visible longest and
+    ``order="score"`` the highest score (cherry-picking).
+    """
+
+    __slots__ = ("_pending", "_ready", "_by_score", "_seq")
+
+    def __init__(self, order: str = "fifo") -> None:
+        self._pending: list = []  # (visible, seq, lead, score)
+        self._ready: list = []  # (key, seq, lead, visible)
+        self._by_score = order == "score"
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._pending) + len(self._ready)
+
+    def push(self, visible: float, card, score: float) -> None:
+        """Add a lead's card that a rep may take from time ``visible`` (days) on."""
+        self._seq += 1
+        heappush(self._pending, (visible, self._seq, card, score))
+
+    def next_time(self) -> float:
+        """Earliest time a waiting lead is visible (``-inf``: one is ready now)."""
+        if self._ready:
+            return -_INF
+        return self._pending[0][0] if self._pending else _INF
+
+    def pop(self, t: float):
+        """Take the best card visible by ``t`` (the caller knows there is one)."""
+        pending, ready = self._pending, self._ready
+        while pending and pending[0][0] <= t:
+            visible, seq, card, score = heappop(pending)
+            heappush(ready, (-score if self._by_score else visible, seq, card))
+        return heappop(ready)[2]
+
+    def cards(self) -> list:
+        """Every waiting card (for end-of-run accounting)."""
+        return [e[2] for e in self._pending] + [e[2] for e in self._ready]
+
+
+class SpeedToLead:
+    """P(an attempt reaches the lead) as a function of hours since it raised its hand.
+
+    Log-linear interpolation between the scenario's points; flat beyond the last.
+    """
+
+    __slots__ = ("_p", "_h", "_logm")
+
+    def __init__(self, spec) -> None:
+        self._p = spec.contact_probability
+        self._h = list(spec.decay_hours)
+        self._logm = [math.log(m) for m in spec.decay_multiplier]
+
+    def __call__(self, delay_hours: float) -> float:
+        h, logm = self._h, self._logm
+        i = bisect_right(h, delay_hours)
+        if i >= len(h):
+            return self._p * math.exp(logm[-1])
+        if i == 0:
+            return self._p * math.exp(logm[0])
+        h0, h1 = h[i - 1], h[i]
+        w = (delay_hours - h0) / (h1 - h0)
+        return self._p * math.exp(logm[i - 1] + w * (logm[i] - logm[i - 1]))
+
+
+def normal_from_uniform(u: float) -> float:
+    """A standard normal deviate from a uniform one (inverse CDF)."""
+    return _normal.inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
+
+
+class Verdict:
+    """Sales' judgement of a reached lead: true fit and in-market status, seen with noise."""
+
+    __slots__ = ("fit_weight", "intent_weight", "threshold", "noise_sd", "horizon_days")
+
+    def __init__(self, handoff, scoring) -> None:
+        self.fit_weight = scoring.fit_weight
+        self.intent_weight = scoring.intent_weight
+        self.threshold = handoff.acceptance_threshold
+        self.noise_sd = handoff.qualification_noise_sd
+        self.horizon_days = handoff.in_market_horizon_days
+
+    def accepts(
+        self, fit: float, window_open: float, window_close: float, t: float, u: float
+    ) -> bool:
+        """Whether sales accepts a lead reached at time ``t`` (``u``: the lead's uniform)."""
+        in_market = 1.0 if (window_open - t <= self.horizon_days and t < window_close) else 0.0
+        quality = self.fit_weight * fit + self.intent_weight * in_market
+        if self.noise_sd:
+            quality += self.noise_sd * normal_from_uniform(u)
+        return quality >= self.threshold

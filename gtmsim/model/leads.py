@@ -1,0 +1,291 @@
+"""M2: leads as a struct of arrays, each carrying a latent truth drawn once at birth.
+
+A lead is a row in :class:`LeadStore`, never a Python object. Its latent truth
+(segment, ICP fit, deal-size potential, buying window) comes from a per-channel
+:class:`LatentSource` that pre-draws blocks from the channel's named stream:
+the k-th lead of a channel is the same account in every design, whatever the
+spend, headcount or handoff rules.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+
+import numpy as np
+
+from gtmsim.model.dists import draw
+
+
+class State(IntEnum):
+    """Where a lead is. Every lead is in exactly one state at any time."""
+
+    DISCARDED = 0  # scored below the MQL threshold, no nurture: lost
+    NURTURE = 1  # in the nurture pool, re-scored on each touch
+    NURTURE_EXPIRED = 2  # dropped out of nurture after its maximum stay
+    QUEUED = 3  # MQL waiting for its first attempt
+    NEVER_FOLLOWED_UP = 4  # MQL nobody attempted: the black hole
+    WORKING = 5  # attempted, not yet reached, waiting for the next attempt
+    UNREACHED = 6  # every attempt failed; not recycled
+    REJECTED = 7  # reached, rejected by sales; not recycled
+    ACCEPTED = 8  # accepted by sales (or self-sourced), discovery meeting pending
+    OPPORTUNITY = 9  # passed discovery: an open opportunity
+    WON = 10
+    LOST_COMPETITOR = 11  # the account bought, from someone else
+    LOST_NO_DECISION = 12  # the account did not buy
+
+
+STATE_NAMES = tuple(s.name.lower() for s in State)
+NEW = len(State)  # row index for "just created" in the transition matrix
+
+# The lifecycle: which transitions the model may make (checked by the tests).
+ALLOWED_TRANSITIONS = {
+    NEW: {State.DISCARDED, State.NURTURE, State.QUEUED, State.ACCEPTED},
+    State.NURTURE: {State.QUEUED, State.NURTURE_EXPIRED},
+    State.QUEUED: {
+        State.NEVER_FOLLOWED_UP,
+        State.WORKING,
+        State.UNREACHED,
+        State.REJECTED,
+        State.ACCEPTED,
+        State.NURTURE,
+    },
+    State.WORKING: {State.WORKING, State.UNREACHED, State.REJECTED, State.ACCEPTED, State.NURTURE},
+    State.ACCEPTED: {State.OPPORTUNITY, State.LOST_COMPETITOR, State.LOST_NO_DECISION},
+    State.OPPORTUNITY: {
+        State.OPPORTUNITY,
+        State.WON,
+        State.LOST_COMPETITOR,
+        State.LOST_NO_DECISION,
+    },
+}
+
+_FIELDS = {
+    "created_day": np.float64,  # when the lead raised its hand (or was sourced)
+    "channel": np.int16,
+    "segment": np.int16,
+    "fit": np.float64,  # ICP fit, 0..1
+    "window_open_day": np.float64,  # absolute day the buying window opens (inf: never buys)
+    "window_close_day": np.float64,
+    "deal_size_usd": np.float64,
+    "score": np.float64,  # last observed marketing score
+    "nurture_entry_score": np.float64,  # score when it (last) entered nurture
+    "state": np.int8,
+    "mql_day": np.float64,  # last time it became an MQL (nan: never)
+    "nurture_since_day": np.float64,
+    "affinity": np.float64,  # brand affinity from nurture touches, 0..1
+    "score_z": np.float64,  # how the lead definition misreads this lead (standard normal)
+    "mql_count": np.int16,  # times it became an MQL (nurture can make it one again)
+    "opportunity_day": np.float64,  # when it passed discovery (nan: not yet)
+}
+_NAN_FIELDS = ("mql_day", "nurture_since_day", "opportunity_day")
+
+
+class LeadStore:
+    """All leads of one run, one array per attribute, grown by doubling."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.n = 0
+        for name, dtype in _FIELDS.items():
+            setattr(self, name, np.zeros(capacity, dtype=dtype))
+        for name in _NAN_FIELDS:
+            getattr(self, name)[:] = np.nan
+
+    @property
+    def capacity(self) -> int:
+        return len(self.state)
+
+    def append(self, created_day: np.ndarray, channel, latent: dict[str, np.ndarray]) -> slice:
+        """Add leads (``channel``: one index or one per lead); returns their index range."""
+        k = len(created_day)
+        lo, hi = self.n, self.n + k
+        if hi > self.capacity:
+            self._grow(hi)
+        self.created_day[lo:hi] = created_day
+        self.channel[lo:hi] = channel
+        self.segment[lo:hi] = latent["segment"]
+        self.fit[lo:hi] = latent["fit"]
+        self.window_open_day[lo:hi] = created_day + latent["window_start_days"]
+        self.window_close_day[lo:hi] = self.window_open_day[lo:hi] + latent["window_length_days"]
+        self.deal_size_usd[lo:hi] = latent["deal_size_usd"]
+        self.score_z[lo:hi] = latent["score_z"]
+        self.n = hi
+        return slice(lo, hi)
+
+    def append_one(self, created_day: float, channel: int, latent: dict) -> int:
+        """Add one lead (``latent``: Python scalars); returns its index."""
+        i = self.n
+        if i >= self.capacity:
+            self._grow(i + 1)
+        self.created_day[i] = created_day
+        self.channel[i] = channel
+        self.segment[i] = latent["segment"]
+        self.fit[i] = latent["fit"]
+        self.window_open_day[i] = w_open = created_day + latent["window_start_days"]
+        self.window_close_day[i] = w_open + latent["window_length_days"]
+        self.deal_size_usd[i] = latent["deal_size_usd"]
+        self.score_z[i] = latent["score_z"]
+        self.n = i + 1
+        return i
+
+    def _grow(self, needed: int) -> None:
+        new_cap = max(needed, 2 * self.capacity)
+        for name in _FIELDS:
+            old = getattr(self, name)
+            new = np.full(new_cap, np.nan if name in _NAN_FIELDS else 0, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def intent(self, idx, t: float, ramp_days: float) -> np.ndarray:
+        """Observable intent at time ``t``: rises as the window approaches, 1 while open."""
+        wait = np.maximum(self.window_open_day[idx] - t, 0.0)
+        return np.where(t >= self.window_close_day[idx], 0.0, np.exp(-wait / ramp_days))
+
+    def state_counts(self) -> np.ndarray:
+        """Number of leads in each :class:`State`."""
+        return np.bincount(self.state[: self.n], minlength=len(State))
+
+
+class Card:
+    """A lead in a rep's hands: the attributes the hot path needs, as Python numbers.
+
+    A lead gets a card only when it reaches sales (an MQL or a self-sourced
+    prospect); the store stays the record of its state. The card carries the
+    lead's own uniforms for each contact attempt, the qualification verdict and
+    each deal stage, so the same lead meets the same luck in every design.
+    """
+
+    __slots__ = (
+        "lead",
+        "channel",
+        "segment",
+        "fit",
+        "window_open",
+        "window_close",
+        "deal_size_usd",
+        "affinity",
+        "score",
+        "mql_day",
+        "attempts",
+        "first_response_hours",
+        "opportunity_day",
+        "u_contact",
+        "u_qualify",
+        "u_stage",
+        "state",
+    )
+
+    def __init__(self, row, u_contact, u_qualify, u_stage, state: int = 3) -> None:
+        (
+            self.lead,
+            self.channel,
+            self.segment,
+            self.fit,
+            self.window_open,
+            self.window_close,
+            self.deal_size_usd,
+            self.affinity,
+            self.score,
+            self.mql_day,
+        ) = row
+        self.u_contact, self.u_qualify, self.u_stage = u_contact, u_qualify, u_stage
+        self.state = state  # mirrors the store while the card is in play (default: QUEUED)
+        self.attempts = 0
+        self.first_response_hours = math.nan
+        self.opportunity_day = math.nan
+
+
+class LatentSource:
+    """The latent truth of one channel's leads, pre-drawn in blocks from its own stream.
+
+    Parameters
+    ----------
+    rng
+        The channel's named generator.
+    segment_cum
+        Cumulative segment shares of this channel.
+    segment_deal_size
+        Deal-size distribution spec of each segment, in segment order.
+    fit, buy_probability, window_start, window_length
+        The channel's fit spec, 12-month buy probability and buying-window specs.
+    hour_cum
+        Cumulative hourly arrival profile (24 entries, last = 1).
+    """
+
+    def __init__(
+        self,
+        rng,
+        segment_cum,
+        segment_deal_size,
+        fit,
+        buy_probability,
+        window_start,
+        window_length,
+        hour_cum,
+        block: int = 4096,
+    ) -> None:
+        self._rng = rng
+        self._seg_cum = np.asarray(segment_cum, float)
+        self._deal = segment_deal_size
+        self._fit = fit
+        self._p_buy = buy_probability
+        self._start, self._length = window_start, window_length
+        self._hour_cum = np.asarray(hour_cum, float)
+        self._block = block
+        self._buf: dict[str, np.ndarray] = {}
+        self._rows: dict[str, list] | None = None
+        self._i = 0
+        self._n = 0
+
+    def take_one(self) -> dict[str, float]:
+        """The next lead's latent attributes as Python scalars."""
+        if self._i >= self._n:
+            self._refill(1)
+        if self._rows is None:
+            self._rows = {name: arr.tolist() for name, arr in self._buf.items()}
+        i, self._i = self._i, self._i + 1
+        return {name: col[i] for name, col in self._rows.items()}
+
+    def take(self, k: int) -> dict[str, np.ndarray]:
+        """The next ``k`` leads' latent attributes."""
+        if self._i + k > self._n:
+            self._refill(k)
+        self._rows = None
+        i, self._i = self._i, self._i + k
+        return {name: arr[i : i + k] for name, arr in self._buf.items()}
+
+    def _refill(self, k: int) -> None:
+        rest = {name: arr[self._i :] for name, arr in self._buf.items()}
+        n = max(self._block, k)
+        rng = self._rng
+        seg = np.searchsorted(self._seg_cum, rng.random(n) * self._seg_cum[-1], side="right")
+        seg = np.minimum(seg, len(self._seg_cum) - 1)
+        deal = np.empty(n)
+        for s, spec in enumerate(self._deal):
+            mask = seg == s
+            deal[mask] = draw(spec, rng, int(mask.sum()))
+        buyer = rng.random(n) < self._p_buy
+        start = np.where(buyer, draw(self._start, rng, n), np.inf)
+        new = {
+            "segment": seg,
+            "fit": draw(self._fit, rng, n),
+            "window_start_days": start,
+            "window_length_days": draw(self._length, rng, n),
+            "deal_size_usd": deal,
+            "score_z": rng.standard_normal(n),
+            "day_fraction": day_fraction(rng, self._hour_cum, n),
+        }
+        self._buf = {
+            name: np.concatenate([rest.get(name, arr[:0]), arr]) for name, arr in new.items()
+        }
+        self._i, self._n = 0, len(seg)
+        self._rows = None  # Python copies of the block, made on the first take_one
+
+
+def day_fraction(rng, hour_cum: np.ndarray, n: int) -> np.ndarray:
+    """Times of day (fractions of a day) drawn from a cumulative hourly profile."""
+    u = rng.random(n)
+    hour = np.minimum(np.searchsorted(hour_cum, u, side="right"), 23)
+    lo = np.where(hour > 0, hour_cum[hour - 1], 0.0)
+    within = (u - lo) / np.maximum(hour_cum[hour] - lo, 1e-12)
+    return (hour + np.clip(within, 0.0, 1.0 - 1e-9)) / 24.0

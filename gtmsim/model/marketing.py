@@ -1,0 +1,250 @@
+"""M1 and M3: channels buy leads; marketing scores them, passes MQLs on, nurtures the rest.
+
+Everything here is vectorised over a day's batch of leads or the whole nurture
+pool; no lead becomes a Python object. The knobs that incentive and feedback
+policies move (``mql_threshold``, ``noise_sd``, ``spend_usd_per_week``) are
+plain attributes, read afresh every day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gtmsim.model.leads import NEW, LatentSource, LeadStore, State, day_fraction
+from gtmsim.model.rng import stream
+from gtmsim.results.recorder import LEAD, MQL, Recorder
+
+
+def day_of(t) -> int:
+    """The simulation day of a batch of times that all fall on one day."""
+    return int(np.min(t)) if np.size(t) else 0
+
+
+def cumulative(weights) -> np.ndarray:
+    """Cumulative shares ending at exactly 1."""
+    c = np.cumsum(np.asarray(weights, float))
+    return c / c[-1]
+
+
+class Marketing:
+    """The marketing department of one run: channels, scoring, and the nurture pool.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    replication
+        Replication number (selects the random streams).
+    store, rec
+        The run's lead store and recorder.
+    """
+
+    def __init__(self, scenario, replication: int, store: LeadStore, rec: Recorder) -> None:
+        seed = scenario.simulation.seed
+        market = scenario.market
+        self.store, self.rec = store, rec
+        self.segments = list(market.segments)
+        self.channels = list(market.channels)
+        self._specs = [market.channels[c] for c in self.channels]
+        self.hour_cum = cumulative(market.arrivals.hourly_weights)
+        week = np.asarray(market.arrivals.weekday_weights, float)
+        self.weekday_factor = week * 7.0 / week.sum()
+        bw = market.buying_window
+        self.ramp_days = bw.intent_ramp_days
+        deal_specs = [s.deal_size_usd for s in market.segments.values()]
+
+        self._seed, self._replication = seed, replication
+        self._deal_specs = deal_specs
+        self._bw = bw
+        self.sources = [
+            self.latent_source(c, s.segment_mix, s.fit, s.in_market_multiplier)
+            for c, s in zip(self.channels, self._specs, strict=True)
+        ]
+        self.outbound_channel = len(self.channels)
+
+        self._arrivals = stream(seed, replication, "arrivals")
+        self._nurture_rng = stream(seed, replication, "nurture")
+
+        scoring = scenario.marketing.scoring
+        self.fit_weight = scoring.fit_weight
+        self.intent_weight = scoring.intent_weight
+        # knobs that policies move
+        self.mql_threshold = scoring.mql_threshold
+        self.noise_sd = scoring.noise_sd
+        self.spend_usd_per_week = np.array([s.spend_usd_per_week for s in self._specs], dtype=float)
+        self._organic = np.array([s.organic_leads_per_week for s in self._specs], dtype=float)
+        self._max = np.array([s.max_leads_per_week for s in self._specs], dtype=float)
+        self._half = np.array([s.half_saturation_usd_per_week for s in self._specs], dtype=float)
+
+        nurture = scenario.marketing.nurture
+        self.nurture_on = nurture.enabled
+        self.rescore_every_days = nurture.rescore_every_days
+        self.nurture_max_days = nurture.max_days
+        self.affinity_per_touch = nurture.affinity_per_touch
+        self.requalify_gain = nurture.requalify_score_gain
+        self._pool: list[np.ndarray] = []
+
+    def latent_source(
+        self, name: str, mix: dict[str, float], fit, in_market: float
+    ) -> LatentSource:
+        """The latent truth of a lead source (a channel, or a team's prospecting)."""
+        shares = [mix.get(s, 0.0) for s in self.segments] if mix else [1.0] * len(self.segments)
+        bw = self._bw
+        return LatentSource(
+            stream(self._seed, self._replication, f"leads/{name}"),
+            cumulative(shares),
+            self._deal_specs,
+            fit,
+            min(1.0, bw.buy_within_12_months_probability * in_market),
+            bw.start_days,
+            bw.length_days,
+            self.hour_cum,
+        )
+
+    # ------------------------------------------------------------------ leads
+
+    def leads_per_day(self, day: int) -> np.ndarray:
+        """Expected leads per channel on ``day`` at the current spend."""
+        spend = self.spend_usd_per_week  # the same curve as Channel.leads_per_week, vectorised
+        per_week = self._organic + self._max * spend / (spend + self._half)
+        return per_week * (self.weekday_factor[day % 7] / 7.0)
+
+    def day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Run one day of marketing: spend, births, scoring, nurture touches.
+
+        Returns
+        -------
+        (lead indices, MQL times)
+            The leads that became MQLs today, sorted by the time they did.
+        """
+        rec = self.rec
+        spend = self.spend_usd_per_week / 7.0
+        rec.spend_by_channel_usd[: len(spend)] += spend
+        rec.weekly_marketing_spend_usd[rec.week(day)] += spend.sum()
+
+        mql_idx, mql_t = [], []
+        if self.nurture_on and day > 0 and day % self.rescore_every_days == 0:
+            idx, t = self._touch_pool(day)
+            mql_idx.append(idx)
+            mql_t.append(t)
+
+        counts = self._arrivals.poisson(self.leads_per_day(day)) if self.channels else ()
+        batches = [(c, self.sources[c].take(int(k))) for c, k in enumerate(counts) if k]
+        if batches:
+            latent = {f: np.concatenate([b[f] for _, b in batches]) for f in batches[0][1]}
+            channel = np.repeat([c for c, _ in batches], [len(b["segment"]) for _, b in batches])
+            t = day + latent["day_fraction"]
+            sl = self.store.append(t, channel, latent)
+            idx = np.arange(sl.start, sl.stop)
+            self._count(LEAD, idx)
+            if self.rec.logging:
+                self.log(idx, "created", t)
+            is_mql = self._score(idx, t)
+            self._to_nurture_or_discard(idx[~is_mql], t[~is_mql], from_state=NEW)
+            self._become_mql(idx[is_mql], t[is_mql], from_state=NEW)
+            mql_idx.append(idx[is_mql])
+            mql_t.append(t[is_mql])
+
+        if not mql_idx:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        idx, t = np.concatenate(mql_idx), np.concatenate(mql_t)
+        order = np.argsort(t, kind="stable")
+        return idx[order], t[order]
+
+    def new_prospect(self, t: float, source: LatentSource) -> tuple[int, dict]:
+        """Add one self-sourced (outbound) lead created at ``t``: (its index, its latent truth)."""
+        latent = source.take_one()
+        lead = self.store.append_one(t, self.outbound_channel, latent)
+        self.rec.funnel[LEAD, self.outbound_channel, latent["segment"]] += 1
+        if self.rec.logging:
+            self.log(np.array([lead]), "created", np.array([t]))
+        return lead, latent
+
+    # ------------------------------------------------------------------ scoring
+
+    def _score(self, idx: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Observed score = fit and intent plus noise; stores it, returns the MQL mask.
+
+        The noise is the lead's own (drawn at birth) times the current noise level:
+        an unclear lead definition misreads the same account the same way each
+        time, so only rising intent requalifies a nurtured lead.
+        """
+        store = self.store
+        score = (
+            self.fit_weight * store.fit[idx]
+            + self.intent_weight * store.intent(idx, t, self.ramp_days)
+            + self.noise_sd * store.score_z[idx]
+        )
+        store.score[idx] = score
+        return score >= self.mql_threshold
+
+    def _become_mql(self, idx: np.ndarray, t: np.ndarray, from_state: int) -> None:
+        self.move(idx, State.QUEUED, from_state)
+        store = self.store
+        store.mql_day[idx] = t
+        store.mql_count[idx] += 1
+        self._count(MQL, idx)
+        self.rec.weekly_mqls[min(day_of(t) // 7, self.rec.n_weeks - 1)] += len(idx)
+        if self.rec.logging:
+            self.log(idx, "mql", t)
+
+    def _to_nurture_or_discard(self, idx: np.ndarray, t: np.ndarray, from_state: int) -> None:
+        if not self.nurture_on:
+            self.move(idx, State.DISCARDED, from_state)
+            if self.rec.logging:
+                self.log(idx, "discarded", t)
+            return
+        self.move(idx, State.NURTURE, from_state)
+        self.store.nurture_since_day[idx] = t
+        self.store.nurture_entry_score[idx] = self.store.score[idx]
+        self._pool.append(idx)
+        if self.rec.logging:
+            self.log(idx, "nurture", t)
+
+    def recycle(self, lead: int, t: float, from_state: int) -> None:
+        """Put one lead back into nurture (sales rejected it or could not reach it)."""
+        self._to_nurture_or_discard(np.array([lead]), np.array([t]), from_state)
+
+    def _touch_pool(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """A nurture touch: age out, build affinity, re-score; returns new MQLs."""
+        store = self.store
+        # a lead leaves the pool only here, so every lead in it is still in nurture
+        pool = np.concatenate(self._pool) if self._pool else np.empty(0, dtype=np.int64)
+        expired = store.nurture_since_day[pool] + self.nurture_max_days <= day
+        self.move(pool[expired], State.NURTURE_EXPIRED, State.NURTURE)
+        if self.rec.logging:
+            self.log(pool[expired], "nurture_expired", np.full(expired.sum(), float(day)))
+        pool = pool[~expired]
+        if self.affinity_per_touch:
+            store.affinity[pool] = np.minimum(1.0, store.affinity[pool] + self.affinity_per_touch)
+        entry = store.nurture_entry_score[pool]
+        is_mql = self._score(pool, float(day))
+        # a lead sales sent back (it was at or above the bar) needs its intent to rise first
+        sent_back = entry >= self.mql_threshold
+        is_mql &= ~sent_back | (store.score[pool] >= entry + self.requalify_gain)
+        mqls = pool[is_mql]
+        t = day + day_fraction(self._nurture_rng, self.hour_cum, len(mqls))
+        self._become_mql(mqls, t, from_state=State.NURTURE)
+        self._pool = [pool[~is_mql]]
+        return mqls, t
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def move(self, idx: np.ndarray, new: State, from_state: int) -> None:
+        """Set the state of many leads that all come from ``from_state``."""
+        self.store.state[idx] = new
+        self.rec.transitions[from_state][new] += len(idx)
+
+    def _count(self, stage: int, idx: np.ndarray) -> None:
+        funnel = self.rec.funnel[stage]
+        cell = self.store.channel[idx].astype(np.int64) * funnel.shape[1] + self.store.segment[idx]
+        funnel += np.bincount(cell, minlength=funnel.size).reshape(funnel.shape)
+
+    def log(
+        self, idx: np.ndarray, activity: str, t: np.ndarray, resource: str = "marketing"
+    ) -> None:
+        """Event-log rows for many leads (only call when the log is on)."""
+        names = self.channels + ["outbound"]
+        ch = [names[c] for c in self.store.channel[idx]]
+        seg = [self.segments[s] for s in self.store.segment[idx]]
+        self.rec.log_many(idx, activity, t, resource, ch, seg)

@@ -1,0 +1,456 @@
+"""M5: SDRs and AEs, the constrained resources; one SimPy process per rep.
+
+A rep's process wakes only when it starts a task (a contact attempt or a deal
+meeting), or when it may find new work. Between tasks the rep prospects: those
+hours are accounted in closed form from the working calendar, and they turn
+into self-sourced first meetings as a renewal process in prospecting hours.
+No lead is a SimPy process; a lead is touched only when a rep spends hours on it.
+"""
+
+from __future__ import annotations
+
+import math
+from heapq import heappop, heappush
+
+import numpy as np
+import simpy
+
+from gtmsim.model.calendar import WorkCalendar
+from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
+from gtmsim.model.dists import Sampler
+from gtmsim.model.handoff import LeadQueue
+from gtmsim.model.leads import NEW, Card, State
+from gtmsim.model.rng import stream
+from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
+from gtmsim.scenario.dists import Uniform
+
+_INF = math.inf
+_EPS_HOURS = 1e-6
+
+
+class Rep:
+    """One sales rep: a queue of leads (own or shared), a heap of deal meetings, trust, hours.
+
+    Prospecting fills every working hour not spent on a task. Rather than being
+    accounted hour by hour, it is read off the working-hours clock W(t) of the
+    team calendar: idle hours up to t are W(t) - busy hours. The next
+    self-sourced meeting is booked when W reaches ``prospect_w``.
+    """
+
+    __slots__ = (
+        "team",
+        "name",
+        "segment",
+        "queue",
+        "deals",
+        "trust",
+        "selling_hours",
+        "follow_up_hours",
+        "busy_w",
+        "prospect_w",
+        "prospect_after",
+        "last_end",
+        "idle",
+        "wake_at",
+        "proc",
+        "bookings_usd",
+        "open_deals",
+        "marketing_leads_worked",
+    )
+
+    def __init__(self, team: SalesTeam, index: int, segment: int | None) -> None:
+        self.team = team
+        self.name = f"{team.key}-{index + 1}"
+        self.segment = segment
+        shared = team.shared_queue
+        self.queue = shared if shared is not None else LeadQueue(team.spec.queue_order)
+        self.deals: list = []  # heap of (due day, seq, card, stage index)
+        self.trust = team.trust_initial
+        self.selling_hours = self.follow_up_hours = 0.0
+        self.busy_w = 0.0  # working hours spent on tasks (admin included)
+        self.prospect_w = team.cal.worked(0.0) + team.next_prospect_hours() / team.ps
+        self.prospect_after = 0.0  # a lower bound of when W reaches prospect_w (it only grows)
+        self.last_end = 0.0
+        self.idle = False
+        self.wake_at = _INF
+        self.proc = None
+        self.bookings_usd = 0.0
+        self.open_deals = 0
+        self.marketing_leads_worked = 0
+
+    @property
+    def prospecting_hours(self) -> float:
+        """Productive hours spent prospecting up to the horizon (or the last task's end)."""
+        team = self.team
+        end = max(team.world.horizon, self.last_end)
+        return max(0.0, team.cal.worked(end) - self.busy_w) * team.ps
+
+    # ------------------------------------------------------------ the process
+
+    def run(self):
+        """The rep's SimPy process.
+
+        A rep with its own queue knows every task that can reach it before the
+        next midnight (leads are born in daily batches; its own retries come
+        later), so it works through them in one go and yields once, at the end
+        of the last. A rep sharing a pooled queue yields after every task, so
+        that the first free rep always takes the next lead. Resolutions are
+        applied with their own end times.
+        """
+        team = self.team
+        env, cal, ps, horizon = team.world.env, team.cal, team.ps, team.world.horizon
+        deals, queue, works_leads = self.deals, self.queue, team.works_leads
+        one_at_a_time = team.shared_queue is not None
+        while True:
+            now = t = env.now
+            limit = now if one_at_a_time else min(float(int(now) + 1), horizon)
+            while True:
+                t_deal = deals[0][0] if deals else _INF
+                t_due = min(t_deal, queue.next_time()) if works_leads else t_deal
+                if t_due == _INF:
+                    break
+                t_task = cal.next_open(t_due if t_due > t else t)
+                if t_task >= horizon:
+                    break
+                if t_task >= self.prospect_after:
+                    if cal.worked(t_task) >= self.prospect_w:
+                        break  # a prospecting meeting is booked first
+                    self.prospect_after = cal.at_worked(self.prospect_w)
+                if t > now:
+                    if t_task >= limit:
+                        break
+                elif t_task >= int(now) + 1.0 and t_task > team.wake_cap(now):
+                    break  # tomorrow's leads may come first
+                if t_deal <= t_task:
+                    _, _, card, stage = heappop(deals)
+                    hours = team.stage_hours[stage]()
+                    self.selling_hours += hours
+                    t = cal.add(t_task, hours / ps)
+                    team.deal_step(self, card, stage, t)
+                else:
+                    card = team.take_lead(self, t_task)
+                    if card is None:
+                        continue  # it went into the black hole; choose again
+                    reached, hours = team.start_attempt(self, card, t_task)
+                    self.follow_up_hours += hours
+                    t = cal.add(t_task, hours / ps)
+                    team.finish_attempt(self, card, reached, t)
+                self.busy_w += hours / ps
+                self.prospect_w += hours / ps
+            if t > now:
+                self.last_end = t
+                yield env.timeout(t - now)
+                continue
+            t_prospect = cal.at_worked(self.prospect_w) if self.prospect_w < _INF else _INF
+            t_wake = max(now, min(t_prospect, team.wake_cap(now), horizon))
+            self.idle, self.wake_at = True, t_wake
+            try:  # noqa: SIM105 (a with-block costs more in this hot loop)
+                yield env.timeout(t_wake - now)
+            except simpy.Interrupt:
+                pass
+            self.idle = False
+            if env.now >= t_prospect:
+                team.new_prospect(self, env.now)
+                self.prospect_w += team.next_prospect_hours() / ps
+
+    def learn(self, outcome: float) -> None:
+        """Move trust towards the outcome of a marketing lead just worked (1 good, 0 bad)."""
+        self.marketing_leads_worked += 1
+        if self.team.trust_on:
+            self.trust += self.team.trust_rate * (outcome - self.trust)
+
+
+class SalesTeam:
+    """A team of reps (SDRs or AEs) with one calendar, one routing rule and its samplers."""
+
+    def __init__(self, world, key: str, spec, works_leads: bool, runs_deals: bool) -> None:
+        sc = world.scenario
+        seed, rep_no = sc.simulation.seed, world.replication
+        self.world, self.key, self.spec = world, key, spec
+        self.cal = WorkCalendar.from_spec(spec.work_hours)
+        self.ps = spec.productive_share
+        self.works_leads, self.runs_deals = works_leads, runs_deals
+        handoff = sc.handoff
+        self.route = handoff.route
+        self.sla_days = None if handoff.sla_hours is None else handoff.sla_hours / 24.0
+        self.max_attempts = handoff.max_attempts
+        self.retry_days = handoff.retry_after_hours / 24.0
+        self.abandon_days = handoff.abandon_after_days
+        self.recycle = handoff.rejected == "recycle"
+
+        def sampler(name: str, dist) -> Sampler:
+            return Sampler(dist, stream(seed, rep_no, f"{key}/{name}"))
+
+        self.attempt_hours = sampler("attempt_hours", spec.attempt_hours)
+        self.qualification_hours = sampler("qualification_hours", spec.qualification_hours)
+        self.response_delay_hours = sampler("response_delay_hours", spec.response_delay_hours)
+        per_prospect = spec.prospecting.hours_per_prospect
+        self.next_prospect_hours = (
+            (lambda: _INF) if per_prospect is None else sampler("hours_per_prospect", per_prospect)
+        )
+        stages = sc.deals.stages
+        self.stage_hours = [sampler(f"stage/{n}/rep_hours", s.rep_hours) for n, s in stages.items()]
+        self.stage_delay = [
+            sampler(f"stage/{n}/buyer_delay_days", s.buyer_delay_days) for n, s in stages.items()
+        ]
+        self.delay_multiplier = [s.buyer_delay_multiplier for s in sc.market.segments.values()]
+        # self-sourced prospects differ by design anyway: their luck comes from a plain stream
+        self.prospect_luck = sampler("prospect_luck", Uniform(low=0.0, high=1.0))
+        outbound_mix = {k: s.outbound_share for k, s in sc.market.segments.items()}
+        self.prospects = world.marketing.latent_source(
+            f"outbound/{key}",
+            outbound_mix if any(outbound_mix.values()) else {},
+            spec.prospecting.fit,
+            spec.prospecting.in_market_multiplier,
+        )
+
+        trust = sc.sales.trust
+        self.trust_on = trust.enabled
+        self.trust_initial, self.trust_rate = trust.initial, trust.learning_rate
+        self.cherry_pick = (
+            trust.cherry_pick_score if trust.enabled and self.sla_days is None else 0.0
+        )
+        self.slow_response = trust.slow_response_multiplier - 1.0 if trust.enabled else 0.0
+
+        self.shared_queue = LeadQueue(spec.queue_order) if self.route == "pooled" else None
+        segments = list(sc.market.segments)
+        seg_of = [None] * spec.headcount
+        if spec.headcount_by_segment:
+            seg_of = [
+                segments.index(s) for s, k in spec.headcount_by_segment.items() for _ in range(k)
+            ]
+        self.reps = [Rep(self, i, seg_of[i]) for i in range(spec.headcount)]
+        self.by_segment = [[r for r in self.reps if r.segment == s] for s in range(len(segments))]
+        self._rr = 0
+        self._seq = 0
+
+    def start(self) -> None:
+        """Start one SimPy process per rep."""
+        for rep in self.reps:
+            rep.proc = self.world.env.process(rep.run())
+
+    # ------------------------------------------------------------ routing
+
+    def pick_rep(self, segment: int, pending: dict | None = None) -> Rep:
+        """The rep that gets a new lead or deal of ``segment`` under the routing rule.
+
+        ``pending`` counts leads already routed in the same batch (for least_loaded).
+        """
+        if self.route == "segment":
+            reps = self.by_segment[segment]
+        elif self.route == "round_robin":
+            reps = self.reps
+        else:  # least_loaded; pooled teams still give each deal one owner
+            extra = pending or {}
+            return min(self.reps, key=lambda r: len(r.queue) + r.open_deals + extra.get(r, 0))
+        self._rr += 1
+        return reps[self._rr % len(reps)]
+
+    def wake_cap(self, now: float) -> float:
+        """Latest time an idle rep may sleep: lead teams look again after each day's births."""
+        return self.cal.next_open(math.floor(now) + 1.0) if self.works_leads else _INF
+
+    def _notify(self, rep: Rep | None, t: float) -> None:
+        """Wake an idle rep that would otherwise sleep past new work ready at ``t``."""
+        reps = self.reps if rep is None else (rep,)
+        t_open = self.cal.next_open(t)
+        for r in reps:
+            if r.idle and r.wake_at > t_open:
+                r.idle = False
+                r.proc.interrupt()
+                return
+
+    # ------------------------------------------------------------ leads (M4)
+
+    def triage(self, idx: np.ndarray, mql_day: np.ndarray) -> tuple[list, list, list]:
+        """Route a day's MQLs and decide which ones a rep will ever look at.
+
+        A rep who distrusts marketing leads ignores those scoring below the MQL
+        threshold plus ``cherry_pick_score`` x (1 - trust): they are never
+        followed up. The others become visible to their rep (or the pooled
+        queue) after the rep's response delay, capped by the SLA.
+
+        Returns
+        -------
+        (kept positions, reps, visible times)
+            For the MQLs that stay in play; ``reps`` holds None for a pooled queue.
+        """
+        w = self.world
+        store = w.store
+        floor = w.marketing.mql_threshold
+        pooled = self.shared_queue is not None
+        mean_trust = self.mean_trust()
+        load: dict[Rep, int] = {}
+        kept, reps, visible, dropped = [], [], [], []
+        for i, (day, score, seg) in enumerate(
+            zip(
+                mql_day.tolist(),
+                store.score[idx].tolist(),
+                store.segment[idx].tolist(),
+                strict=True,
+            )
+        ):
+            rep = None if pooled else self.pick_rep(seg, load)
+            trust = mean_trust if pooled else rep.trust
+            if self.cherry_pick and score < floor + self.cherry_pick * (1.0 - trust):
+                dropped.append(i)
+                continue
+            delay = self.response_delay_hours() / 24.0 * (1.0 + self.slow_response * (1.0 - trust))
+            if self.sla_days is not None:
+                delay = min(delay, self.sla_days)
+            if rep is not None:
+                load[rep] = load.get(rep, 0) + 1
+            kept.append(i)
+            reps.append(rep)
+            visible.append(day + delay)
+        if dropped:
+            gone = idx[dropped]
+            w.marketing.move(gone, State.NEVER_FOLLOWED_UP, State.QUEUED)
+            w.rec.mqls_dropped_unworked += len(gone)
+            if w.rec.logging:
+                w.marketing.log(gone, "never_followed_up", mql_day[dropped], self.key)
+        return kept, reps, visible
+
+    def enqueue(self, card: Card, rep: Rep | None, visible: float) -> None:
+        """Put a lead's card in its rep's queue (or the pooled queue) from ``visible`` on."""
+        (rep.queue if rep is not None else self.shared_queue).push(visible, card, card.score)
+        self._notify(rep, visible)
+
+    def mean_trust(self) -> float:
+        return sum(r.trust for r in self.reps) / len(self.reps) if self.reps else 0.0
+
+    def take_lead(self, rep: Rep, t: float) -> Card | None:
+        """The next lead ``rep`` will attempt at ``t``, or None if it went into the black hole."""
+        card = rep.queue.pop(t)
+        if card.attempts == 0 and t - card.mql_day > self.abandon_days:
+            w = self.world
+            w.move(card, State.NEVER_FOLLOWED_UP, t, rep.name)
+            w.rec.mqls_dropped_unworked += 1
+            return None
+        return card
+
+    def start_attempt(self, rep: Rep, card: Card, t: float) -> tuple[bool, float]:
+        """Begin a contact attempt at ``t``: returns (reached, rep hours it takes)."""
+        w = self.world
+        rec = w.rec
+        delay_hours = (t - card.mql_day) * 24.0
+        n = card.attempts
+        card.attempts = n + 1
+        reached = card.u_contact[n] < w.speed_to_lead(delay_hours)
+        if n == 0:
+            card.first_response_hours = delay_hours
+            rec.first_response_day.append(t)
+            rec.first_response_hours.append(delay_hours)
+            rec.first_attempt_reached.append(reached)
+        if rec.logging:
+            w.log(card.lead, "attempt", t, rep.name)
+        return reached, (self.qualification_hours() if reached else self.attempt_hours())
+
+    def finish_attempt(self, rep: Rep, card: Card, reached: bool, now: float) -> None:
+        """Resolve an attempt at its end, ``now``: accept, reject, retry or give up."""
+        w = self.world
+        rec = w.rec
+        if not reached and card.attempts < self.max_attempts:
+            w.move(card, State.WORKING, now, rep.name, log=False)
+            rep.queue.push(now + self.retry_days, card, card.score)
+            return
+        accepted = reached and w.verdict.accepts(
+            card.fit, card.window_open, card.window_close, now, card.u_qualify
+        )
+        rec.resolved_first_response_hours.append(card.first_response_hours)
+        rec.resolved_accepted.append(accepted)
+        rec.mqls_judged += reached
+        rep.learn(1.0 if accepted else 0.0)
+        if accepted:
+            w.move(card, State.ACCEPTED, now, rep.name)
+            w.count(ACCEPTED, card)
+            w.ae.new_deal(card, now, rep if self.runs_deals else None)
+        elif self.recycle:
+            w.marketing.recycle(card.lead, now, card.state)
+        else:
+            w.move(card, State.REJECTED if reached else State.UNREACHED, now, rep.name)
+
+    # ------------------------------------------------------------ prospects and deals (M6)
+
+    def new_prospect(self, rep: Rep, t: float) -> None:
+        """A prospecting rep books a first meeting with a self-sourced account at ``t``."""
+        w = self.world
+        lead, lat = w.marketing.new_prospect(t, self.prospects)
+        w_open = t + lat["window_start_days"]
+        row = (
+            lead,
+            w.marketing.outbound_channel,
+            lat["segment"],
+            lat["fit"],
+            w_open,
+            w_open + lat["window_length_days"],
+            lat["deal_size_usd"],
+            0.0,
+            math.nan,
+            math.nan,
+        )
+        luck = self.prospect_luck
+        card = Card(row, [], math.nan, [luck() for _ in self.stage_hours], state=NEW)
+        w.move(card, State.ACCEPTED, t, rep.name)
+        w.count(ACCEPTED, card)
+        w.ae.new_deal(card, t, rep if self.runs_deals else None)
+
+    def new_deal(self, card: Card, t: float, owner: Rep | None) -> None:
+        """Schedule the discovery meeting of an accepted lead with an AE."""
+        rep = owner or self.pick_rep(card.segment)
+        rep.open_deals += 1
+        self._schedule(rep, card, 0, t)
+
+    def _schedule(self, rep: Rep, card: Card, stage: int, t: float) -> None:
+        due = t + self.stage_delay[stage]() * self.delay_multiplier[card.segment]
+        self._seq += 1
+        heappush(rep.deals, (due, self._seq, card, stage))
+        self._notify(rep, due)
+
+    def deal_step(self, rep: Rep, card: Card, stage: int, now: float) -> None:
+        """Resolve a deal meeting at its end, ``now``: next stage, won, or lost."""
+        w = self.world
+        rec = w.rec
+        rules: DealRules = w.deal_rules
+        outcome = rules.outcome(
+            stage,
+            card.fit,
+            card.window_open,
+            card.window_close,
+            card.affinity,
+            now,
+            card.u_stage[stage],
+        )
+        marketing_lead = card.channel != w.marketing.outbound_channel
+        if rec.logging:
+            w.log(card.lead, f"stage:{rules.names[stage]}", now, rep.name)
+        if outcome == SLIP:  # the buyer is not ready to sign yet: meet again when the window opens
+            self._seq += 1
+            heappush(rep.deals, (card.window_open, self._seq, card, stage))
+        elif outcome == PASS and stage == rules.last:
+            size = card.deal_size_usd
+            w.move(card, State.WON, now, rep.name)
+            w.count(WON, card)
+            rep.bookings_usd += size
+            rep.open_deals -= 1
+            rec.weekly_bookings_usd[rec.week(now)] += size
+            rec.bookings_by_channel_usd[card.channel] += size
+            rec.won_deal_sizes_usd.append(size)
+            rec.cycle_days.append(now - card.opportunity_day)
+        elif outcome == PASS:
+            if stage == 0:
+                w.move(card, State.OPPORTUNITY, now, rep.name)
+                w.count(OPPORTUNITY, card)
+                card.opportunity_day = now
+                w.store.opportunity_day[card.lead] = now
+                rec.weekly_pipeline_created_usd[rec.week(now)] += card.deal_size_usd
+                if marketing_lead:
+                    rep.learn(1.0)
+            self._schedule(rep, card, stage + 1, now)
+        else:
+            lost = State.LOST_NO_DECISION if outcome == NO_DECISION else State.LOST_COMPETITOR
+            rec.losses["competitor" if lost == State.LOST_COMPETITOR else "no_decision"] += 1
+            w.move(card, lost, now, rep.name)
+            rep.open_deals -= 1
+            if stage == 0 and marketing_lead:
+                rep.learn(0.0)

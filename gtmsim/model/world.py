@@ -1,0 +1,191 @@
+"""The one place where a Scenario is wired into SimPy.
+
+A :class:`World` holds the SimPy environment, the lead store, the recorder, the
+marketing department and the two sales teams. A daily process (scheduled ahead
+of everything else at midnight) runs policies, spends, creates the day's leads
+and hands MQLs to sales; the reps' processes do the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import simpy
+from simpy.core import URGENT
+
+from gtmsim.model.deals import DealRules
+from gtmsim.model.handoff import SpeedToLead, Verdict
+from gtmsim.model.leads import Card, LeadStore, State
+from gtmsim.model.marketing import Marketing
+from gtmsim.model.rng import LeadDice
+from gtmsim.model.sales import SalesTeam
+from gtmsim.results.recorder import ChunkSink, Recorder
+
+
+class Policy(Protocol):
+    """A behaviour that acts on a schedule (incentives, reviews, budgets: M7-M10).
+
+    Called at midnight of every day divisible by ``every_days``, before that
+    day's leads are created. It reads the recorded state (``world.rec``, the
+    teams, the store) and moves knobs such as ``world.marketing.mql_threshold``,
+    ``world.marketing.noise_sd`` or ``world.marketing.spend_usd_per_week``.
+    """
+
+    every_days: int
+
+    def __call__(self, world: World, day: int) -> None: ...
+
+
+class World:
+    """One replication of one scenario, ready to run.
+
+    Parameters
+    ----------
+    scenario
+        A validated :class:`gtmsim.scenario.schema.Scenario`.
+    replication
+        Replication number; with the scenario's seed it fixes every random draw.
+    event_sink
+        Receives chunks of the per-lead event log; ``None`` (default) switches it off.
+    policies
+        Scheduled behaviours (see :class:`Policy`).
+    """
+
+    def __init__(
+        self,
+        scenario,
+        replication: int = 0,
+        event_sink: ChunkSink | None = None,
+        policies: Sequence[Policy] = (),
+    ) -> None:
+        self.scenario, self.replication = scenario, replication
+        self.horizon = scenario.simulation.horizon_days
+        seed = scenario.simulation.seed
+        self.env = simpy.Environment()
+        self.store = LeadStore()
+        self.segments = list(scenario.market.segments)
+        self.channels = [*scenario.market.channels, "outbound"]
+        self.rec = Recorder(len(self.channels), len(self.segments), self.horizon, event_sink)
+        self.marketing = Marketing(scenario, replication, self.store, self.rec)
+        self.speed_to_lead = SpeedToLead(scenario.handoff.speed_to_lead)
+        self.verdict = Verdict(scenario.handoff, scenario.marketing.scoring)
+        self.deal_rules = DealRules(scenario.deals, scenario.handoff.in_market_horizon_days)
+        self.dice_contact = LeadDice(seed, replication, "contact")
+        self.dice_qualify = LeadDice(seed, replication, "qualify")
+        self.dice_stage = LeadDice(seed, replication, "stage")
+        by_ae = scenario.handoff.qualifier == "ae"
+        self.sdr = SalesTeam(
+            self, "sdr", scenario.sales.sdr, works_leads=not by_ae, runs_deals=False
+        )
+        self.ae = SalesTeam(self, "ae", scenario.sales.ae, works_leads=by_ae, runs_deals=True)
+        self.lead_team = self.ae if by_ae else self.sdr
+        self.policies = list(policies)
+        self.finished = False
+
+    # ------------------------------------------------------------ running
+
+    def run(self) -> World:
+        """Simulate to the horizon; returns self."""
+        if self.finished:
+            raise RuntimeError("this world has already run; build a new one")
+        self.env.process(self._days())
+        self.sdr.start()
+        self.ae.start()
+        self.env.run(until=self.horizon)
+        self._finish()
+        return self
+
+    def _days(self):
+        env = self.env
+        for day in range(math.ceil(self.horizon)):
+            if day > env.now:
+                yield self._midnight(day)
+            for policy in self.policies:
+                if day % policy.every_days == 0:
+                    policy(self, day)
+            idx, t = self.marketing.day(day)
+            if len(idx):
+                self._hand_over(idx, t)
+
+    def _midnight(self, day: int) -> simpy.Event:
+        # Like env.timeout, but ahead of the reps' events at the same instant, so that
+        # a rep waking at midnight already sees the day's leads.
+        event = simpy.Event(self.env)
+        event._ok, event._value = True, None
+        self.env.schedule(event, URGENT, day - self.env.now)
+        return event
+
+    def _hand_over(self, idx: np.ndarray, t: np.ndarray) -> None:
+        team = self.lead_team
+        kept, reps, visible = team.triage(idx, t)
+        if kept:
+            for card, rep, v in zip(self.cards(idx[kept], t[kept]), reps, visible, strict=True):
+                team.enqueue(card, rep, v)
+
+    def _finish(self) -> None:
+        abandon = self.scenario.handoff.abandon_after_days
+        for card in self.queued_cards():
+            waited = self.horizon - card.mql_day
+            if card.state == State.QUEUED and waited > abandon:
+                self.move(card, State.NEVER_FOLLOWED_UP, self.horizon, "end")
+                self.rec.mqls_dropped_unworked += 1
+        self.rec.flush()
+        self.finished = True
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def move(self, card: Card, new: State, t: float, resource: str, log: bool = True) -> None:
+        """Move the lead of a card to a new state."""
+        self.store.state[card.lead] = new
+        self.rec.transitions[card.state][new] += 1
+        card.state = new
+        if log and self.rec.logging:
+            self.log(card.lead, new.name.lower(), t, resource)
+
+    def cards(self, idx: np.ndarray, mql_day: np.ndarray) -> list[Card]:
+        """Cards for leads reaching sales, with their own uniforms (common random numbers)."""
+        store = self.store
+        slot0 = 32 * store.mql_count[idx].astype(np.int64)  # fresh luck each time it is an MQL
+        col = slot0[:, None]
+        attempts = np.arange(self.scenario.handoff.max_attempts)
+        stages = np.arange(len(self.deal_rules.names))
+        u_contact = self.dice_contact.many(idx[:, None], col + attempts).tolist()
+        u_qualify = self.dice_qualify.many(idx, slot0).tolist()
+        u_stage = self.dice_stage.many(idx[:, None], col + stages).tolist()
+        rows = zip(
+            idx.tolist(),
+            store.channel[idx].tolist(),
+            store.segment[idx].tolist(),
+            store.fit[idx].tolist(),
+            store.window_open_day[idx].tolist(),
+            store.window_close_day[idx].tolist(),
+            store.deal_size_usd[idx].tolist(),
+            store.affinity[idx].tolist(),
+            store.score[idx].tolist(),
+            np.asarray(mql_day, float).tolist(),
+            strict=True,
+        )
+        return [Card(*c) for c in zip(rows, u_contact, u_qualify, u_stage, strict=True)]
+
+    def count(self, stage: int, card: Card) -> None:
+        """Count a lead reaching a funnel stage, by its channel and segment."""
+        self.rec.funnel[stage, card.channel, card.segment] += 1
+
+    def log(self, lead: int, activity: str, t: float, resource: str) -> None:
+        """One row of the event log (only when the log is on)."""
+        self.rec.log(
+            lead,
+            activity,
+            t,
+            resource,
+            self.channels[self.store.channel[lead]],
+            self.segments[self.store.segment[lead]],
+        )
+
+    def queued_cards(self) -> list[Card]:
+        """MQLs still waiting in any queue at the end of the run."""
+        queues = {id(r.queue): r.queue for r in self.lead_team.reps}
+        return [card for q in queues.values() for card in q.cards()]

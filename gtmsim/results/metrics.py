@@ -1,0 +1,223 @@
+"""Metrics: pure functions from a finished world's records to a flat mapping of numbers.
+
+:data:`METRICS` documents every headline metric (name -> meaning and unit).
+Funnel counts also appear per channel and per segment as
+``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; rates that have no
+denominator in a run are ``nan``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gtmsim.model.leads import State
+from gtmsim.results.recorder import (
+    ACCEPTED,
+    LEAD,
+    MQL,
+    OPPORTUNITY,
+    RESPONSE_BIN_EDGES_HOURS,
+    RESPONSE_BIN_LABELS,
+    WON,
+)
+
+METRICS: dict[str, str] = {
+    "leads_created": "all leads created: marketing inquiries plus reps' self-sourced prospects (count)",
+    "inquiries": "leads from marketing channels (count)",
+    "prospects_created": "self-sourced (outbound) first meetings booked by prospecting reps (count)",
+    "mqls": "times a lead became marketing-qualified; nurture can requalify a lead (count)",
+    "mqls_worked": "MQLs that got at least one contact attempt (count)",
+    "accepted": "MQLs accepted by sales after a conversation (count)",
+    "opportunities": "accepted leads and prospects that passed discovery (count)",
+    "opportunities_inbound": "opportunities from marketing leads (count)",
+    "deals_won": "deals won (count)",
+    "deals_won_inbound": "deals won from marketing leads (count)",
+    "bookings": "first-year contract value of deals won, USD",
+    "bookings_inbound_usd": "bookings from marketing leads, USD",
+    "pipeline_created_usd": "deal value of opportunities created, USD",
+    "marketing_spend": "marketing programme spend over the run, USD",
+    "marketing_spend_per_bookings": "marketing spend / bookings (USD per USD)",
+    "lead_to_customer_rate": "inbound deals won / inquiries",
+    "mql_to_customer_rate": "inbound deals won / MQLs",
+    "mql_acceptance_rate": "accepted / MQLs that sales reached and judged (accepted or rejected)",
+    "mqls_never_followed_up_share": "share of MQLs with no contact attempt by the end of the run",
+    "first_response_hours_median": "median delay from MQL to first attempt, hours (attempted MQLs)",
+    "first_response_hours_mean": "mean delay from MQL to first attempt, hours (attempted MQLs)",
+    "sla_compliance_share": "share of first attempts within the SLA (nan without an SLA)",
+    "win_rate": "opportunities won / opportunities closed (won or lost)",
+    "cycle_days_median": "median days from opportunity to won",
+    "cycle_days_mean": "mean days from opportunity to won",
+    "deal_size_usd_mean": "mean size of won deals, USD",
+    "lost_competitor": "deals lost to a competitor (count, from discovery on)",
+    "lost_no_decision": "deals lost to no decision (count, from discovery on)",
+    "no_decision_share": "share of lost deals lost to no decision",
+    "ae_quota_attainment_median": "median AE bookings / pro-rated quota",
+    "ae_quota_missed_share": "share of AEs below their pro-rated quota",
+    "ae_selling_share": "AE working hours on deal meetings and lead follow-up",
+    "ae_prospecting_share_non_admin": "AE working hours prospecting / hours not on admin",
+    "sdr_follow_up_share": "SDR working hours on marketing-lead follow-up",
+    "trust_ae_mean": "AEs' mean trust in marketing leads at the end, 0..1",
+    "trust_sdr_mean": "SDRs' mean trust in marketing leads at the end (nan without SDRs), 0..1",
+}
+for _team in ("ae", "sdr"):
+    for _act in ("selling", "follow_up", "prospecting", "internal_meetings", "admin"):
+        METRICS[f"{_team}_hours_{_act}"] = (
+            f"{_team.upper()} hours on {_act.replace('_', ' ')}, all reps"
+        )
+for _label in RESPONSE_BIN_LABELS:
+    METRICS[f"first_contact_rate.{_label}"] = (
+        f"share of first attempts made {_label} after the MQL that reached the lead"
+    )
+    METRICS[f"qualify_rate.{_label}"] = (
+        f"share of MQLs first attempted {_label} after the MQL that sales accepted"
+    )
+
+FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_won")
+REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b, or nan when b is 0."""
+    return float(a) / float(b) if b else float("nan")
+
+
+def response_bins(hours) -> np.ndarray:
+    """Speed-to-lead bin (see ``RESPONSE_BIN_LABELS``) of each first-response delay."""
+    return np.searchsorted(RESPONSE_BIN_EDGES_HOURS[1:-1], np.asarray(hours, float), side="right")
+
+
+def weekly_first_response_hours_mean(rec) -> np.ndarray:
+    """Mean first-response delay of the first attempts made in each week (nan: none)."""
+    week = np.minimum(np.asarray(rec.first_response_day) // 7, rec.n_weeks - 1).astype(int)
+    total = np.bincount(week, weights=rec.first_response_hours, minlength=rec.n_weeks)
+    n = np.bincount(week, minlength=rec.n_weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / n
+
+
+def speed_to_lead_table(rec) -> dict[str, np.ndarray]:
+    """Per first-response bin: first attempts, how many reached the lead, MQLs finished, accepted."""
+    nb = len(RESPONSE_BIN_LABELS)
+    first = response_bins(rec.first_response_hours)
+    resolved = response_bins(rec.resolved_first_response_hours)
+    return {
+        "first_attempts": np.bincount(first, minlength=nb),
+        "first_contacts": np.bincount(first, weights=rec.first_attempt_reached, minlength=nb),
+        "resolved": np.bincount(resolved, minlength=nb),
+        "qualified": np.bincount(resolved, weights=rec.resolved_accepted, minlength=nb),
+    }
+
+
+def rep_table(team) -> dict[str, np.ndarray]:
+    """Per-rep hours by activity, trust and bookings of one team."""
+    spec = team.spec
+    reps = team.reps
+    productive = {
+        "selling": np.array([r.selling_hours for r in reps]),
+        "follow_up": np.array([r.follow_up_hours for r in reps]),
+        "prospecting": np.array([r.prospecting_hours for r in reps]),
+    }
+    worked = sum(productive.values()) / team.ps if reps else np.zeros(0)
+    return {
+        "name": np.array([r.name for r in reps], dtype=str),
+        **{f"hours_{k}": v for k, v in productive.items()},
+        "hours_internal_meetings": worked * spec.internal_meetings_share,
+        "hours_admin": worked * spec.admin_share,
+        "trust": np.array([r.trust for r in reps]),
+        "bookings_usd": np.array([r.bookings_usd for r in reps]),
+    }
+
+
+def compute_metrics(world) -> dict[str, float]:
+    """Every metric of a finished :class:`gtmsim.model.world.World`."""
+    rec, store, sc = world.rec, world.store, world.scenario
+    n = store.n
+    state = store.state[:n]
+    outbound = world.marketing.outbound_channel
+    funnel = rec.funnel
+    m: dict[str, float] = {}
+
+    m["leads_created"] = n
+    m["inquiries"] = int(funnel[LEAD, :outbound].sum())
+    m["prospects_created"] = int(funnel[LEAD, outbound].sum())
+    m["mqls"] = int(funnel[MQL].sum())
+    m["mqls_worked"] = len(rec.first_response_hours)
+    m["accepted"] = int(funnel[ACCEPTED, :outbound].sum())
+    m["opportunities"] = int(funnel[OPPORTUNITY].sum())
+    m["opportunities_inbound"] = int(funnel[OPPORTUNITY, :outbound].sum())
+    m["deals_won"] = int(funnel[WON].sum())
+    m["deals_won_inbound"] = int(funnel[WON, :outbound].sum())
+    m["bookings"] = float(sum(rec.bookings_by_channel_usd))
+    m["bookings_inbound_usd"] = float(sum(rec.bookings_by_channel_usd[:outbound]))
+    m["pipeline_created_usd"] = float(sum(rec.weekly_pipeline_created_usd))
+    m["marketing_spend"] = float(rec.spend_by_channel_usd.sum())
+    m["marketing_spend_per_bookings"] = ratio(m["marketing_spend"], m["bookings"])
+    m["lead_to_customer_rate"] = ratio(m["deals_won_inbound"], m["inquiries"])
+    m["mql_to_customer_rate"] = ratio(m["deals_won_inbound"], m["mqls"])
+    m["mql_acceptance_rate"] = ratio(m["accepted"], rec.mqls_judged)
+    m["mqls_never_followed_up_share"] = ratio(m["mqls"] - m["mqls_worked"], m["mqls"])
+
+    fr = np.asarray(rec.first_response_hours)
+    m["first_response_hours_median"] = float(np.median(fr)) if fr.size else float("nan")
+    m["first_response_hours_mean"] = float(fr.mean()) if fr.size else float("nan")
+    sla = sc.handoff.sla_hours
+    m["sla_compliance_share"] = float((fr <= sla).mean()) if sla and fr.size else float("nan")
+
+    was_opp = ~np.isnan(store.opportunity_day[:n])
+    won = (state == State.WON) & was_opp
+    lost = ((state == State.LOST_COMPETITOR) | (state == State.LOST_NO_DECISION)) & was_opp
+    m["win_rate"] = ratio(won.sum(), won.sum() + lost.sum())
+    cycle = np.asarray(rec.cycle_days)
+    m["cycle_days_median"] = float(np.median(cycle)) if cycle.size else float("nan")
+    m["cycle_days_mean"] = float(cycle.mean()) if cycle.size else float("nan")
+    m["deal_size_usd_mean"] = ratio(m["bookings"], m["deals_won"])
+    m["lost_competitor"] = rec.losses["competitor"]
+    m["lost_no_decision"] = rec.losses["no_decision"]
+    m["no_decision_share"] = ratio(
+        m["lost_no_decision"], m["lost_competitor"] + m["lost_no_decision"]
+    )
+
+    ae = rep_table(world.ae)
+    quota = sc.sales.ae.quota_usd_per_year * world.horizon / 365.0
+    attainment = ae["bookings_usd"] / quota if quota else np.full(len(ae["name"]), np.nan)
+    m["ae_quota_attainment_median"] = (
+        float(np.median(attainment)) if attainment.size else float("nan")
+    )
+    m["ae_quota_missed_share"] = (
+        float((attainment < 1.0).mean()) if attainment.size else float("nan")
+    )
+    for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
+        for act in REP_ACTIVITIES:
+            m[f"{key}_hours_{act}"] = float(table[f"hours_{act}"].sum())
+        m[f"trust_{key}_mean"] = (
+            float(table["trust"].mean()) if table["trust"].size else float("nan")
+        )
+    ae_total = sum(m[f"ae_hours_{a}"] for a in REP_ACTIVITIES)
+    m["ae_selling_share"] = ratio(m["ae_hours_selling"] + m["ae_hours_follow_up"], ae_total)
+    m["ae_prospecting_share_non_admin"] = ratio(
+        m["ae_hours_prospecting"], ae_total - m["ae_hours_admin"]
+    )
+    sdr_total = sum(m[f"sdr_hours_{a}"] for a in REP_ACTIVITIES)
+    m["sdr_follow_up_share"] = ratio(m["sdr_hours_follow_up"], sdr_total)
+
+    stl = speed_to_lead_table(rec)
+    for i, label in enumerate(RESPONSE_BIN_LABELS):
+        m[f"first_contact_rate.{label}"] = ratio(stl["first_contacts"][i], stl["first_attempts"][i])
+        m[f"qualify_rate.{label}"] = ratio(stl["qualified"][i], stl["resolved"][i])
+
+    for stage, name in zip((LEAD, MQL, ACCEPTED, OPPORTUNITY, WON), FUNNEL_METRICS, strict=True):
+        for c, ch in enumerate(world.channels):
+            m[f"{name}.channel.{ch}"] = int(funnel[stage, c].sum())
+        for s, seg in enumerate(world.segments):
+            m[f"{name}.segment.{seg}"] = int(funnel[stage, :, s].sum())
+    for c, ch in enumerate(world.channels):
+        m[f"bookings.channel.{ch}"] = float(rec.bookings_by_channel_usd[c])
+        if c < outbound:
+            m[f"marketing_spend.channel.{ch}"] = float(rec.spend_by_channel_usd[c])
+    return {k: (float(v) if not isinstance(v, int) else v) for k, v in m.items()}
+
+
+def final_state_counts(world) -> dict[str, int]:
+    """Leads by final state; sums to ``leads_created``."""
+    counts = world.store.state_counts()
+    return {s.name.lower(): int(counts[s]) for s in State}

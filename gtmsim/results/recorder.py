@@ -1,0 +1,125 @@
+"""The recorder: what a run counts as it goes, in fixed-size arrays.
+
+The model writes here and never reads files or prints. The optional per-lead
+event log is buffered and handed in chunks to a sink supplied by the caller
+(for example :class:`gtmsim.results.eventlog.CsvEventLog`), so memory stays
+bounded however long the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gtmsim.model.leads import NEW, State
+
+FUNNEL_STAGES = ("lead", "mql", "accepted", "opportunity", "won")
+LEAD, MQL, ACCEPTED, OPPORTUNITY, WON = range(len(FUNNEL_STAGES))
+
+# First-response delay bins for speed-to-lead, hours: [edge_i, edge_i+1)
+RESPONSE_BIN_EDGES_HOURS = (0.0, 5 / 60, 0.5, 1.0, 24.0, float("inf"))
+RESPONSE_BIN_LABELS = ("<5min", "5-30min", "30-60min", "1-24h", ">=24h")
+
+EVENT_LOG_COLUMNS = ("case_id", "activity", "timestamp_days", "resource", "channel", "segment")
+
+ChunkSink = Callable[[dict[str, list]], None]
+
+
+class Recorder:
+    """Counters, weekly series and the optional event log of one run.
+
+    Parameters
+    ----------
+    n_channels, n_segments
+        Sizes of the by-channel and by-segment tables (channels include ``outbound``).
+    horizon_days
+        Length of the run; fixes the number of weekly bins.
+    event_sink
+        Called with each chunk of event-log rows; ``None`` switches the log off.
+    chunk_rows
+        Rows buffered before a chunk is handed to the sink.
+    """
+
+    def __init__(
+        self,
+        n_channels: int,
+        n_segments: int,
+        horizon_days: float,
+        event_sink: ChunkSink | None = None,
+        chunk_rows: int = 50_000,
+    ) -> None:
+        self.n_weeks = max(1, int(np.ceil(horizon_days / 7.0)))
+        w = self.n_weeks
+        # vectorised writers (marketing) use numpy; the reps' hot path appends to lists
+        self.funnel = np.zeros((len(FUNNEL_STAGES), n_channels, n_segments), dtype=np.int64)
+        self.transitions = [[0] * len(State) for _ in range(NEW + 1)]
+        self.weekly_mqls = np.zeros(w, dtype=np.int64)
+        self.weekly_marketing_spend_usd = np.zeros(w)
+        self.spend_by_channel_usd = np.zeros(n_channels)
+        self.weekly_bookings_usd = [0.0] * w
+        self.weekly_pipeline_created_usd = [0.0] * w
+        self.bookings_by_channel_usd = [0.0] * n_channels
+        # one entry per first attempt: when, how long after the MQL, whether it reached the lead
+        self.first_response_day: list[float] = []
+        self.first_response_hours: list[float] = []
+        self.first_attempt_reached: list[bool] = []
+        # one entry per MQL sales finished working: its first-response delay, accepted or not
+        self.resolved_first_response_hours: list[float] = []
+        self.resolved_accepted: list[bool] = []
+        self.cycle_days: list[float] = []
+        self.won_deal_sizes_usd: list[float] = []
+        self.losses = {"competitor": 0, "no_decision": 0}
+        self.mqls_dropped_unworked = 0
+        self.mqls_judged = 0  # reached MQLs that sales accepted or rejected
+        self._sink = event_sink
+        self._chunk_rows = chunk_rows
+        self._log: dict[str, list] = {c: [] for c in EVENT_LOG_COLUMNS}
+        self.event_rows = 0
+
+    # ---------------------------------------------------------------- event log
+
+    @property
+    def logging(self) -> bool:
+        """Whether the per-lead event log is on."""
+        return self._sink is not None
+
+    def log(
+        self, case_id: int, activity: str, t: float, resource: str, channel: str, segment: str
+    ) -> None:
+        """Append one event-log row (only call when :attr:`logging`)."""
+        log = self._log
+        log["case_id"].append(case_id)
+        log["activity"].append(activity)
+        log["timestamp_days"].append(t)
+        log["resource"].append(resource)
+        log["channel"].append(channel)
+        log["segment"].append(segment)
+        if len(log["case_id"]) >= self._chunk_rows:
+            self.flush()
+
+    def log_many(self, case_ids, activity: str, times, resource: str, channels, segments) -> None:
+        """Append rows for many leads at once (arrays or lists of equal length)."""
+        log = self._log
+        log["case_id"].extend(np.asarray(case_ids).tolist())
+        log["activity"].extend([activity] * len(case_ids))
+        log["timestamp_days"].extend(np.asarray(times, float).tolist())
+        log["resource"].extend([resource] * len(case_ids))
+        log["channel"].extend(channels)
+        log["segment"].extend(segments)
+        if len(log["case_id"]) >= self._chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the buffered rows to the sink."""
+        if self._sink is None or not self._log["case_id"]:
+            return
+        chunk, self._log = self._log, {c: [] for c in EVENT_LOG_COLUMNS}
+        self.event_rows += len(chunk["case_id"])
+        self._sink(chunk)
+
+    # ---------------------------------------------------------------- series
+
+    def week(self, t: float) -> int:
+        """Weekly bin of time ``t`` (days), clipped to the horizon."""
+        return min(int(t // 7.0), self.n_weeks - 1)

@@ -1,0 +1,54 @@
+"""RunResult: everything one replication produced, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one replication of one scenario.
+
+    Attributes
+    ----------
+    scenario_name, scenario_hash
+        Which scenario ran (the hash covers every setting).
+    replication, seed
+        Which random streams it used.
+    metrics
+        Flat mapping of documented scalar metrics (see :data:`gtmsim.METRICS`).
+    lead_final_states
+        Leads by final state; the counts sum to ``metrics["leads_created"]``.
+    weekly
+        Weekly series as numpy arrays: ``bookings_usd``, ``pipeline_created_usd``,
+        ``mqls``, ``first_response_hours_mean`` (nan in weeks without a first
+        attempt) and ``marketing_spend_usd``.
+    funnel
+        Counts by funnel stage x channel x segment (labels in ``funnel_labels``).
+    transitions
+        Lead state transitions made: row = from (last row: newly created), column = to.
+    reps
+        Per-rep tables of each team (``"ae"``, ``"sdr"``): name, hours by activity,
+        trust, bookings.
+    first_response_hours
+        Delay of every first attempt, hours.
+    manifest
+        Seeds, versions, horizon, wall time: what is needed to reproduce the run.
+    """
+
+    scenario_name: str
+    scenario_hash: str
+    replication: int
+    seed: int
+    metrics: dict[str, float]
+    lead_final_states: dict[str, int]
+    weekly: dict[str, np.ndarray]
+    funnel: np.ndarray
+    funnel_labels: dict[str, list[str]]
+    transitions: np.ndarray
+    reps: dict[str, dict[str, np.ndarray]]
+    first_response_hours: np.ndarray
+    manifest: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,261 @@
+"""Load a scenario: read TOML, follow ``extends``, deep-merge, apply overrides, validate.
+
+A scenario file may start with ``extends = "base.toml"`` (a path relative to the
+file that says it). The parent is loaded first and the child is merged into it:
+tables merge key by key, anything else (numbers, text, lists) is replaced. Keys
+keep the parent's order, new keys come after them, so a child can add deal
+stages after the parent's. Every problem is reported as a :class:`ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gtmsim.scenario.errors import (
+    KeyParts,
+    Problem,
+    ScenarioError,
+    find_line,
+    problems_from_validation_error,
+)
+from gtmsim.scenario.schema import Scenario
+
+Source = str | os.PathLike[str] | Mapping[str, Any]
+_AT_END = " (at end of document)"  # how tomllib says where an unfinished file broke off
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One source of settings: a file, the caller's mapping, or the overrides."""
+
+    file: str | None
+    text: str | None
+    data: dict[str, Any]
+    is_override: bool = False
+
+
+def load_scenario(
+    source: Source,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> Scenario:
+    """Load, merge and validate a scenario.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or Mapping
+        Path of a TOML scenario file, or already-parsed scenario data.
+    overrides : Mapping, optional
+        Dotted key paths to values, e.g. ``{"sales.ae.headcount": 30}``, applied
+        after ``extends`` is resolved. Missing tables are created; a table value
+        set on a table is merged into it.
+    base_dir : str or os.PathLike, optional
+        Directory that ``extends`` of a Mapping source is relative to (default:
+        the current directory). Ignored for files.
+
+    Returns
+    -------
+    Scenario
+        The validated, frozen scenario.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found: unreadable or invalid files, circular or bad
+        ``extends``, bad override keys, or values the schema rejects.
+    """
+    layers, data = _resolve(source, overrides, base_dir)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_validation_error(exc, locate=lambda parts: _locate(layers, parts))
+        raise ScenarioError(problems) from None
+
+
+def resolve_mapping(
+    source: Source,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The scenario data after ``extends``, deep merge and overrides, before validation.
+
+    Parameters
+    ----------
+    source, overrides, base_dir
+        As for :func:`load_scenario`.
+
+    Returns
+    -------
+    dict
+        Plain nested dicts, without the ``extends`` key.
+
+    Raises
+    ------
+    ScenarioError
+        As for :func:`load_scenario`, except for validation problems.
+    """
+    return _resolve(source, overrides, base_dir)[1]
+
+
+def deep_merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``child`` into a copy of ``parent``: tables recursively, other values replaced.
+
+    Parameters
+    ----------
+    parent, child : Mapping
+        Parsed TOML tables.
+
+    Returns
+    -------
+    dict
+        A new dict; ``parent``'s keys keep their order and new keys of ``child`` follow.
+    """
+    out = _plain(parent)
+    for key, value in child.items():
+        old = out.get(key)
+        out[key] = deep_merge(old, value) if _is_table(old) and _is_table(value) else _plain(value)
+    return out
+
+
+def _resolve(
+    source: Source, overrides: Mapping[str, Any] | None, base_dir: Any
+) -> tuple[list[_Layer], dict[str, Any]]:
+    """The layers (overrides first, then child to root) and the merged data."""
+    layers = _chain(source, base_dir)
+    data: dict[str, Any] = {}
+    for layer in reversed(layers):
+        data = deep_merge(data, {k: v for k, v in layer.data.items() if k != "extends"})
+    if overrides:
+        _apply_overrides(data, overrides)
+        layers.insert(0, _Layer(None, None, _apply_overrides({}, overrides), is_override=True))
+    return layers, data
+
+
+def _chain(source: Source, base_dir: Any) -> list[_Layer]:
+    """Read the source and everything it extends, child first."""
+    if isinstance(source, Mapping):
+        layers, seen = [_Layer(None, None, _plain(source))], [None]
+        here = os.fspath(base_dir or "")
+    else:
+        path = os.fspath(source)
+        layers, seen = [_read(path, None)], [os.path.realpath(path)]
+        here = os.path.dirname(path)
+    while "extends" in (child := layers[-1]).data:
+        ext = child.data["extends"]
+        if not isinstance(ext, str) or not ext:
+            raise _extends_error(child, "must be the path of another scenario file, in quotes")
+        target = os.path.normpath(os.path.join(here, ext))
+        if (real := os.path.realpath(target)) in seen:
+            start = seen.index(real)
+            cycle = [layer.file for layer in layers[start:]] + [layers[start].file]
+            raise _extends_error(child, f"circular extends: {' -> '.join(map(str, cycle))}")
+        layers.append(_read(target, child))
+        seen.append(real)
+        here = os.path.dirname(target)
+    return layers
+
+
+def _read(path: str, referrer: _Layer | None) -> _Layer:
+    """Read and parse one TOML file; ``referrer`` is the layer whose ``extends`` names it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        reason = "no such file"
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    else:
+        return _parse(path, text)
+    if referrer is None:
+        raise ScenarioError([Problem(path, "", f"cannot read this file: {reason}")])
+    raise _extends_error(referrer, f"cannot read {path}: {reason}")
+
+
+def _parse(path: str, text: str) -> _Layer:
+    try:
+        return _Layer(path, text, tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        detail, line, where = str(exc), None, None
+        if m := re.fullmatch(r"(.*?)\s*\(at line (\d+), column (\d+)\)", detail):
+            detail, line, where = m[1], int(m[2]), f"column {m[3]}"
+        elif detail.endswith(_AT_END):
+            detail, where = detail.removesuffix(_AT_END), "at the end of the file"
+            line = len(text.splitlines()) or 1
+        message = f"not valid TOML: {detail}" + (f" ({where})" if where else "")
+        raise ScenarioError([Problem(path, "", message, line=line)]) from None
+
+
+def _extends_error(layer: _Layer, message: str) -> ScenarioError:
+    value = layer.data.get("extends")
+    return ScenarioError(
+        [Problem(layer.file, "extends", message, value, find_line(layer.text, ("extends",)))]
+    )
+
+
+def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set each dotted key of ``overrides`` in ``data`` (in place), creating tables as needed."""
+    problems = []
+    for dotted, value in overrides.items():
+        if message := _set(data, str(dotted).split("."), value):
+            problems.append(Problem(None, str(dotted), message, value))
+    if problems:
+        raise ScenarioError(problems)
+    return data
+
+
+def _set(data: dict[str, Any], keys: list[str], value: Any) -> str | None:
+    """Set ``data[k1][k2]...[kn] = value``; return what is wrong, if anything."""
+    if not all(keys):
+        return "is not a dotted key path such as sales.ae.headcount"
+    node = data
+    for i, key in enumerate(keys[:-1]):
+        node = node.setdefault(key, {})
+        if not _is_table(node):
+            return f"cannot be set: {'.'.join(keys[: i + 1])} is a value, not a table"
+    old = node.get(keys[-1])
+    node[keys[-1]] = (
+        deep_merge(old, value) if _is_table(old) and _is_table(value) else _plain(value)
+    )
+    return None
+
+
+def _locate(layers: list[_Layer], parts: KeyParts) -> tuple[str | None, int | None]:
+    """The layer that sets the most of the key path (the child wins a tie), and the line."""
+    keys = [p for p in parts if isinstance(p, str)]
+    depths = [_depth(layer.data, keys) for layer in layers]
+    best = depths.index(max(depths))
+    if depths[best] == 0:  # nobody sets it: the user's own source
+        best = next(i for i, layer in enumerate(layers) if not layer.is_override)
+    return layers[best].file, find_line(layers[best].text, parts)
+
+
+def _depth(data: Any, keys: list[str]) -> int:
+    for n, key in enumerate(keys):
+        if not _is_table(data) or key not in data:
+            return n
+        data = data[key]
+    return len(keys)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy with every Mapping turned into a dict."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
