@@ -1,3 +1,31 @@
-"""gtmsim: a go-to-market simulation engine."""
+"""gtmsim: a go-to-market simulation engine.
+
+Leads flow through marketing and sales stages under an organisation design
+written as data (a scenario), so that designs can be compared on the same
+market, the same leads and the same random draws.
+
+>>> import gtmsim
+>>> scenario = gtmsim.load_scenario("scenarios/base/market.toml", {"sales.ae.headcount": 30})
+>>> result = gtmsim.simulate(scenario, replication=0)
+>>> result.metrics["bookings"]  # doctest: +SKIP
+"""
 
 __version__ = "0.1.0"
+
+from gtmsim.results.metrics import METRICS
+from gtmsim.results.run import RunResult
+from gtmsim.scenario.errors import Problem, ScenarioError
+from gtmsim.scenario.loader import load_scenario
+from gtmsim.scenario.schema import Scenario
+from gtmsim.simulate import simulate
+
+__all__ = [
+    "METRICS",
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "simulate",
+]

@@ -523,6 +523,11 @@ class Scenario(BaseModel, **_Strict):
                 'handoff.qualifier is "sdr" but sales.sdr.headcount is 0: '
                 'hire SDRs or set qualifier = "ae"'
             )
+        if self.handoff.rejected == "recycle" and not self.marketing.nurture.enabled:
+            raise ValueError(
+                'handoff.rejected is "recycle" but marketing.nurture.enabled is false: '
+                'there is no nurture pool to recycle into (enable nurture, or use "discard")'
+            )
         if self.sales.ae.headcount == 0:
             raise ValueError("sales.ae.headcount is 0: someone has to run the deals")
         for team_name in ("sdr", "ae"):
