@@ -12,9 +12,10 @@ class DealRules:
     (1 + enablement uplift), and at the close also x (1 + affinity uplift x
     affinity). The window factor is 1 while the account is in market (its
     buying window is open, or opens within ``in_market_horizon_days``) and
-    ``closed_window_pass_factor`` otherwise. A close that comes before the
-    window opens slips to the day it opens. Once the window has closed the
-    account has bought elsewhere. A failed stage is lost to a competitor when
+    ``closed_window_pass_factor`` otherwise. The close needs the window
+    open: a close while the account is in market but before its window opens
+    slips to the day it opens; out of market it ends in no decision. Once the
+    window has closed the account has bought elsewhere. A failed stage is lost to a competitor when
     the account is in market, and to no decision otherwise.
     """
 

@@ -69,10 +69,10 @@ _FIELDS = {
     "window_close_day": np.float64,
     "deal_size_usd": np.float64,
     "score": np.float64,  # last observed marketing score
+    "nurture_since_day": np.float64,
     "nurture_entry_score": np.float64,  # score when it (last) entered nurture
     "state": np.int8,
     "mql_day": np.float64,  # last time it became an MQL (nan: never)
-    "nurture_since_day": np.float64,
     "affinity": np.float64,  # brand affinity from nurture touches, 0..1
     "score_z": np.float64,  # how the lead definition misreads this lead (standard normal)
     "mql_count": np.int16,  # times it became an MQL (nurture can make it one again)
@@ -112,21 +112,26 @@ class LeadStore:
         self.n = hi
         return slice(lo, hi)
 
-    def append_one(self, created_day: float, channel: int, latent: dict) -> int:
-        """Add one lead (``latent``: Python scalars); returns its index."""
+    def append_one(self, created_day: float, channel: int, row: tuple) -> tuple[int, tuple]:
+        """Add one lead from a :meth:`LatentSource.take_one` row.
+
+        Returns its index and (segment, fit, window open day, window close day, deal size).
+        """
+        segment, fit, start, length, size, z = row
         i = self.n
-        if i >= self.capacity:
+        if i >= len(self.state):
             self._grow(i + 1)
+        w_open = created_day + start
         self.created_day[i] = created_day
         self.channel[i] = channel
-        self.segment[i] = latent["segment"]
-        self.fit[i] = latent["fit"]
-        self.window_open_day[i] = w_open = created_day + latent["window_start_days"]
-        self.window_close_day[i] = w_open + latent["window_length_days"]
-        self.deal_size_usd[i] = latent["deal_size_usd"]
-        self.score_z[i] = latent["score_z"]
+        self.segment[i] = segment
+        self.fit[i] = fit
+        self.window_open_day[i] = w_open
+        self.window_close_day[i] = w_open + length
+        self.deal_size_usd[i] = size
+        self.score_z[i] = z
         self.n = i + 1
-        return i
+        return i, (segment, fit, w_open, w_open + length, size)
 
     def _grow(self, needed: int) -> None:
         new_cap = max(needed, 2 * self.capacity)
@@ -195,6 +200,9 @@ class Card:
         self.opportunity_day = math.nan
 
 
+_ROW = ("segment", "fit", "window_start_days", "window_length_days", "deal_size_usd", "score_z")
+
+
 class LatentSource:
     """The latent truth of one channel's leads, pre-drawn in blocks from its own stream.
 
@@ -233,31 +241,45 @@ class LatentSource:
         self._hour_cum = np.asarray(hour_cum, float)
         self._block = block
         self._buf: dict[str, np.ndarray] = {}
-        self._rows: dict[str, list] | None = None
+        self._rows: list[tuple] | None = None
         self._i = 0
         self._n = 0
 
-    def take_one(self) -> dict[str, float]:
-        """The next lead's latent attributes as Python scalars."""
+    def take_one(self) -> tuple:
+        """The next lead as (segment, fit, window start days, window length days, deal size, score z)."""
         if self._i >= self._n:
             self._refill(1)
         if self._rows is None:
-            self._rows = {name: arr.tolist() for name, arr in self._buf.items()}
+            b = self._buf
+            self._rows = list(zip(*(b[f].tolist() for f in _ROW), strict=True))
         i, self._i = self._i, self._i + 1
-        return {name: col[i] for name, col in self._rows.items()}
+        return self._rows[i]
 
     def take(self, k: int) -> dict[str, np.ndarray]:
         """The next ``k`` leads' latent attributes."""
-        if self._i + k > self._n:
+        if self._i + k > self._n or not self._buf:
             self._refill(k)
         self._rows = None
         i, self._i = self._i, self._i + k
         return {name: arr[i : i + k] for name, arr in self._buf.items()}
 
     def _refill(self, k: int) -> None:
-        rest = {name: arr[self._i :] for name, arr in self._buf.items()}
-        n = max(self._block, k)
-        rng = self._rng
+        """Draw whole blocks until ``k`` leads are buffered.
+
+        Always whole blocks: the k-th lead of a channel must not depend on how
+        many leads were asked for at once.
+        """
+        parts = [{name: arr[self._i :] for name, arr in self._buf.items()}] if self._buf else []
+        have = self._n - self._i
+        while have < k or not parts:
+            parts.append(self._block_of_leads())
+            have += self._block
+        self._buf = {name: np.concatenate([p[name] for p in parts]) for name in parts[-1]}
+        self._i, self._n = 0, have
+        self._rows = None  # Python copies of the block, made on the first take_one
+
+    def _block_of_leads(self) -> dict[str, np.ndarray]:
+        n, rng = self._block, self._rng
         seg = np.searchsorted(self._seg_cum, rng.random(n) * self._seg_cum[-1], side="right")
         seg = np.minimum(seg, len(self._seg_cum) - 1)
         deal = np.empty(n)
@@ -266,7 +288,7 @@ class LatentSource:
             deal[mask] = draw(spec, rng, int(mask.sum()))
         buyer = rng.random(n) < self._p_buy
         start = np.where(buyer, draw(self._start, rng, n), np.inf)
-        new = {
+        return {
             "segment": seg,
             "fit": draw(self._fit, rng, n),
             "window_start_days": start,
@@ -275,11 +297,6 @@ class LatentSource:
             "score_z": rng.standard_normal(n),
             "day_fraction": day_fraction(rng, self._hour_cum, n),
         }
-        self._buf = {
-            name: np.concatenate([rest.get(name, arr[:0]), arr]) for name, arr in new.items()
-        }
-        self._i, self._n = 0, len(seg)
-        self._rows = None  # Python copies of the block, made on the first take_one
 
 
 def day_fraction(rng, hour_cum: np.ndarray, n: int) -> np.ndarray:

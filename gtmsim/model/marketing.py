@@ -151,14 +151,16 @@ class Marketing:
         order = np.argsort(t, kind="stable")
         return idx[order], t[order]
 
-    def new_prospect(self, t: float, source: LatentSource) -> tuple[int, dict]:
-        """Add one self-sourced (outbound) lead created at ``t``: (its index, its latent truth)."""
-        latent = source.take_one()
-        lead = self.store.append_one(t, self.outbound_channel, latent)
-        self.rec.funnel[LEAD, self.outbound_channel, latent["segment"]] += 1
+    def new_prospect(self, t: float, source: LatentSource) -> tuple[int, tuple]:
+        """Add one self-sourced (outbound) lead created at ``t``.
+
+        Returns its index and (segment, fit, window open day, window close day, deal size).
+        """
+        lead, truth = self.store.append_one(t, self.outbound_channel, source.take_one())
+        self.rec.funnel[LEAD, self.outbound_channel, truth[0]] += 1
         if self.rec.logging:
             self.log(np.array([lead]), "created", np.array([t]))
-        return lead, latent
+        return lead, truth
 
     # ------------------------------------------------------------------ scoring
 
@@ -196,7 +198,7 @@ class Marketing:
             return
         self.move(idx, State.NURTURE, from_state)
         self.store.nurture_since_day[idx] = t
-        self.store.nurture_entry_score[idx] = self.store.score[idx]
+        self.store.nurture_entry_score[idx] = self.store.score[idx]  # its bar to requalify
         self._pool.append(idx)
         if self.rec.logging:
             self.log(idx, "nurture", t)

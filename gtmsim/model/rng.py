@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 
 _MASK = (1 << 64) - 1
+SLOT_BITS = 20  # slots per lead: 2**20 (a lead can be an MQL at most 32767 times, x 32 slots)
 _TO_UNIT = 1.0 / (1 << 53)
 
 
@@ -51,15 +52,15 @@ class LeadDice:
         self._key = stream_key(seed, replication, name)
 
     def __call__(self, lead: int, slot: int = 0) -> float:
-        # splitmix64 finaliser over (key + lead * 2^8 + slot)
-        x = (self._key + (lead << 8) + slot + 0x9E3779B97F4A7C15) & _MASK
+        # splitmix64 finaliser over (key + lead * 2^20 + slot)
+        x = (self._key + (lead << SLOT_BITS) + slot + 0x9E3779B97F4A7C15) & _MASK
         x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
         x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
         return ((x ^ (x >> 31)) >> 11) * _TO_UNIT
 
     def many(self, leads: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """The same numbers as ``__call__``, for arrays of leads and slots (broadcast)."""
-        x = np.asarray(leads, np.uint64) << np.uint64(8)
+        x = np.asarray(leads, np.uint64) << np.uint64(SLOT_BITS)
         x = x + np.asarray(slots, np.uint64) + np.uint64((self._key + 0x9E3779B97F4A7C15) & _MASK)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)

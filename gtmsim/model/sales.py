@@ -252,10 +252,8 @@ class SalesTeam:
 
     def _notify(self, rep: Rep | None, t: float) -> None:
         """Wake an idle rep that would otherwise sleep past new work ready at ``t``."""
-        reps = self.reps if rep is None else (rep,)
-        t_open = self.cal.next_open(t)
-        for r in reps:
-            if r.idle and r.wake_at > t_open:
+        for r in self.reps if rep is None else (rep,):
+            if r.idle and r.wake_at > t and r.wake_at > self.cal.next_open(t):
                 r.idle = False
                 r.proc.interrupt()
                 return
@@ -375,16 +373,15 @@ class SalesTeam:
     def new_prospect(self, rep: Rep, t: float) -> None:
         """A prospecting rep books a first meeting with a self-sourced account at ``t``."""
         w = self.world
-        lead, lat = w.marketing.new_prospect(t, self.prospects)
-        w_open = t + lat["window_start_days"]
+        lead, (segment, fit, w_open, w_close, size) = w.marketing.new_prospect(t, self.prospects)
         row = (
             lead,
             w.marketing.outbound_channel,
-            lat["segment"],
-            lat["fit"],
+            segment,
+            fit,
             w_open,
-            w_open + lat["window_length_days"],
-            lat["deal_size_usd"],
+            w_close,
+            size,
             0.0,
             math.nan,
             math.nan,

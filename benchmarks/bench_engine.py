@@ -1,0 +1,305 @@
+"""Engine benchmark: how fast and how lean is gtmsim, relative to bare SimPy?
+
+Run from the repository root::
+
+    python benchmarks/bench_engine.py            # full run, under a minute
+    python benchmarks/bench_engine.py --quick    # smoke test, a few seconds
+    python benchmarks/bench_engine.py --quick --memory --json out.json
+
+Figures (see benchmarks/README.md):
+
+1. bare SimPy events/s: one process yielding ``env.timeout(1)`` N times, best of 3;
+2. leads/s on the reference scenario (scenarios/base/market.toml), best and median;
+3. ratio of (2, median) to (1), with bare measurements interleaved between runs;
+4. the same ratio for a naive one-process-per-lead SimPy model (context only);
+5. peak RSS of a ~1M-lead run with the event log off, in a child process.
+
+Benchmarks report, they do not gate: the exit code is always 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+import gtmsim
+from gtmsim.model.world import World
+
+BASE = Path(__file__).resolve().parents[1] / "scenarios" / "base" / "market.toml"
+TARGETS = {"leads_per_s": 100_000, "ratio": 0.35, "peak_rss_mb": 500}
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def bare_rate(n: int, repeats: int = 3) -> float:
+    """Events per second of one SimPy process yielding ``env.timeout(1)`` n times; best of repeats."""
+
+    def ticker(env):
+        for _ in range(n):
+            yield env.timeout(1)
+
+    best = 0.0
+    for _ in range(repeats):
+        env = simpy.Environment()
+        env.process(ticker(env))
+        t0 = time.perf_counter()
+        env.run()
+        best = max(best, n / (time.perf_counter() - t0))
+    return best
+
+
+def reference_run(scenario, replication: int) -> tuple[int, float]:
+    """Leads and wall seconds of one replication (World construction and run; no loading)."""
+    t0 = time.perf_counter()
+    world = World(scenario, replication).run()
+    return world.store.n, time.perf_counter() - t0
+
+
+def naive_run(leads_per_year: float, horizon_days: float, seed: int) -> tuple[int, float]:
+    """A textbook SimPy model: one process per lead, 12 servers at ~80% utilisation."""
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    servers = simpy.Resource(env, capacity=12)
+    rate = leads_per_year / 365.0  # leads per day
+    mean_service = 0.8 * servers.capacity / rate
+    created = 0
+
+    def lead(env):
+        with servers.request() as req:
+            yield req
+            yield env.timeout(rng.expovariate(1.0 / mean_service))
+
+    def arrivals(env):
+        nonlocal created
+        while True:
+            yield env.timeout(rng.expovariate(rate))
+            env.process(lead(env))
+            created += 1
+
+    env.process(arrivals(env))
+    t0 = time.perf_counter()
+    env.run(until=horizon_days)
+    return created, time.perf_counter() - t0
+
+
+def scaled_overrides(factor: float) -> dict[str, float]:
+    """Overrides multiplying every channel's paid and organic lead volume by factor."""
+    scenario = gtmsim.load_scenario(BASE)
+    overrides = {}
+    for name, ch in scenario.market.channels.items():
+        overrides[f"market.channels.{name}.max_leads_per_week"] = ch.max_leads_per_week * factor
+        overrides[f"market.channels.{name}.organic_leads_per_week"] = (
+            ch.organic_leads_per_week * factor
+        )
+    return overrides
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def memory_child(kind: str, factor: float) -> None:
+    """Body of the child process: print peak RSS (and leads, wall time) as one JSON line."""
+    scenario = gtmsim.load_scenario(BASE, scaled_overrides(factor))
+    out = {"leads": 0, "wall_s": 0.0}
+    if kind == "run":
+        t0 = time.perf_counter()
+        result = gtmsim.simulate(scenario, replication=0)  # event log off (the default)
+        out = {"leads": int(result.metrics["leads_created"]), "wall_s": time.perf_counter() - t0}
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out))
+
+
+def in_child(kind: str, factor: float) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, "--factor", str(factor)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def memory_test(factor: float) -> dict | None:
+    """Peak RSS of a scaled one-year run and of a child that only imports and loads.
+
+    Linux carries a parent's peak RSS into ru_maxrss of the children it spawns, so
+    this must run while the parent is still small (its peak is returned too).
+    """
+    parent = peak_rss_mb()
+    try:
+        base, run = in_child("baseline", factor), in_child("run", factor)
+    except subprocess.CalledProcessError as exc:  # report, do not gate
+        print(f"5. memory run failed:\n{exc.stderr}")
+        return None
+    return {
+        "factor": factor,
+        "leads": run["leads"],
+        "wall_s": run["wall_s"],
+        "peak_rss_mb": run["peak_rss_mb"],
+        "baseline_rss_mb": base["peak_rss_mb"],
+        "parent_rss_at_spawn_mb": parent,
+    }
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
+        "gtmsim": gtmsim.__version__,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def verdict(value, target, below: bool = False) -> str:
+    if value is None:
+        return "SKIP"
+    return "PASS" if (value < target if below else value >= target) else "FAIL"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    ap.add_argument("--memory", action="store_true", help="with --quick: run the 1M-lead test too")
+    ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    ap.add_argument(
+        "--factor", type=float, default=16.0, help="lead volume scale of the memory run"
+    )
+    ap.add_argument("--child", choices=["baseline", "run"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        memory_child(args.child, args.factor)
+        return 0
+
+    n_bare = 30_000 if args.quick else 300_000
+    reps = 1 if args.quick else 5
+    naive_repeats = 1 if args.quick else 3
+    overrides = {"simulation.horizon_days": 30} if args.quick else None
+    info = machine()
+    # 5 is measured first: children inherit the parent's peak RSS (see memory_test)
+    memory = memory_test(args.factor) if args.memory or not args.quick else None
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print(f"mode: {'quick' if args.quick else 'full'}\n")
+
+    # 1-3. reference scenario, bare SimPy measured before, between and after the runs
+    scenario = gtmsim.load_scenario(BASE, overrides)
+    horizon = scenario.simulation.horizon_days
+    bare = [bare_rate(n_bare)]
+    runs = []
+    for r in range(reps):
+        leads, wall = reference_run(scenario, r)
+        runs.append((leads, wall))
+        bare.append(bare_rate(n_bare))
+        print(f"  replication {r}: {leads:,} leads in {wall:.3f} s = {leads / wall:,.0f} leads/s")
+    rates = [leads / wall for leads, wall in runs]
+    leads_best, leads_median = max(rates), statistics.median(rates)
+    bare_mean = statistics.mean(bare)
+    ratio = leads_median / bare_mean
+    print(
+        f"1. bare SimPy: {bare_mean:,.0f} events/s (mean of {len(bare)} best-of-3 measurements "
+        f"of N={n_bare:,}; range {min(bare):,.0f}-{max(bare):,.0f})"
+    )
+    print(
+        f"2. reference scenario ({horizon:g} days, {reps} replications, "
+        f"hash {scenario.content_hash()}): "
+        f"best {leads_best:,.0f} leads/s, median {leads_median:,.0f} leads/s"
+    )
+    print(f"3. ratio leads/s (median) / bare events/s: {ratio:.3f}")
+
+    # 4. naive model, same leads per simulated year, same horizon, its own bare brackets
+    leads_per_year = statistics.median(leads for leads, _ in runs) * 365.0 / horizon
+    naive_bare = [bare_rate(n_bare)]
+    naive = []
+    for seed in range(naive_repeats):
+        naive.append(naive_run(leads_per_year, horizon, seed))
+        naive_bare.append(bare_rate(n_bare))
+    naive_rate = statistics.median(leads / wall for leads, wall in naive)
+    naive_ratio = naive_rate / statistics.mean(naive_bare)
+    print(
+        f"4. naive one-process-per-lead model ({naive[0][0]:,} leads, {horizon:g} days): "
+        f"{naive_rate:,.0f} leads/s, ratio {naive_ratio:.3f}"
+    )
+
+    # 5. peak memory of a ~1M-lead year, isolated in child processes (measured above)
+    if memory:
+        print(
+            f"5. {memory['leads']:,}-lead run (channels x{args.factor:g}, event log off): "
+            f"{memory['wall_s']:.1f} s, peak RSS {memory['peak_rss_mb']:.0f} MB "
+            f"(baseline: import + load {memory['baseline_rss_mb']:.0f} MB; "
+            f"parent at spawn {memory['parent_rss_at_spawn_mb']:.0f} MB)"
+        )
+    elif args.quick and not args.memory:
+        print("5. 1M-lead memory run: skipped (--quick without --memory)")
+
+    # 6. summary
+    peak = memory["peak_rss_mb"] if memory else None
+    mb = (lambda key: f"{memory[key]:.0f}") if memory else (lambda key: "skipped")
+    t_leads, t_ratio, t_rss = TARGETS["leads_per_s"], TARGETS["ratio"], TARGETS["peak_rss_mb"]
+    table = [
+        ("figure", "measured", "target", "result"),
+        ("bare SimPy events/s", f"{bare_mean:,.0f}", "", ""),
+        ("leads/s, best", f"{leads_best:,.0f}", "", ""),
+        (
+            "leads/s, median",
+            f"{leads_median:,.0f}",
+            f">= {t_leads:,}",
+            verdict(leads_median, t_leads),
+        ),
+        ("ratio leads/s / bare events/s", f"{ratio:.3f}", f">= {t_ratio}", verdict(ratio, t_ratio)),
+        ("naive model leads/s", f"{naive_rate:,.0f}", "", ""),
+        ("naive model ratio", f"{naive_ratio:.3f}", "", ""),
+        ("peak RSS, 1M-lead run (MB)", mb("peak_rss_mb"), f"< {t_rss}", verdict(peak, t_rss, True)),
+        ("baseline RSS, import + load (MB)", mb("baseline_rss_mb"), "", ""),
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    print("\nsummary")
+    for row in table:
+        print(("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip())
+
+    if args.json:
+        figures = {
+            "mode": "quick" if args.quick else "full",
+            "machine": info,
+            "bare_events_per_s": {"mean": bare_mean, "measurements": bare, "n": n_bare},
+            "reference": {
+                "horizon_days": horizon,
+                "scenario_hash": scenario.content_hash(),
+                "runs": [{"leads": leads, "wall_s": wall} for leads, wall in runs],
+                "leads_per_s_best": leads_best,
+                "leads_per_s_median": leads_median,
+                "ratio": ratio,
+            },
+            "naive": {
+                "runs": [{"leads": leads, "wall_s": wall} for leads, wall in naive],
+                "leads_per_s_median": naive_rate,
+                "bare_events_per_s": naive_bare,
+                "ratio": naive_ratio,
+            },
+            "memory": memory,
+            "targets": TARGETS,
+            "results": {
+                "leads_per_s": verdict(leads_median, TARGETS["leads_per_s"]),
+                "ratio": verdict(ratio, TARGETS["ratio"]),
+                "peak_rss_mb": verdict(peak, TARGETS["peak_rss_mb"], below=True),
+            },
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
