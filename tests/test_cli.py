@@ -1,0 +1,93 @@
+"""The gtmsim command, run as a user runs it: through a subprocess."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+BASE = "scenarios/base/market.toml"
+
+
+def gtmsim(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gtmsim.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_run_prints_a_table_with_confidence_intervals():
+    out = gtmsim("run", BASE, "-n", "2", "--set", "simulation.horizon_days=30")
+    assert out.returncode == 0, out.stderr
+    assert "base: 2 replication(s), 30 days" in out.stdout
+    assert "95% CI" in out.stdout and "bookings" in out.stdout
+    assert out.stderr == ""  # piped: no progress bar
+
+
+def test_json_output_is_machine_readable():
+    out = gtmsim("run", BASE, "-n", "2", "--set", "simulation.horizon_days=20", "--json", "--all")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["replications"] == 2
+    assert set(data["metrics"]["leads_created"]) == {"mean", "ci95_half_width"}
+    assert len(data["lead_final_states"]) == 2
+
+
+def test_set_reads_toml_values_and_words():
+    out = gtmsim(
+        "run", BASE, "-n", "1", "--json",
+        "--set", "simulation.horizon_days=10",
+        "--set", "handoff.route=pooled",
+        "--set", 'sales.sdr.attempt_hours={kind="exponential", mean=0.2}',
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", BASE, "--set", "sales.ae.headcont=3"], "did you mean 'headcount'"),
+        (["run", "no/such/file.toml"], "no/such/file.toml"),
+        (["run", BASE, "--set", "handoff.route=sideways"], "handoff.route"),
+        (["run", BASE, "--set", "nonsense"], "expected KEY=VALUE"),
+        (["run", BASE, "-n", "0"], "at least 1"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_no_traceback(args, message):
+    out = gtmsim(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_metrics_lists_every_documented_metric():
+    out = gtmsim("metrics")
+    assert out.returncode == 0
+    assert "win_rate" in out.stdout and "first_response_hours_median" in out.stdout
+
+
+def test_help_explains_the_commands():
+    out = gtmsim("run", "--help")
+    assert out.returncode == 0
+    assert "--set" in out.stdout and "--replications" in out.stdout
+
+
+def test_readme_opens_with_the_two_commands_and_the_main_one_works():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    block = lines[lines.index("```") + 1 : lines.index("```", lines.index("```") + 1)]
+    assert len(block) == 2
+    install, run = block[0].split(" && ")
+    assert install == "python -m pip install ." and "pytest" in block[1]
+    command = shlex.split(run)
+    assert command[0] == "gtmsim"
+    out = gtmsim(*command[1:])
+    assert out.returncode == 0, out.stderr
+    assert "bookings" in out.stdout
