@@ -71,6 +71,7 @@ _FIELDS = {
     "score": np.float64,  # last observed marketing score
     "nurture_since_day": np.float64,
     "nurture_entry_score": np.float64,  # score when it (last) entered nurture
+    "nurture_touch_day": np.float64,  # the touch at which it requalifies or drops out
     "state": np.int8,
     "mql_day": np.float64,  # last time it became an MQL (nan: never)
     "affinity": np.float64,  # brand affinity from nurture touches, 0..1

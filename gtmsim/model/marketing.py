@@ -82,7 +82,8 @@ class Marketing:
         self.nurture_max_days = nurture.max_days
         self.affinity_per_touch = nurture.affinity_per_touch
         self.requalify_gain = nurture.requalify_score_gain
-        self._pool: list[np.ndarray] = []
+        self._due: list[tuple[np.ndarray, np.ndarray]] = []  # (touch day, lead) of the pool
+        self._scheduled_with = self._schedule_key()
 
     def latent_source(
         self, name: str, mix: dict[str, float], fit, in_market: float
@@ -197,9 +198,10 @@ class Marketing:
                 self.log(idx, "discarded", t)
             return
         self.move(idx, State.NURTURE, from_state)
-        self.store.nurture_since_day[idx] = t
-        self.store.nurture_entry_score[idx] = self.store.score[idx]  # its bar to requalify
-        self._pool.append(idx)
+        store = self.store
+        store.nurture_since_day[idx] = t
+        store.nurture_entry_score[idx] = store.score[idx]  # its bar to requalify
+        self._schedule(idx, earliest=0)
         if self.rec.logging:
             self.log(idx, "nurture", t)
 
@@ -207,27 +209,74 @@ class Marketing:
         """Put one lead back into nurture (sales rejected it or could not reach it)."""
         self._to_nurture_or_discard(np.array([lead]), np.array([t]), from_state)
 
-    def _touch_pool(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """A nurture touch: age out, build affinity, re-score; returns new MQLs."""
-        store = self.store
-        # a lead leaves the pool only here, so every lead in it is still in nurture
-        pool = np.concatenate(self._pool) if self._pool else np.empty(0, dtype=np.int64)
-        expired = store.nurture_since_day[pool] + self.nurture_max_days <= day
-        self.move(pool[expired], State.NURTURE_EXPIRED, State.NURTURE)
-        if self.rec.logging:
-            self.log(pool[expired], "nurture_expired", np.full(expired.sum(), float(day)))
-        pool = pool[~expired]
-        if self.affinity_per_touch:
-            store.affinity[pool] = np.minimum(1.0, store.affinity[pool] + self.affinity_per_touch)
-        entry = store.nurture_entry_score[pool]
-        is_mql = self._score(pool, float(day))
+    # Nurture touches every k days re-score the pool. A lead's score only changes
+    # through its intent, which rises until its buying window opens and drops to 0
+    # when it closes; so the touch at which each lead requalifies (or drops out
+    # after nurture.max_days) follows in closed form when it enters. A touch then
+    # handles only the leads due that day, not the whole pool. If a policy moves
+    # the threshold, the noise or the weights, the pool is rescheduled.
+
+    def _schedule_key(self) -> tuple:
+        return (self.mql_threshold, self.noise_sd, self.fit_weight, self.intent_weight)
+
+    def _schedule(self, idx: np.ndarray, earliest: int) -> None:
+        """Bucket nurtured leads by the touch (day) at which they requalify or drop out."""
+        if not len(idx):
+            return
+        store, k = self.store, self.rescore_every_days
+        since = store.nurture_since_day[idx]
+        first = np.maximum(k * (np.floor(since / k) + 1), earliest)
+        expire = np.maximum(first, k * np.ceil((since + self.nurture_max_days) / k))
+        entry = store.nurture_entry_score[idx]
         # a lead sales sent back (it was at or above the bar) needs its intent to rise first
-        sent_back = entry >= self.mql_threshold
-        is_mql &= ~sent_back | (store.score[pool] >= entry + self.requalify_gain)
-        mqls = pool[is_mql]
+        bar = np.where(entry >= self.mql_threshold, entry + self.requalify_gain, self.mql_threshold)
+        need = bar - self.fit_weight * store.fit[idx] - self.noise_sd * store.score_z[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # first time t with intent(t) >= need / intent_weight, before the window closes
+            ratio = need / self.intent_weight if self.intent_weight else np.inf * np.sign(need)
+            t_cross = store.window_open_day[idx] + self.ramp_days * np.log(ratio)
+        t_cross = np.nan_to_num(t_cross, nan=np.inf, posinf=np.inf, neginf=0.0)
+        cross = np.maximum(first, k * np.ceil(t_cross / k))
+        reachable = (ratio <= 1.0) & (cross < store.window_close_day[idx])
+        cross = np.where(need <= 0, first, np.where(reachable, cross, np.inf))
+        day = np.minimum(cross, expire)
+        store.nurture_touch_day[idx] = day
+        self._due.append((day, idx))
+
+    def _touch_pool(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """A nurture touch: the leads due today requalify or drop out; returns new MQLs."""
+        store = self.store
+        if self._schedule_key() != self._scheduled_with:
+            self._scheduled_with = self._schedule_key()
+            self._due.clear()
+            self._schedule(np.flatnonzero(store.state[: store.n] == State.NURTURE), earliest=day)
+        if not self._due:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        days = np.concatenate([d for d, _ in self._due])
+        leads = np.concatenate([i for _, i in self._due])
+        later = days > day
+        self._due = [(days[later], leads[later])]
+        due = leads[days == day]
+        # a lead rescheduled since (a policy moved the bar) is due at its new day only
+        due = due[(store.state[due] == State.NURTURE) & (store.nurture_touch_day[due] == day)]
+        expired = store.nurture_since_day[due] + self.nurture_max_days <= day
+        self.move(due[expired], State.NURTURE_EXPIRED, State.NURTURE)
+        if self.rec.logging:
+            self.log(due[expired], "nurture_expired", np.full(expired.sum(), float(day)))
+        due = due[~expired]
+        entry = store.nurture_entry_score[due]
+        is_mql = self._score(due, float(day))
+        bar = np.where(entry >= self.mql_threshold, entry + self.requalify_gain, self.mql_threshold)
+        is_mql &= store.score[due] >= bar - 1e-12
+        self._schedule(due[~is_mql], earliest=day + 1)  # rounding at the crossing: try again
+        mqls = due[is_mql]
+        k = self.rescore_every_days
+        touches = (day - k * (np.floor(store.nurture_since_day[mqls] / k) + 1)) // k + 1
+        store.affinity[mqls] = np.minimum(
+            1.0, store.affinity[mqls] + touches * self.affinity_per_touch
+        )
         t = day + day_fraction(self._nurture_rng, self.hour_cum, len(mqls))
         self._become_mql(mqls, t, from_state=State.NURTURE)
-        self._pool = [pool[~is_mql]]
         return mqls, t
 
     # ------------------------------------------------------------------ bookkeeping
