@@ -189,4 +189,5 @@ def within(lo: float, hi: float):
             )
         return spec
 
+    check.bounds = (lo, hi)  # shown in the scenario reference
     return check

@@ -1,0 +1,162 @@
+"""The scenario reference: every key of a scenario file, generated from the schema.
+
+``python -m gtmsim.scenario.reference > docs/scenario-reference.md`` rewrites the
+committed copy; a test fails when that copy is stale.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from gtmsim.scenario.dists import KINDS, Constant
+from gtmsim.scenario.schema import Scenario
+
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+
+
+def _strip(tp: Any) -> Any:
+    """The type behind Annotated[...] wrappers."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _members(tp: Any) -> tuple:
+    """The alternatives of a (possibly nested, annotated) union."""
+    tp = _strip(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return tuple(m for a in typing.get_args(tp) for m in _members(a))
+    return (tp,)
+
+
+def _dist_bounds(field: FieldInfo) -> str:
+    """The range a distribution's values must lie in, from its validator."""
+    metadata = list(field.metadata)
+    stack = [field.annotation]
+    while stack:  # an optional distribution keeps its validator inside the union
+        t = stack.pop()
+        if typing.get_origin(t) is typing.Annotated:
+            metadata += t.__metadata__
+            stack.append(typing.get_args(t)[0])
+        elif typing.get_origin(t) in (typing.Union, types.UnionType):
+            stack.extend(typing.get_args(t))
+    for meta in metadata:
+        bounds = getattr(getattr(meta, "func", None), "bounds", None)
+        if bounds:
+            lo, hi = bounds
+            return f"values >= {lo:g}" if hi == float("inf") else f"values in [{lo:g}, {hi:g}]"
+    return ""
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _is_dist(tp: Any) -> bool:
+    return any(m is Constant for m in _members(tp))
+
+
+def _describe_type(tp: Any) -> str:
+    names = ["distribution"] if _is_dist(tp) else []
+    for m in _members(tp):
+        if _is_model(m) and hasattr(m, "support"):
+            continue  # one of the distribution kinds
+        if m is type(None):
+            names.append('"none"')
+        elif typing.get_origin(m) is Literal:
+            names.append(" / ".join(f'"{a}"' for a in typing.get_args(m)))
+        elif typing.get_origin(m) is list:
+            inner = _describe_type(typing.get_args(m)[0])
+            names.append(f"list of {'words' if 'Literal' in str(m) else inner}")
+        elif typing.get_origin(m) is dict:
+            names.append(f"table of {_describe_type(typing.get_args(m)[1])}")
+        else:
+            names.append(getattr(m, "__name__", str(m)))
+    return " or ".join(names)
+
+
+def _bounds(field: FieldInfo) -> str:
+    if _is_dist(field.annotation):
+        return _dist_bounds(field)
+    found = []
+    for meta in field.metadata:
+        for attr, sign in _BOUNDS:
+            value = getattr(meta, attr, None)
+            if value is not None:
+                found.append(f"{sign} {value:g}")
+    return ", ".join(found)
+
+
+def _default(field: FieldInfo) -> str:
+    value = field.get_default(call_default_factory=True)
+    if value is None:
+        return '"none"'
+    if isinstance(value, BaseModel):
+        if hasattr(value, "kind"):
+            body = ", ".join(f"{k} = {v!r}" for k, v in value.model_dump().items() if v is not None)
+            return "{ " + body.replace("'", '"') + " }"
+        return "(table)"
+    if isinstance(value, dict):
+        return "(table)" if value and _is_model(type(next(iter(value.values())))) else repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list) and len(value) > 3 and len(set(value)) == 1:
+        return f"[{value[0]!r}] x {len(value)}"
+    return repr(value).replace("'", '"')
+
+
+def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[str, ...]]:
+    """(key, type, default, range, meaning) for every setting, depth first."""
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        tp = field.annotation
+        inner = [m for m in _members(tp) if _is_model(m)]
+        if inner and not _is_dist(tp):
+            yield from rows(inner[0], f"{key}.")
+            continue
+        if typing.get_origin(_strip(tp)) is dict:
+            value_tp = _strip(typing.get_args(_strip(tp))[1])
+            if _is_model(value_tp):
+                yield (f"{key}.NAME", "table", "", "", (field.description or "").strip())
+                yield from rows(value_tp, f"{key}.NAME.")
+                continue
+        yield (
+            key,
+            _describe_type(tp),
+            _default(field),
+            _bounds(field),
+            (field.description or "").strip(),
+        )
+
+
+def render() -> str:
+    """The reference as Markdown."""
+    out = [
+        "# Scenario reference",
+        "",
+        "Every key a scenario file can set, generated from the schema",
+        "(`python -m gtmsim.scenario.reference > docs/scenario-reference.md`).",
+        "Units are in the key names. `NAME` stands for a name you choose (a segment,",
+        "a channel, a deal stage). A *distribution* is a bare number (a constant) or a",
+        "table with a `kind`: " + ", ".join(f"`{k}`" for k in KINDS) + " (see the README).",
+        'Optional settings are switched off with the word `"none"`.',
+        "",
+        "| key | type | default | range | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for key, tp, default, bounds, meaning in rows():
+        cells = (f"`{key}`", tp, f"`{default}`" if default else "", bounds, meaning)
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
