@@ -12,6 +12,9 @@ market, the same leads and the same random draws.
 
 __version__ = "0.1.0"
 
+from gtmsim.experiment.compare import compare, revenue_bridge
+from gtmsim.experiment.ensemble import Ensemble
+from gtmsim.experiment.run import ExperimentError, ExperimentInterrupted, run_experiment
 from gtmsim.results.metrics import METRICS
 from gtmsim.results.run import RunResult
 from gtmsim.scenario.errors import Problem, ScenarioError
@@ -21,11 +24,17 @@ from gtmsim.simulate import simulate
 
 __all__ = [
     "METRICS",
+    "Ensemble",
+    "ExperimentError",
+    "ExperimentInterrupted",
     "Problem",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "load_scenario",
+    "revenue_bridge",
+    "run_experiment",
     "simulate",
 ]

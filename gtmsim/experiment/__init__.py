@@ -1,0 +1,1 @@
+"""Experiments: replications with common random numbers, comparisons, sweeps, executors."""

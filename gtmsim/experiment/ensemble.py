@@ -1,0 +1,223 @@
+"""Ensemble: every replication of every design, as design x replication x metric arrays."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gtmsim.results.summary import mean_ci
+from gtmsim.results.table import Table
+from gtmsim.scenario.schema import Scenario
+
+
+@dataclass
+class Replication:
+    """What one replication leaves behind: scalars and weekly series, no per-lead data."""
+
+    metrics: dict[str, float]
+    weekly: dict[str, np.ndarray]
+    states: dict[str, int]
+    wall_time_s: float
+
+
+@dataclass
+class Ensemble:
+    """Results of an experiment: design x replication x metric.
+
+    Replication ``r`` of every design used the same random streams (common
+    random numbers), so differences between designs are paired.
+
+    Attributes
+    ----------
+    designs
+        Design names (unique), in the order given.
+    scenarios
+        The resolved scenario of each design (with the experiment's seed).
+    replications
+        Replication numbers, the same for every design.
+    metrics
+        Metric names (the union over designs; a metric a design lacks is nan).
+    values
+        Array (design, replication, metric).
+    weekly
+        Weekly series by name, arrays (design, replication, week).
+    states
+        Lead final-state names; ``state_counts`` is (design, replication, state).
+    manifest
+        Seeds, scenario hashes, versions, executor, wall time.
+    """
+
+    designs: list[str]
+    scenarios: list[Scenario]
+    replications: list[int]
+    metrics: list[str]
+    values: np.ndarray
+    weekly: dict[str, np.ndarray]
+    states: list[str]
+    state_counts: np.ndarray
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def from_replications(
+        cls,
+        designs: list[str],
+        scenarios: list[Scenario],
+        replications: list[int],
+        runs: dict[tuple[int, int], Replication],
+        manifest: dict[str, Any],
+    ) -> Ensemble:
+        """Assemble from ``runs[(design index, replication)]``."""
+        metric_names: dict[str, None] = {}
+        state_names: dict[str, None] = {}
+        weekly_names: dict[str, int] = {}
+        for run in runs.values():
+            metric_names.update(dict.fromkeys(run.metrics))
+            state_names.update(dict.fromkeys(run.states))
+            for k, v in run.weekly.items():
+                weekly_names[k] = max(weekly_names.get(k, 0), len(v))
+        metrics, states = list(metric_names), list(state_names)
+        nd, nr = len(designs), len(replications)
+        values = np.full((nd, nr, len(metrics)), np.nan)
+        counts = np.zeros((nd, nr, len(states)), dtype=np.int64)
+        weekly = {k: np.full((nd, nr, n), np.nan) for k, n in weekly_names.items()}
+        col = {m: j for j, m in enumerate(metrics)}
+        for d in range(nd):
+            for i, r in enumerate(replications):
+                run = runs[(d, r)]
+                for k, v in run.metrics.items():
+                    values[d, i, col[k]] = v
+                counts[d, i] = [run.states.get(s, 0) for s in states]
+                for k, v in run.weekly.items():
+                    weekly[k][d, i, : len(v)] = v
+        return cls(
+            designs, scenarios, replications, metrics, values, weekly, states, counts, manifest
+        )
+
+    # ------------------------------------------------------------ reading
+
+    def design_index(self, design: str | int) -> int:
+        """Index of a design given by name or index."""
+        if isinstance(design, int):
+            return design
+        try:
+            return self.designs.index(design)
+        except ValueError:
+            raise KeyError(f"no design {design!r}; designs are {self.designs}") from None
+
+    def metric(self, name: str) -> np.ndarray:
+        """One metric as an array (design, replication)."""
+        try:
+            return self.values[:, :, self.metrics.index(name)]
+        except ValueError:
+            raise KeyError(f"no metric {name!r}; see gtmsim.METRICS") from None
+
+    def summary(self, metrics: list[str] | None = None, level: float = 0.95) -> Table:
+        """Mean, standard deviation and confidence interval per design and metric."""
+        cols: dict[str, list] = {
+            k: [] for k in ("design", "metric", "n", "mean", "sd", "ci_low", "ci_high")
+        }
+        for name in metrics or self.metrics:
+            data = self.metric(name)
+            for d, design in enumerate(self.designs):
+                x = data[d][~np.isnan(data[d])]
+                mean, half = mean_ci(x, level)
+                cols["design"].append(design)
+                cols["metric"].append(name)
+                cols["n"].append(int(x.size))
+                cols["mean"].append(mean)
+                cols["sd"].append(float(x.std(ddof=1)) if x.size > 1 else float("nan"))
+                cols["ci_low"].append(mean - half)
+                cols["ci_high"].append(mean + half)
+        return Table(cols)
+
+    def to_pandas(self):
+        """One row per design and replication, one column per metric (needs pandas)."""
+        nd, nr, _ = self.values.shape
+        cols: dict[str, list] = {
+            "design": [d for d in self.designs for _ in range(nr)],
+            "replication": self.replications * nd,
+        }
+        flat = self.values.reshape(nd * nr, -1)
+        for j, m in enumerate(self.metrics):
+            cols[m] = flat[:, j].tolist()
+        return Table(cols).to_pandas()
+
+    # ------------------------------------------------------------ storage
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the ensemble to a directory: arrays, resolved scenarios and a manifest."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays = {"values": self.values, "state_counts": self.state_counts}
+        arrays.update({f"weekly__{k}": v for k, v in self.weekly.items()})
+        atomic_write(path / "ensemble.npz", lambda f: np.savez(f, **arrays), binary=True)
+        meta = {
+            "designs": self.designs,
+            "replications": self.replications,
+            "metrics": self.metrics,
+            "states": self.states,
+            "weekly": list(self.weekly),
+            "scenarios": [s.model_dump(mode="json") for s in self.scenarios],
+            "manifest": self.manifest,
+        }
+        atomic_write(path / "manifest.json", lambda f: json.dump(meta, f, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> Ensemble:
+        """Read an ensemble written by :meth:`save`."""
+        path = Path(directory)
+        meta = json.loads((path / "manifest.json").read_text())
+        with np.load(path / "ensemble.npz") as data:
+            weekly = {k: data[f"weekly__{k}"] for k in meta["weekly"]}
+            values, counts = data["values"], data["state_counts"]
+        return cls(
+            meta["designs"],
+            [Scenario.model_validate(s) for s in meta["scenarios"]],
+            meta["replications"],
+            meta["metrics"],
+            values,
+            weekly,
+            meta["states"],
+            counts,
+            meta["manifest"],
+        )
+
+
+def atomic_write(path: Path, write, binary: bool = False) -> None:
+    """Write a file so that it is either complete or absent (never half-written)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def environment() -> dict[str, str]:
+    """Versions of what produced the results."""
+    import scipy
+    import simpy
+
+    from gtmsim import __version__
+
+    return {
+        "gtmsim": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "simpy": simpy.__version__,
+        "platform": platform.platform(),
+    }

@@ -1,0 +1,285 @@
+"""run_experiment(): replications of several designs, paired, in parallel, resumable."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gtmsim.experiment.ensemble import Ensemble, Replication, atomic_write, environment
+from gtmsim.experiment.executors import make_executor
+from gtmsim.results.summary import mean_ci
+from gtmsim.scenario.loader import load_scenario
+from gtmsim.scenario.schema import Scenario
+from gtmsim.simulate import simulate
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ReplicationFailure:
+    """A replication that raised: enough to reproduce it."""
+
+    design: str
+    scenario_hash: str
+    seed: int
+    replication: int
+    error: str
+
+    def __str__(self) -> str:
+        return (
+            f"design {self.design!r} (scenario {self.scenario_hash}, seed {self.seed}), "
+            f"replication {self.replication}:\n{self.error}"
+        )
+
+
+class ExperimentError(RuntimeError):
+    """Some replications failed; the others finished (and were saved, given ``out``)."""
+
+    def __init__(self, failures: list[ReplicationFailure]) -> None:
+        self.failures = failures
+        super().__init__(
+            f"{len(failures)} replication(s) failed:\n" + "\n".join(str(f) for f in failures)
+        )
+
+
+class ExperimentInterrupted(KeyboardInterrupt):
+    """Interrupted: ``finished`` holds the replications that completed (also saved to ``out``)."""
+
+    def __init__(self, finished: int, out: Path | None) -> None:
+        self.finished, self.out = finished, out
+        where = f"; rerun with out={str(out)!r} to resume" if out else ""
+        super().__init__(f"interrupted after {finished} finished replication(s){where}")
+
+
+def run_replication(task: tuple[dict, int]) -> Replication:
+    """One replication of one scenario (runs in a worker; the scenario travels as JSON)."""
+    scenario_json, replication = task
+    result = simulate(Scenario.model_validate(scenario_json), replication)
+    return Replication(
+        result.metrics, result.weekly, result.lead_final_states, result.manifest["wall_time_s"]
+    )
+
+
+class ReplicationStore:
+    """Finished replications on disk, one file each, keyed by scenario hash and number."""
+
+    def __init__(self, directory: str | os.PathLike) -> None:
+        self.root = Path(directory) / "replications"
+
+    def _path(self, scenario_hash: str, replication: int) -> Path:
+        return self.root / scenario_hash / f"r{replication:06d}.npz"
+
+    def get(self, scenario_hash: str, replication: int) -> Replication | None:
+        path = self._path(scenario_hash, replication)
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            metrics = dict(
+                zip(data["metric_names"].tolist(), data["metric_values"].tolist(), strict=True)
+            )
+            states = dict(
+                zip(data["state_names"].tolist(), data["state_counts"].tolist(), strict=True)
+            )
+            weekly = {k[len("weekly__") :]: data[k] for k in data.files if k.startswith("weekly__")}
+            return Replication(metrics, weekly, states, float(data["wall_time_s"]))
+
+    def put(self, scenario_hash: str, replication: int, run: Replication) -> None:
+        path = self._path(scenario_hash, replication)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "metric_names": np.array(list(run.metrics), dtype=str),
+            "metric_values": np.array(list(run.metrics.values()), dtype=float),
+            "state_names": np.array(list(run.states), dtype=str),
+            "state_counts": np.array(list(run.states.values()), dtype=np.int64),
+            "wall_time_s": np.array(run.wall_time_s),
+            **{f"weekly__{k}": v for k, v in run.weekly.items()},
+        }
+        atomic_write(path, lambda f: np.savez(f, **arrays), binary=True)
+
+
+def resolve_designs(scenarios: Any, seed: int | None) -> tuple[list[str], list[Scenario]]:
+    """Names and scenarios of the designs, every one with the same seed (paired runs)."""
+    if isinstance(scenarios, Mapping) and not _looks_like_scenario(scenarios):
+        items = list(scenarios.items())
+    else:
+        seq = (
+            scenarios
+            if isinstance(scenarios, Sequence) and not isinstance(scenarios, str)
+            else [scenarios]
+        )
+        items = [(None, s) for s in seq]
+    if not items:
+        raise ValueError("run_experiment needs at least one scenario")
+    loaded = [(name, s if isinstance(s, Scenario) else load_scenario(s)) for name, s in items]
+    seed = loaded[0][1].simulation.seed if seed is None else seed
+    names: list[str] = []
+    resolved: list[Scenario] = []
+    for name, s in loaded:
+        name = name or s.name
+        base, k = name, 2
+        while name in names:
+            name, k = f"{base}#{k}", k + 1
+        names.append(name)
+        resolved.append(
+            s.model_copy(update={"simulation": s.simulation.model_copy(update={"seed": seed})})
+        )
+    return names, resolved
+
+
+def _looks_like_scenario(mapping: Mapping) -> bool:
+    return any(
+        k in mapping for k in ("market", "simulation", "handoff", "sales", "extends", "name")
+    )
+
+
+def run_experiment(
+    scenarios: Any,
+    replications: int | str,
+    *,
+    seed: int | None = None,
+    executor: Any = None,
+    out: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    key_metric: str = "bookings",
+    rel_half_width: float = 0.02,
+    max_replications: int = 200,
+    workers: int | None = None,
+) -> Ensemble:
+    """Replicate one or more designs with common random numbers.
+
+    Parameters
+    ----------
+    scenarios
+        A scenario (a :class:`Scenario`, a path, or a mapping), a list of them, or a
+        mapping of design name -> scenario.
+    replications
+        How many replications per design, or ``"auto"``: keep adding replications
+        until the 95% confidence interval of ``key_metric`` is within
+        ``rel_half_width`` of its mean for every design (at most ``max_replications``).
+    seed
+        One seed for every design (default: the first design's), so that
+        replication ``r`` of every design sees the same leads and the same luck.
+    executor
+        ``None`` or ``"process"`` (a local process pool, ``workers`` processes,
+        default every core), ``"serial"``, a Dask scheduler address
+        (``"tcp://host:8786"``) or a ``distributed.Client``. Results are
+        bit-identical whatever the executor.
+    out
+        A directory. Each replication is written there as soon as it finishes;
+        calling again with the same ``out`` reuses them (an interrupted run
+        resumes), and the ensemble is saved there at the end.
+    progress
+        Called as ``progress(done, total)`` after every finished replication.
+
+    Returns
+    -------
+    Ensemble
+
+    Raises
+    ------
+    ExperimentError
+        Some replications raised; each is reported with its design, scenario hash,
+        seed and replication number. The others finished (and are saved in ``out``).
+    ExperimentInterrupted
+        On Ctrl-C; finished replications are kept in ``out``.
+    """
+    started = time.perf_counter()
+    names, designs = resolve_designs(scenarios, seed)
+    payloads = [d.model_dump(mode="json") for d in designs]
+    hashes = [d.content_hash() for d in designs]
+    store = ReplicationStore(out) if out is not None else None
+    pool = make_executor(executor, workers=workers)
+    runs: dict[tuple[int, int], Replication] = {}
+
+    def run_round(reps: list[int]) -> None:
+        todo = []
+        for d in range(len(designs)):
+            for r in reps:
+                cached = store.get(hashes[d], r) if store else None
+                if cached is not None:
+                    runs[(d, r)] = cached
+                else:
+                    todo.append((d, r))
+        failures: list[ReplicationFailure] = []
+        done = len(runs)
+        total = done + len(todo)
+        if progress and done:
+            progress(done, total)
+        try:
+            for i, result in pool.run(run_replication, [(payloads[d], r) for d, r in todo]):
+                d, r = todo[i]
+                if isinstance(result, BaseException):
+                    error = "".join(traceback.format_exception(result)).rstrip()
+                    failures.append(
+                        ReplicationFailure(
+                            names[d], hashes[d], designs[d].simulation.seed, r, error
+                        )
+                    )
+                    continue
+                runs[(d, r)] = result
+                if store:
+                    store.put(hashes[d], r, result)
+                done += 1
+                if progress:
+                    progress(done, total)
+        except KeyboardInterrupt:
+            raise ExperimentInterrupted(len(runs), Path(out) if out else None) from None
+        if failures:
+            raise ExperimentError(failures)
+
+    if replications == "auto":
+        n = min(8, max_replications)
+        run_round(list(range(n)))
+        while n < max_replications:
+            needed = _replications_needed(runs, len(designs), n, key_metric, rel_half_width)
+            if needed <= n:
+                break
+            more = min(max_replications, max(needed, n + 2))
+            run_round(list(range(n, more)))
+            n = more
+        reps = list(range(n))
+    elif isinstance(replications, int) and replications >= 1:
+        reps = list(range(replications))
+        run_round(reps)
+    else:
+        raise ValueError(f'replications must be a positive integer or "auto", got {replications!r}')
+
+    manifest = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "designs": names,
+        "scenario_hashes": hashes,
+        "seed": designs[0].simulation.seed,
+        "replications": len(reps),
+        "executor": pool.name,
+        "workers": getattr(pool, "workers", None),
+        "wall_time_s": time.perf_counter() - started,
+        "key_metric": key_metric,
+        "rel_half_width": rel_half_width if replications == "auto" else None,
+        "environment": environment(),
+    }
+    ensemble = Ensemble.from_replications(names, designs, reps, runs, manifest)
+    if out is not None:
+        ensemble.save(out)
+    return ensemble
+
+
+def _replications_needed(runs, n_designs: int, n: int, metric: str, target: float) -> int:
+    """Replications for the CI half-width of ``metric`` to reach ``target`` x |mean|."""
+    needed = n
+    for d in range(n_designs):
+        x = [runs[(d, r)].metrics.get(metric, math.nan) for r in range(n)]
+        mean, half = mean_ci(x)
+        if not math.isfinite(half) or mean == 0:
+            continue
+        ratio = half / (target * abs(mean))
+        needed = max(needed, math.ceil(n * ratio * ratio))
+    return needed
