@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         interrupted = False
 
-    keys = list(gtmsim.METRICS) if args.all else [k for k in HEADLINE if k in gtmsim.METRICS]
+    keys = list(gtmsim.METRICS) if args.all else list(HEADLINE)
     rows = {k: mean_ci([res.metrics[k] for res in results]) for k in keys}
     if args.json:
         payload = {
@@ -99,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "metrics": {k: {"mean": m, "ci95_half_width": h} for k, (m, h) in rows.items()},
             "lead_final_states": [res.lead_final_states for res in results],
         }
-        print(json.dumps(payload, indent=2, allow_nan=True))
+        print(json.dumps(_json_safe(payload), indent=2, allow_nan=False))
     else:
         print(
             f"{scenario.name}: {len(results)} replication(s), "
@@ -109,6 +109,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         for k, (m, h) in rows.items():
             print(f"  {k:34s} {_fmt(m):>14s} {_fmt(h):>12s}  {gtmsim.METRICS[k]}")
     return 130 if interrupted else 0
+
+
+def _json_safe(value):
+    """JSON has no NaN: a metric without a value (no denominator) is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:

@@ -5,17 +5,27 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
-def test_engine_benchmark_quick_mode_runs():
+@pytest.mark.parametrize(
+    ("script", "figures"),
+    [
+        ("bench_engine.py", ("bare", "leads/s", "ratio")),
+        ("bench_experiment.py", ("serial", "process pool", "speed-up", "bit-identical")),
+    ],
+)
+def test_benchmark_quick_mode_runs(script, figures):
     out = subprocess.run(
-        [sys.executable, "benchmarks/bench_engine.py", "--quick"],
+        [sys.executable, f"benchmarks/{script}", "--quick"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr
-    for figure in ("bare", "leads/s", "ratio"):
+    for figure in figures:
         assert figure in out.stdout
+    assert "bit-identical results: pool True" in out.stdout or script != "bench_experiment.py"

@@ -39,6 +39,14 @@ def test_json_output_is_machine_readable():
     assert data["replications"] == 2
     assert set(data["metrics"]["leads_created"]) == {"mean", "ci95_half_width"}
     assert len(data["lead_final_states"]) == 2
+    assert data["metrics"]["sla_compliance_share"]["mean"] is None  # no SLA: null, not NaN
+
+
+def test_headline_metrics_are_all_documented():
+    import gtmsim
+    from gtmsim.cli import HEADLINE
+
+    assert set(HEADLINE) <= set(gtmsim.METRICS)
 
 
 def test_set_reads_toml_values_and_words():

@@ -85,9 +85,12 @@ def test_executors_give_bit_identical_results():
     pool = gtmsim.run_experiment(designs, 3, executor="process", workers=2)
     assert np.array_equal(serial.values, pool.values, equal_nan=True)
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         dask = gtmsim.run_experiment(designs, 3, executor=client)
     assert np.array_equal(serial.values, dask.values, equal_nan=True)
     assert dask.manifest["executor"] == "dask"

@@ -297,3 +297,27 @@ def test_problems_from_validation_error_uses_file_and_source_text():
         ("x.toml", 4, "sales.ae.headcount"),
     ]
     assert problems[1].message == "must be a whole number"
+
+
+def test_a_child_replaces_distributions_and_share_maps_whole(tmp_path):
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parent.parent / "scenarios" / "base" / "market.toml"
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'extends = "{base.as_posix()}"\n'
+        "[sales.sdr]\n"
+        'qualification_hours = { kind = "exponential", mean = 0.5 }\n'
+        "[market.channels.paid_search]\n"
+        "segment_mix = { smb = 1.0 }\n"
+    )
+    s = load_scenario(
+        child, {"market.segments.smb.deal_size_usd": {"kind": "gamma", "mean": 9000, "cv": 0.5}}
+    )
+    assert s.sales.sdr.qualification_hours.kind == "exponential"
+    assert s.market.channels["paid_search"].segment_mix == {"smb": 1.0}
+    assert s.market.segments["smb"].deal_size_usd.kind == "gamma"
+    # tables of settings still merge key by key
+    assert (
+        s.sales.sdr.headcount == 12 and s.market.channels["paid_search"].spend_usd_per_week == 30000
+    )

@@ -8,7 +8,7 @@ stream back as they finish (in any order), so finished work can be saved at once
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -104,12 +104,12 @@ class DaskExecutor:
 
 
 def make_executor(executor: Any = None, *, workers: int | None = None) -> Executor:
-    """An executor from a name, a Dask client, or an executor object.
+    """An executor from a name, a Dask client or address, or an executor object.
 
-    ``None`` or ``"process"``: a local process pool; ``"serial"``: this process;
-    ``"dask"`` needs ``workers``-free use with a client: pass the client (or its
-    scheduler address) instead, e.g. ``make_executor(client)`` or
-    ``make_executor("tcp://scheduler:8786")``.
+    ``None`` or ``"process"``: a local process pool of ``workers`` processes
+    (default: every core); ``"serial"``: this process; a scheduler address
+    (``"tcp://host:8786"``) or a ``distributed.Client``: that Dask cluster (its
+    size is the cluster's); any object with ``name`` and ``run`` is used as is.
     """
     if executor is None or executor == "process":
         return ProcessExecutor(workers)
@@ -129,15 +129,3 @@ def make_executor(executor: Any = None, *, workers: int | None = None) -> Execut
         f"unknown executor {executor!r}: use None, 'serial', 'process', a scheduler address "
         "or a distributed.Client"
     )
-
-
-def chunks(items: Iterable, size: int) -> Iterator[list]:
-    """Consecutive lists of at most ``size`` items."""
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

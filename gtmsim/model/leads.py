@@ -52,12 +52,7 @@ ALLOWED_TRANSITIONS = {
     },
     State.WORKING: {State.WORKING, State.UNREACHED, State.REJECTED, State.ACCEPTED, State.NURTURE},
     State.ACCEPTED: {State.OPPORTUNITY, State.LOST_COMPETITOR, State.LOST_NO_DECISION},
-    State.OPPORTUNITY: {
-        State.OPPORTUNITY,
-        State.WON,
-        State.LOST_COMPETITOR,
-        State.LOST_NO_DECISION,
-    },
+    State.OPPORTUNITY: {State.WON, State.LOST_COMPETITOR, State.LOST_NO_DECISION},
 }
 
 _FIELDS = {
@@ -71,6 +66,7 @@ _FIELDS = {
     "score": np.float64,  # last observed marketing score
     "nurture_since_day": np.float64,
     "nurture_entry_score": np.float64,  # score when it (last) entered nurture
+    "nurture_sent_back": np.bool_,  # it entered nurture because sales sent it back
     "nurture_touch_day": np.float64,  # the touch at which it requalifies or drops out
     "state": np.int8,
     "mql_day": np.float64,  # last time it became an MQL (nan: never)
@@ -181,7 +177,7 @@ class Card:
         "state",
     )
 
-    def __init__(self, row, u_contact, u_qualify, u_stage, state: int = 3) -> None:
+    def __init__(self, row, u_contact, u_qualify, u_stage, state: int = State.QUEUED) -> None:
         (
             self.lead,
             self.channel,

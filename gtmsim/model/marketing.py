@@ -9,15 +9,32 @@ plain attributes, read afresh every day.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
+from gtmsim.model.dists import Sampler
 from gtmsim.model.leads import NEW, LatentSource, LeadStore, State, day_fraction
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import LEAD, MQL, Recorder
+from gtmsim.scenario.dists import Uniform
+
+_UNIT = Uniform(low=0.0, high=1.0)
 
 
-def day_of(t) -> int:
-    """The simulation day of a batch of times that all fall on one day."""
-    return int(np.min(t)) if np.size(t) else 0
+def poisson_counts(u, lam: np.ndarray) -> np.ndarray:
+    """Poisson counts by inversion: the smallest k with CDF(k; lam) >= u.
+
+    Inversion makes a count a monotone function of its rate for a given
+    uniform, so more spend never means fewer leads in a paired comparison.
+    """
+    u = np.asarray(u, float)
+    lam = np.asarray(lam, float)
+    k = np.maximum(np.floor(lam + np.sqrt(lam) * special.ndtri(u)), 0.0)  # normal start
+    while True:  # then step to the exact quantile (a step or two)
+        up = special.pdtr(k, lam) < u
+        down = (k > 0) & (special.pdtr(k - 1, lam) >= u)
+        if not (up.any() or down.any()):
+            return k.astype(np.int64)
+        k += up.astype(float) - down
 
 
 def cumulative(weights) -> np.ndarray:
@@ -62,7 +79,10 @@ class Marketing:
         ]
         self.outbound_channel = len(self.channels)
 
-        self._arrivals = stream(seed, replication, "arrivals")
+        # one stream per channel: moving one channel's spend leaves the others' leads alone
+        self._arrivals = [
+            Sampler(_UNIT, stream(seed, replication, f"arrivals/{c}")) for c in self.channels
+        ]
         self._nurture_rng = stream(seed, replication, "nurture")
 
         scoring = scenario.marketing.scoring
@@ -129,7 +149,7 @@ class Marketing:
             mql_idx.append(idx)
             mql_t.append(t)
 
-        counts = self._arrivals.poisson(self.leads_per_day(day)) if self.channels else ()
+        counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day))
         batches = [(c, self.sources[c].take(int(k))) for c, k in enumerate(counts) if k]
         if batches:
             latent = {f: np.concatenate([b[f] for _, b in batches]) for f in batches[0][1]}
@@ -187,7 +207,8 @@ class Marketing:
         store.mql_day[idx] = t
         store.mql_count[idx] += 1
         self._count(MQL, idx)
-        self.rec.weekly_mqls[min(day_of(t) // 7, self.rec.n_weeks - 1)] += len(idx)
+        if len(idx):
+            self.rec.weekly_mqls[self.rec.week(float(t[0]))] += len(idx)  # one day's batch
         if self.rec.logging:
             self.log(idx, "mql", t)
 
@@ -200,7 +221,8 @@ class Marketing:
         self.move(idx, State.NURTURE, from_state)
         store = self.store
         store.nurture_since_day[idx] = t
-        store.nurture_entry_score[idx] = store.score[idx]  # its bar to requalify
+        store.nurture_entry_score[idx] = store.score[idx]
+        store.nurture_sent_back[idx] = from_state != NEW
         self._schedule(idx, earliest=0)
         if self.rec.logging:
             self.log(idx, "nurture", t)
@@ -219,6 +241,20 @@ class Marketing:
     def _schedule_key(self) -> tuple:
         return (self.mql_threshold, self.noise_sd, self.fit_weight, self.intent_weight)
 
+    def _bar(self, idx: np.ndarray) -> np.ndarray:
+        """The score each nurtured lead needs to be an MQL again.
+
+        A lead sales sent back must score ``requalify_score_gain`` more than when
+        it was sent back (its intent has to rise); any other lead needs the
+        current threshold.
+        """
+        store = self.store
+        return np.where(
+            store.nurture_sent_back[idx],
+            np.maximum(store.nurture_entry_score[idx] + self.requalify_gain, self.mql_threshold),
+            self.mql_threshold,
+        )
+
     def _schedule(self, idx: np.ndarray, earliest: int) -> None:
         """Bucket nurtured leads by the touch (day) at which they requalify or drop out."""
         if not len(idx):
@@ -227,9 +263,7 @@ class Marketing:
         since = store.nurture_since_day[idx]
         first = np.maximum(k * (np.floor(since / k) + 1), earliest)
         expire = np.maximum(first, k * np.ceil((since + self.nurture_max_days) / k))
-        entry = store.nurture_entry_score[idx]
-        # a lead sales sent back (it was at or above the bar) needs its intent to rise first
-        bar = np.where(entry >= self.mql_threshold, entry + self.requalify_gain, self.mql_threshold)
+        bar = self._bar(idx)
         need = bar - self.fit_weight * store.fit[idx] - self.noise_sd * store.score_z[idx]
         with np.errstate(divide="ignore", invalid="ignore"):
             # first time t with intent(t) >= need / intent_weight, before the window closes
@@ -264,11 +298,10 @@ class Marketing:
         if self.rec.logging:
             self.log(due[expired], "nurture_expired", np.full(expired.sum(), float(day)))
         due = due[~expired]
-        entry = store.nurture_entry_score[due]
         is_mql = self._score(due, float(day))
-        bar = np.where(entry >= self.mql_threshold, entry + self.requalify_gain, self.mql_threshold)
-        is_mql &= store.score[due] >= bar - 1e-12
-        self._schedule(due[~is_mql], earliest=day + 1)  # rounding at the crossing: try again
+        is_mql &= store.score[due] >= self._bar(due) - 1e-12
+        # rounding at the crossing: try again at the next touch
+        self._schedule(due[~is_mql], earliest=day + self.rescore_every_days)
         mqls = due[is_mql]
         k = self.rescore_every_days
         touches = (day - k * (np.floor(store.nurture_since_day[mqls] / k) + 1)) // k + 1

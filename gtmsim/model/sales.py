@@ -25,7 +25,6 @@ from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
 from gtmsim.scenario.dists import Uniform
 
 _INF = math.inf
-_EPS_HOURS = 1e-6
 
 
 class Rep:
@@ -55,7 +54,6 @@ class Rep:
         "proc",
         "bookings_usd",
         "open_deals",
-        "marketing_leads_worked",
     )
 
     def __init__(self, team: SalesTeam, index: int, segment: int | None) -> None:
@@ -76,7 +74,6 @@ class Rep:
         self.proc = None
         self.bookings_usd = 0.0
         self.open_deals = 0
-        self.marketing_leads_worked = 0
 
     @property
     def prospecting_hours(self) -> float:
@@ -90,12 +87,14 @@ class Rep:
     def run(self):
         """The rep's SimPy process.
 
-        A rep with its own queue knows every task that can reach it before the
-        next midnight (leads are born in daily batches; its own retries come
-        later), so it works through them in one go and yields once, at the end
-        of the last. A rep sharing a pooled queue yields after every task, so
-        that the first free rep always takes the next lead. Resolutions are
-        applied with their own end times.
+        A rep knows every task that can reach it before the next midnight from
+        the daily lead batch and its own retries, so it works through them in one
+        go and yields once, at the end of the last; resolutions are applied with
+        their own end times. Two kinds of rep cannot plan that far: one sharing a
+        pooled queue yields after every task (the first free rep takes the next
+        lead), and one that others hand deals to (AEs, when there are SDRs) waits
+        interruptibly through any gap before its next task, so that a meeting
+        booked meanwhile for an earlier time is not held up.
         """
         team = self.team
         env, cal, ps, horizon = team.world.env, team.cal, team.ps, team.world.horizon
@@ -104,6 +103,7 @@ class Rep:
         while True:
             now = t = env.now
             limit = now if one_at_a_time else min(float(int(now) + 1), horizon)
+            t_next = _INF  # the next task, when the rep waits for it instead of committing
             while True:
                 t_deal = deals[0][0] if deals else _INF
                 t_due = min(t_deal, queue.next_time()) if works_leads else t_deal
@@ -116,6 +116,9 @@ class Rep:
                     if cal.worked(t_task) >= self.prospect_w:
                         break  # a prospecting meeting is booked first
                     self.prospect_after = cal.at_worked(self.prospect_w)
+                if t_task > t and team.gets_handoffs:
+                    t_next = t_task
+                    break
                 if t > now:
                     if t_task >= limit:
                         break
@@ -126,7 +129,8 @@ class Rep:
                     hours = team.stage_hours[stage]()
                     self.selling_hours += hours
                     t = cal.add(t_task, hours / ps)
-                    team.deal_step(self, card, stage, t)
+                    if t <= horizon:  # a meeting that ends after the horizon is not counted
+                        team.deal_step(self, card, stage, t)
                 else:
                     card = team.take_lead(self, t_task)
                     if card is None:
@@ -134,7 +138,8 @@ class Rep:
                     reached, hours = team.start_attempt(self, card, t_task)
                     self.follow_up_hours += hours
                     t = cal.add(t_task, hours / ps)
-                    team.finish_attempt(self, card, reached, t)
+                    if t <= horizon:
+                        team.finish_attempt(self, card, reached, t)
                 self.busy_w += hours / ps
                 self.prospect_w += hours / ps
             if t > now:
@@ -142,7 +147,7 @@ class Rep:
                 yield env.timeout(t - now)
                 continue
             t_prospect = cal.at_worked(self.prospect_w) if self.prospect_w < _INF else _INF
-            t_wake = max(now, min(t_prospect, team.wake_cap(now), horizon))
+            t_wake = max(now, min(t_prospect, t_next, team.wake_cap(now), horizon))
             self.idle, self.wake_at = True, t_wake
             try:  # noqa: SIM105 (a with-block costs more in this hot loop)
                 yield env.timeout(t_wake - now)
@@ -155,7 +160,6 @@ class Rep:
 
     def learn(self, outcome: float) -> None:
         """Move trust towards the outcome of a marketing lead just worked (1 good, 0 bad)."""
-        self.marketing_leads_worked += 1
         if self.team.trust_on:
             self.trust += self.team.trust_rate * (outcome - self.trust)
 
@@ -221,8 +225,10 @@ class SalesTeam:
             ]
         self.reps = [Rep(self, i, seg_of[i]) for i in range(spec.headcount)]
         self.by_segment = [[r for r in self.reps if r.segment == s] for s in range(len(segments))]
-        self._rr = 0
+        self._turn: dict[int, int] = {}  # round-robin position per segment (-1: whole team)
         self._seq = 0
+        # others hand this team deals (SDRs book AE meetings): it cannot plan through gaps
+        self.gets_handoffs = runs_deals and sc.sales.sdr.headcount > 0
 
     def start(self) -> None:
         """Start one SimPy process per rep."""
@@ -236,15 +242,14 @@ class SalesTeam:
 
         ``pending`` counts leads already routed in the same batch (for least_loaded).
         """
-        if self.route == "segment":
-            reps = self.by_segment[segment]
-        elif self.route == "round_robin":
-            reps = self.reps
-        else:  # least_loaded; pooled teams still give each deal one owner
-            extra = pending or {}
-            return min(self.reps, key=lambda r: len(r.queue) + r.open_deals + extra.get(r, 0))
-        self._rr += 1
-        return reps[self._rr % len(reps)]
+        if self.route in ("segment", "round_robin"):
+            turn = segment if self.route == "segment" else -1  # one turn order per segment
+            reps = self.by_segment[segment] if turn >= 0 else self.reps
+            i = self._turn.get(turn, 0)
+            self._turn[turn] = i + 1
+            return reps[i % len(reps)]
+        extra = pending or {}  # least_loaded; pooled teams still give each deal one owner
+        return min(self.reps, key=lambda r: len(r.queue) + r.open_deals + extra.get(r, 0))
 
     def wake_cap(self, now: float) -> float:
         """Latest time an idle rep may sleep: lead teams look again after each day's births."""
@@ -253,7 +258,7 @@ class SalesTeam:
     def _notify(self, rep: Rep | None, t: float) -> None:
         """Wake an idle rep that would otherwise sleep past new work ready at ``t``."""
         for r in self.reps if rep is None else (rep,):
-            if r.idle and r.wake_at > t and r.wake_at > self.cal.next_open(t):
+            if r.idle and r.wake_at > self.cal.next_open(t):
                 r.idle = False
                 r.proc.interrupt()
                 return
@@ -304,7 +309,6 @@ class SalesTeam:
         if dropped:
             gone = idx[dropped]
             w.marketing.move(gone, State.NEVER_FOLLOWED_UP, State.QUEUED)
-            w.rec.mqls_dropped_unworked += len(gone)
             if w.rec.logging:
                 w.marketing.log(gone, "never_followed_up", mql_day[dropped], self.key)
         return kept, reps, visible
@@ -323,7 +327,6 @@ class SalesTeam:
         if card.attempts == 0 and t - card.mql_day > self.abandon_days:
             w = self.world
             w.move(card, State.NEVER_FOLLOWED_UP, t, rep.name)
-            w.rec.mqls_dropped_unworked += 1
             return None
         return card
 
@@ -441,7 +444,7 @@ class SalesTeam:
                 card.opportunity_day = now
                 w.store.opportunity_day[card.lead] = now
                 rec.weekly_pipeline_created_usd[rec.week(now)] += card.deal_size_usd
-                if marketing_lead:
+                if marketing_lead and not self.works_leads:  # else it learned at the verdict
                     rep.learn(1.0)
             self._schedule(rep, card, stage + 1, now)
         else:
@@ -449,5 +452,5 @@ class SalesTeam:
             rec.losses["competitor" if lost == State.LOST_COMPETITOR else "no_decision"] += 1
             w.move(card, lost, now, rep.name)
             rep.open_deals -= 1
-            if stage == 0 and marketing_lead:
+            if stage == 0 and marketing_lead and not self.works_leads:
                 rep.learn(0.0)

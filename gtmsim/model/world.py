@@ -131,7 +131,6 @@ class World:
             waited = self.horizon - card.mql_day
             if card.state == State.QUEUED and waited > abandon:
                 self.move(card, State.NEVER_FOLLOWED_UP, self.horizon, "end")
-                self.rec.mqls_dropped_unworked += 1
         self.rec.flush()
         self.finished = True
 

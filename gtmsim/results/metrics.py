@@ -184,7 +184,7 @@ def compute_metrics(world) -> dict[str, float]:
         float(np.median(attainment)) if attainment.size else float("nan")
     )
     m["ae_quota_missed_share"] = (
-        float((attainment < 1.0).mean()) if attainment.size else float("nan")
+        float((attainment < 1.0).mean()) if attainment.size and quota else float("nan")
     )
     for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
         for act in REP_ACTIVITIES:

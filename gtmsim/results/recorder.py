@@ -70,7 +70,6 @@ class Recorder:
         self.cycle_days: list[float] = []
         self.won_deal_sizes_usd: list[float] = []
         self.losses = {"competitor": 0, "no_decision": 0}
-        self.mqls_dropped_unworked = 0
         self.mqls_judged = 0  # reached MQLs that sales accepted or rejected
         self._sink = event_sink
         self._chunk_rows = chunk_rows

@@ -177,6 +177,20 @@ def dist_mean(spec: Any) -> float:
     raise TypeError(f"not a distribution spec: {spec!r}")
 
 
+def positive_mean(spec: Any) -> Any:
+    """A validator: the spec's values are >= 0 and its mean is > 0 (time must pass)."""
+    s_lo, _ = spec.support()
+    if s_lo < 0 or not dist_mean(spec) > 0:
+        raise ValueError(
+            f"values must be >= 0 with a mean above 0, but this {spec.kind} distribution "
+            f"has mean {dist_mean(spec):g} and starts at {s_lo:g}"
+        )
+    return spec
+
+
+positive_mean.bounds = (0.0, float("inf"))  # shown in the scenario reference
+
+
 def within(lo: float, hi: float):
     """A validator factory: the spec's support must lie within [lo, hi]."""
 

@@ -2,7 +2,8 @@
 
 A scenario file may start with ``extends = "base.toml"`` (a path relative to the
 file that says it). The parent is loaded first and the child is merged into it:
-tables merge key by key, anything else (numbers, text, lists) is replaced. Keys
+tables of settings merge key by key; anything else (numbers, text, lists, a
+distribution, a share map) is replaced whole. Keys
 keep the parent's order, new keys come after them, so a child can add deal
 stages after the parent's. Every problem is reported as a :class:`ScenarioError`.
 """
@@ -122,9 +123,25 @@ def deep_merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
     """
     out = _plain(parent)
     for key, value in child.items():
-        old = out.get(key)
-        out[key] = deep_merge(old, value) if _is_table(old) and _is_table(value) else _plain(value)
+        out[key] = _merged(key, out.get(key), value)
     return out
+
+
+# Tables that are one value, not a bundle of settings: a child states them whole.
+_WHOLE_TABLES = {"segment_mix", "headcount_by_segment"}
+
+
+def _merged(key: str, old: Any, new: Any) -> Any:
+    """The value of ``key`` after a child or an override sets it to ``new``.
+
+    Tables of settings merge key by key; a distribution (a table with ``kind``)
+    and the share and headcount maps are replaced whole, so that a child can
+    turn a gamma into an exponential or give a channel fewer segments.
+    """
+    whole = key in _WHOLE_TABLES or (_is_table(new) and "kind" in new)
+    if _is_table(old) and _is_table(new) and not whole:
+        return deep_merge(old, new)
+    return _plain(new)
 
 
 def _resolve(
@@ -223,10 +240,7 @@ def _set(data: dict[str, Any], keys: list[str], value: Any) -> str | None:
         node = node.setdefault(key, {})
         if not _is_table(node):
             return f"cannot be set: {'.'.join(keys[: i + 1])} is a value, not a table"
-    old = node.get(keys[-1])
-    node[keys[-1]] = (
-        deep_merge(old, value) if _is_table(old) and _is_table(value) else _plain(value)
-    )
+    node[keys[-1]] = _merged(keys[-1], node.get(keys[-1]), value)
     return None
 
 

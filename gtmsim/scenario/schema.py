@@ -19,12 +19,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
-from gtmsim.scenario.dists import Beta, Constant, Dist, Exponential, Histogram, within
+from gtmsim.scenario.dists import (
+    Beta,
+    Constant,
+    Dist,
+    Exponential,
+    Histogram,
+    positive_mean,
+    within,
+)
 
 _Strict = {"frozen": True, "extra": "forbid", "allow_inf_nan": False}
 
 NonNegDist = Annotated[Dist, AfterValidator(within(0.0, float("inf")))]
 UnitDist = Annotated[Dist, AfterValidator(within(0.0, 1.0))]
+PositiveDist = Annotated[Dist, AfterValidator(positive_mean)]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -95,13 +104,6 @@ class Channel(BaseModel, **_Strict):
     def _mix(self) -> Channel:
         _check_shares(self.segment_mix, "segment_mix shares")
         return self
-
-    def leads_per_week(self, spend_usd_per_week: float | None = None) -> float:
-        """Expected leads per week at the given (default: configured) spend."""
-        s = self.spend_usd_per_week if spend_usd_per_week is None else spend_usd_per_week
-        return self.organic_leads_per_week + self.max_leads_per_week * s / (
-            s + self.half_saturation_usd_per_week
-        )
 
 
 class ArrivalProfile(BaseModel, **_Strict):
@@ -283,8 +285,9 @@ class Handoff(BaseModel, **_Strict):
     sla_hours: Annotated[float | None, BeforeValidator(_none_word)] = Field(
         None,
         gt=0,
-        description="first-response target, hours; reps respond within it and work every MQL "
-        '("none": no SLA)',
+        description="first-response target, hours: a rep turns to a new MQL within it and does "
+        "not cherry-pick (the first call can still wait for working hours or a busy rep; "
+        '"none": no SLA)',
     )
     max_attempts: int = Field(1, ge=1, le=20, description="contact attempts before giving up")
     retry_after_hours: float = Field(24.0, ge=0, description="calendar hours between attempts")
@@ -339,7 +342,7 @@ class WorkHours(BaseModel, **_Strict):
 class Prospecting(BaseModel, **_Strict):
     """Reps' own outbound work: what their free hours turn into."""
 
-    hours_per_prospect: Annotated[NonNegDist | None, BeforeValidator(_none_word)] = Field(
+    hours_per_prospect: Annotated[PositiveDist | None, BeforeValidator(_none_word)] = Field(
         None,
         description="prospecting hours between two self-sourced first meetings "
         '(exponential: a Poisson stream; "none": prospecting books no meetings)',
@@ -416,13 +419,17 @@ class Trust(BaseModel, **_Strict):
     enabled: bool = Field(False, description="false: reps treat every marketing lead alike")
     initial: float = Field(0.5, ge=0, le=1, description="trust of every rep at the start")
     learning_rate: float = Field(
-        0.05, ge=0, le=1, description="weight of the latest worked lead's outcome in trust"
+        0.05,
+        ge=0,
+        le=1,
+        description="weight of the latest marketing lead's outcome in trust: 1 if it was "
+        "accepted (or, for an AE, passed discovery), 0 if rejected or never reached",
     )
     cherry_pick_score: float = Field(
         0.0,
         ge=0,
         description="at zero trust, reps skip leads scoring below mql_threshold + this "
-        "(scaled by 1 - trust)",
+        "(scaled by 1 - trust); an SLA switches cherry-picking off",
     )
     slow_response_multiplier: float = Field(
         1.0,
@@ -454,7 +461,11 @@ class Stage(BaseModel, **_Strict):
         description="AE hours this step takes (preparation, meeting, follow-up)",
     )
     pass_probability: float = Field(
-        1.0, ge=0, le=1, description="chance to pass for an average-fit lead whose window is open"
+        1.0,
+        ge=0,
+        le=1,
+        description="chance to pass for an average-fit lead that is in market (its window is "
+        "open or opens within handoff.in_market_horizon_days)",
     )
 
 
