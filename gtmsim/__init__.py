@@ -12,9 +12,13 @@ market, the same leads and the same random draws.
 
 __version__ = "0.1.0"
 
+from gtmsim.experiment.calibrate import calibrate, load_observed
 from gtmsim.experiment.compare import compare, revenue_bridge
 from gtmsim.experiment.ensemble import Ensemble
+from gtmsim.experiment.optimise import optimise
 from gtmsim.experiment.run import ExperimentError, ExperimentInterrupted, run_experiment
+from gtmsim.experiment.sensitivity import sobol_sensitivity
+from gtmsim.experiment.sweep import sweep
 from gtmsim.results.metrics import METRICS
 from gtmsim.results.run import RunResult
 from gtmsim.scenario.errors import Problem, ScenarioError
@@ -32,9 +36,14 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "calibrate",
     "compare",
+    "load_observed",
     "load_scenario",
+    "optimise",
     "revenue_bridge",
     "run_experiment",
     "simulate",
+    "sobol_sensitivity",
+    "sweep",
 ]

@@ -78,7 +78,7 @@ def test_unknown_metric_names_the_file_line_and_the_closest_metric(tmp_path):
     message = str(info.value)
     assert str(path) in message and "line 3" in message
     assert "did you mean 'mql_acceptance_rate'?" in message
-    assert "known metrics:" in message and "lead_to_customer_rate" in message
+    assert "Known metrics:" in message and "lead_to_customer_rate" in message
 
     csv_path = tmp_path / "observed.csv"
     csv_path.write_text("metric,value\nmqls,1100\nwin_rat,0.2\n")
@@ -230,7 +230,7 @@ def test_integer_settings_are_fitted_as_integers(short, monkeypatch):
     assert all(isinstance(v, int) for v in result.history["sales.sdr.headcount"])
 
 
-def test_weights_count_in_the_objective(short, monkeypatch):
+def test_weights_count_in_the_objective(short, monkeypatch, tmp_path):
     def response(s):
         a = s.marketing.scoring.mql_threshold
         return {"mqls": 1000 * a, "accepted": 100 * a}
@@ -243,6 +243,14 @@ def test_weights_count_in_the_objective(short, monkeypatch):
     heavy_acc = calibrate(short, observed, {THRESHOLD: (0.2, 0.8)}, weights={"accepted": 100})
     assert heavy_mqls.parameters[THRESHOLD] < 0.42 < 0.58 < heavy_acc.parameters[THRESHOLD]
     assert heavy_mqls.fit["weight"] == [100.0, 1.0]
+    # weights given in the observed file are used, unless weights= overrides them
+    path = tmp_path / "observed.toml"
+    path.write_text("[observed]\nmqls = 400\naccepted = 60\n[weights]\naccepted = 100\n")
+    from_file = calibrate(short, path, {THRESHOLD: (0.2, 0.8)})
+    assert from_file.fit["weight"] == [1.0, 100.0]
+    assert from_file.parameters[THRESHOLD] == heavy_acc.parameters[THRESHOLD]
+    overridden = calibrate(short, path, {THRESHOLD: (0.2, 0.8)}, weights={"mqls": 100})
+    assert overridden.parameters[THRESHOLD] == heavy_mqls.parameters[THRESHOLD]
 
 
 # --------------------------------------------------------------------------- errors

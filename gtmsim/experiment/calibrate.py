@@ -48,6 +48,8 @@ from gtmsim.scenario.schema import Scenario
 Progress = Callable[[int, int], None]
 
 NAN_PENALTY = 1e6  # objective contribution of a metric the simulation cannot compute
+INITIAL_STEP = 0.15  # Nelder-Mead's first simplex, as a share of each range
+XATOL = 1e-3  # Nelder-Mead's tolerance on the settings, as a share of each range
 
 
 class Observed(dict):
@@ -97,6 +99,8 @@ class CalibrationResult:
         True if Nelder-Mead met its tolerances within the budget.
     message
         Nelder-Mead's termination message.
+    bounds
+        The bounds searched, dotted key -> ``(low, high)``.
     """
 
     parameters: dict[str, float | int]
@@ -208,7 +212,10 @@ def _read_toml(name: str, text: str) -> tuple[dict, dict, list[str]]:
         problems.append(f"{name}: no table [observed] of metric name -> value")
 
     def where(table: str, metric: str) -> str:
-        line = find_line(text, (table, *metric.split(".")))
+        # a dotted metric may be one quoted key or nested keys; the key's own line
+        # comes after its table's, so the later of the two guesses is the better one
+        guesses = [find_line(text, (table, metric)), find_line(text, (table, *metric.split(".")))]
+        line = max((g for g in guesses if g is not None), default=None)
         return f"{name}, line {line or '?'}, {table}.{metric}"
 
     values, weights = {}, {}
@@ -290,7 +297,7 @@ def _parse_number(text: str) -> Any:
 def _check_entry(metric: str, value: Any, what: str, raw: str | None = None) -> str | None:
     """What is wrong with one observed metric and its value or weight, if anything."""
     if not is_known_metric(metric):
-        return f"unknown metric {metric!r}{metric_suggestion(metric)}; {_known_metrics()}"
+        return f"unknown metric {metric!r}{metric_suggestion(metric) or '.'} {_known_metrics()}"
     shown = raw.strip() if raw is not None else repr(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"the {what} of {metric} must be a number, got {shown}"
@@ -303,7 +310,7 @@ def _check_entry(metric: str, value: Any, what: str, raw: str | None = None) -> 
 
 def _known_metrics() -> str:
     return (
-        "known metrics: "
+        "Known metrics: "
         + ", ".join(METRICS)
         + " (counts also as <metric>.channel.<name> and <metric>.segment.<name>)"
     )
@@ -340,8 +347,9 @@ def calibrate(
     error where ``observed_m`` is 0) of the mean over ``replications`` common-
     random-number replications. The search evaluates a Latin hypercube of
     ``starts`` points (plus the scenario's own values, if within the bounds) in
-    one experiment, then runs bounded Nelder-Mead from the best of them until it
-    converges or ``max_evaluations`` is spent. Evaluations are cached by their
+    one experiment, then runs bounded Nelder-Mead from the best of them (restarted
+    with a smaller simplex when it converges early) until ``max_evaluations`` is
+    spent or a restart no longer improves the fit. Evaluations are cached by their
     parameter values.
 
     Parameters
@@ -394,12 +402,14 @@ def calibrate(
     keys, lo, hi, integer = _check_parameters(base, parameters)
     if not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be a positive integer, got {replications!r}")
+    if not isinstance(max_evaluations, int) or isinstance(max_evaluations, bool):
+        raise ValueError(f"max_evaluations must be an integer, got {max_evaluations!r}")
     d = len(keys)
     if starts is None:
         starts = min(max(5, 3 * d + 1), max(2, max_evaluations // 2))
     if not isinstance(starts, int) or starts < 1:
         raise ValueError(f"starts must be a positive integer, got {starts!r}")
-    if not isinstance(max_evaluations, int) or max_evaluations < starts + d + 1:
+    if max_evaluations < starts + d + 1:
         raise ValueError(
             f"max_evaluations must be at least starts + parameters + 1 = {starts + d + 1} "
             f"(a start design and one Nelder-Mead simplex), got {max_evaluations!r}"
@@ -446,8 +456,8 @@ def calibrate(
         start_points.append(to_values((np.array(own, dtype=float) - lo) / span))
     run(start_points, "start")
 
-    best_start = min(cache, key=lambda p: cache[p]["objective"])
-    u0 = (np.array(best_start, dtype=float) - lo) / span
+    def best_point() -> tuple:
+        return min(order, key=lambda p: (cache[p]["objective"], order.index(p)))
 
     def objective(u: np.ndarray) -> float:
         p = to_values(u)
@@ -455,32 +465,39 @@ def calibrate(
             run([p], "search")
         return cache[p]["objective"]
 
-    budget = max_evaluations - len(order)
+    # Nelder-Mead from the best point so far; when it converges with budget left,
+    # restart it there with a simplex half the size (a stalled simplex is the
+    # usual failure of Nelder-Mead on a noisy objective)
     message, converged = "the start design used the whole budget", False
-    if budget > 0 and cache[best_start]["objective"] > 0:
-        step = 0.15
-        simplex = [u0]
-        for i in range(d):
-            v = u0.copy()
-            v[i] = v[i] + step if v[i] + step <= 1.0 else v[i] - step
-            simplex.append(v)
+    step = INITIAL_STEP
+    while True:
+        start = best_point()
+        before = cache[start]["objective"]
+        if before == 0:
+            message, converged = "a point fits exactly", True
+            break
+        budget = max_evaluations - len(order)
+        if budget < d + 1 or step < XATOL:
+            break
+        u0 = (np.array(start, dtype=float) - lo) / span
         res = sp_optimize.minimize(
             objective,
             u0,
             method="Nelder-Mead",
             bounds=[(0.0, 1.0)] * d,
             options={
-                "initial_simplex": np.array(simplex),
+                "initial_simplex": _simplex(u0, step),
                 "maxfev": budget,
-                "xatol": 1e-3,
-                "fatol": 1e-6,
+                "xatol": XATOL,
+                "fatol": 1e-9,
             },
         )
         message, converged = str(res.message), bool(res.success)
-    elif budget > 0:
-        message, converged = "a start point fits exactly", True
+        if not res.success or cache[best_point()]["objective"] >= before:
+            break
+        step /= 2
 
-    best = min(order, key=lambda p: (cache[p]["objective"], order.index(p)))
+    best = best_point()
     fitted = dict(zip(keys, best, strict=True))
     fit = _fit_table(cache[best]["samples"], obs, w)
     history_cols: dict[str, list] = {
@@ -553,6 +570,16 @@ def _check_parameters(
         highs.append(b)
         integer.append(is_int)
     return keys, np.array(lows), np.array(highs), integer
+
+
+def _simplex(u0: np.ndarray, step: float) -> np.ndarray:
+    """A right-angled simplex at ``u0`` with sides ``step``, inside the unit cube."""
+    points = [u0]
+    for i in range(u0.size):
+        v = u0.copy()
+        v[i] = v[i] + step if v[i] + step <= 1.0 else v[i] - step
+        points.append(v)
+    return np.array(points)
 
 
 def _latin_hypercube(d: int, seed: int) -> qmc.LatinHypercube:

@@ -18,13 +18,14 @@ import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import run_experiment
+from gtmsim.experiment.sweep import is_number
 from gtmsim.results.metrics import METRICS
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
@@ -191,15 +192,15 @@ def optimise(
 
     explicit: list[float | int] | None = None
     points = GRID_POINTS
-    if isinstance(candidates, Sequence) and not isinstance(candidates, str):
-        explicit = _explicit_candidates(key, candidates, lo, hi, integer=bool(integer))
+    if isinstance(candidates, Sequence | np.ndarray) and not isinstance(candidates, str):
+        explicit = _explicit_candidates(key, list(candidates), lo, hi, integer=bool(integer))
     elif candidates is not None:
-        if not isinstance(candidates, int) or isinstance(candidates, bool) or candidates < 3:
+        if not isinstance(candidates, Integral) or isinstance(candidates, bool) or candidates < 3:
             raise ValueError(
                 f"candidates must be a number of grid points >= 3 or a sequence of values, "
                 f"got {candidates!r}"
             )
-        points = candidates
+        points = int(candidates)
     first = explicit if explicit is not None else _grid(lo, hi, points, integer=bool(integer))
     for end in (first[0], first[-1]):
         variant(payload, {key: convert(end)}, what=f"{key} = {end!r} (within the bounds)")
@@ -342,7 +343,7 @@ def _explicit_candidates(
 ) -> list[float | int]:
     out: list[float | int] = []
     for v in values:
-        if not _is_number(v) or not math.isfinite(v):
+        if not is_number(v) or not math.isfinite(v):
             raise ValueError(f"candidate {v!r} for {key} is not a finite number")
         if integer and float(v) != int(v):
             raise ValueError(f"candidate {v!r} for the integer setting {key} is not an integer")
@@ -398,7 +399,7 @@ def current_value(scenario: Scenario, key: str) -> float | int | None:
             "(see docs/scenario-reference.md for every key)"
         )
     value = settings[key]
-    if value is None or (_is_number(value)):
+    if value is None or (is_number(value)):
         return value
     raise ValueError(f"{key} is {value!r}, not a number: only numeric settings can be searched")
 
@@ -409,7 +410,7 @@ def check_bounds(key: str, bounds: Any, *, integer: bool) -> tuple[float, float]
         raise ValueError(f"bounds for {key} must be a pair (low, high), got {bounds!r}")
     lo, hi = bounds
     for end in (lo, hi):
-        if not _is_number(end) or not math.isfinite(end):
+        if not is_number(end) or not math.isfinite(end):
             raise ValueError(f"bounds for {key} must be finite numbers, got {bounds!r}")
     lo, hi = float(lo), float(hi)
     if not lo < hi:
@@ -461,7 +462,3 @@ def check_metric_name(name: Any) -> None:
             f"unknown metric {name!r}{metric_suggestion(str(name))} "
             "(see gtmsim.METRICS for every metric)"
         )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)

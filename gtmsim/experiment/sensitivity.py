@@ -21,6 +21,7 @@ from scipy import stats
 
 from gtmsim.experiment.executors import make_executor
 from gtmsim.experiment.run import Progress, run_experiment
+from gtmsim.experiment.sweep import is_int
 from gtmsim.results.metrics import METRICS
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
@@ -89,11 +90,11 @@ def sobol_indices_of(
     dists, discrete = [], []
     for name, spec in bounds.items():
         lo, hi = _bounds(str(name), spec)
-        if _is_int(lo) and _is_int(hi):
+        if is_int(lo) and is_int(hi):
             dists.append(stats.randint(int(lo), int(hi) + 1))
         else:
             dists.append(stats.uniform(loc=float(lo), scale=float(hi) - float(lo)))
-        discrete.append(_is_int(lo) and _is_int(hi))
+        discrete.append(is_int(lo) and is_int(hi))
 
     def wrapped(x: np.ndarray) -> np.ndarray:
         points = x.shape[1]
@@ -226,7 +227,7 @@ def sobol_sensitivity(
     _check_power_of_two(n)
     keys = [str(k) for k in vary]
     ranges = {key: _bounds(key, spec) for key, spec in zip(keys, vary.values(), strict=True)}
-    integer = {key: _is_int(lo) and _is_int(hi) for key, (lo, hi) in ranges.items()}
+    integer = {key: is_int(lo) and is_int(hi) for key, (lo, hi) in ranges.items()}
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     data = base.model_dump(mode="json")
     for end in (0, 1):  # unknown keys and rejected values fail here, before any run
@@ -306,7 +307,3 @@ def _bounds(name: str, spec: Any) -> tuple[float, float]:
 def _integer_in(value: float, lo: int, hi: int) -> int:
     """An integer setting from a sample value (scipy's discrete ppf can give lo - 1 at 0)."""
     return int(min(max(round(value), lo), hi))
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

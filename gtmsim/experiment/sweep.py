@@ -128,7 +128,7 @@ def _parse_spec(key: str, spec: Any, design: str) -> _Range | list:
             want = "(lo, hi, steps)" if design == "grid" else "(lo, hi) or (lo, hi, steps)"
             raise ValueError(f"{key}: a range is {want}, got {spec!r}")
         for what, value in (("lo", lo), ("hi", hi)):
-            if not _is_number(value) or not math.isfinite(value):
+            if not is_number(value) or not math.isfinite(value):
                 raise ValueError(f"{key}: {what} must be a finite number, got {value!r}")
         if lo > hi:
             raise ValueError(f"{key}: lo ({lo!r}) is greater than hi ({hi!r})")
@@ -137,7 +137,7 @@ def _parse_spec(key: str, spec: Any, design: str) -> _Range | list:
                 raise ValueError(f"{key}: steps must be an integer, got {steps!r}")
             if steps < 1:
                 raise ValueError(f"{key}: steps must be at least 1, got {steps!r}")
-        integer = _is_int(lo) and _is_int(hi)
+        integer = is_int(lo) and is_int(hi)
         return _Range(
             key,
             int(lo) if integer else float(lo),
@@ -177,11 +177,13 @@ def _scale(spec: _Range, u: np.ndarray) -> list:
     return [float(v) for v in spec.lo + u * (spec.hi - spec.lo)]
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number that is not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """An integer that is not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
