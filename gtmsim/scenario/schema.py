@@ -479,6 +479,7 @@ class Deals(BaseModel, **_Strict):
     stages: dict[str, Stage] = Field(
         default_factory=lambda: {"discovery": Stage(), "close": Stage()},
         min_length=2,
+        max_length=32,  # each MQL of a lead has 32 per-lead uniforms per purpose
         description="ordered stages, first = discovery, last = close",
     )
     fit_sensitivity: float = Field(
