@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -169,13 +170,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gtmsim`` command."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that went away is not a bug
+        return code
     except gtmsim.ScenarioError as exc:
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 2
     except BadInput as exc:
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. piped into head: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:
         print(f"gtmsim: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 2

@@ -99,3 +99,17 @@ def test_readme_opens_with_the_two_commands_and_the_main_one_works():
     out = gtmsim(*command[1:])
     assert out.returncode == 0, out.stderr
     assert "bookings" in out.stdout
+
+
+def test_a_reader_that_stops_reading_is_not_an_error():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gtmsim.cli", "metrics"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # like `| head` that has already exited
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
