@@ -12,9 +12,13 @@ import os
 import sys
 import tomllib
 from collections.abc import Sequence
+from pathlib import Path
 
 import gtmsim
+from gtmsim.results.storage import OutputInUse, check_output_dir, write_outputs
 from gtmsim.results.summary import mean_ci
+from gtmsim.results.table import Table
+from gtmsim.scenario.explain import explain
 
 HEADLINE = (
     "inquiries",
@@ -31,6 +35,20 @@ HEADLINE = (
     "marketing_spend_per_bookings",
     "ae_quota_missed_share",
     "ae_selling_share",
+)
+
+
+COMPARE_METRICS = (
+    "bookings",
+    "deals_won",
+    "win_rate",
+    "opportunities",
+    "accepted",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "cycle_days_median",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
 )
 
 
@@ -123,6 +141,142 @@ def _json_safe(value):
     return value
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise BadInput(
+            f"{root}: no such folder (the shipped scenarios are in scenarios/; use --dir)"
+        )
+    rows = {"file": [], "name": [], "description": []}
+    for path in sorted(root.rglob("*.toml")):
+        rows["file"].append(str(path))
+        try:
+            scenario = gtmsim.load_scenario(path)
+            rows["name"].append(scenario.name)
+            rows["description"].append(scenario.description)
+        except gtmsim.ScenarioError as exc:
+            rows["name"].append("(invalid)")
+            rows["description"].append(str(exc).splitlines()[0])
+    print(Table(rows).to_text())
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for file in args.files:
+        try:
+            scenario = gtmsim.load_scenario(file, parse_set(args.set))
+        except gtmsim.ScenarioError as exc:
+            bad += 1
+            print(f"{file}: {len(exc.problems)} problem(s)\n{exc}\n", file=sys.stderr)
+        else:
+            print(f"{file}: ok ({scenario.name})")
+    return 2 if bad else 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    print(explain(gtmsim.load_scenario(args.file, parse_set(args.set))), end="")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(gtmsim.Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+def _executor(args: argparse.Namespace):
+    if args.executor == "dask":
+        if not args.scheduler:
+            raise BadInput("--executor dask needs --scheduler ADDRESS, e.g. tcp://10.0.0.5:8786")
+        return args.scheduler
+    if args.scheduler:
+        raise BadInput("--scheduler goes with --executor dask")
+    return args.executor
+
+
+def _replications(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise BadInput(
+            f'-n/--replications: expected a positive whole number or "auto", got {text!r}'
+        )
+    return n
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    overrides = parse_set(args.set)
+    files = list(args.files)
+    if args.baseline and args.baseline not in files:
+        files.insert(0, args.baseline)
+    baseline = files.index(args.baseline) if args.baseline else 0
+    scenarios = [gtmsim.load_scenario(f, overrides) for f in files]
+    metrics = args.metrics.split(",") if args.metrics else list(COMPARE_METRICS)
+    unknown = [m for m in metrics if m not in gtmsim.METRICS]
+    if unknown:
+        raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_output_dir(out, [s.content_hash() for s in scenarios], force=args.force)
+    ensemble = gtmsim.run_experiment(
+        scenarios,
+        _replications(args.replications),
+        seed=args.seed,
+        executor=_executor(args),
+        workers=args.jobs,
+        out=out,
+        progress=_progress,
+    )
+    base = ensemble.designs[baseline]
+    summary = ensemble.summary(metrics)
+    comparison = gtmsim.compare(ensemble, base, metrics)
+    bridges, no_bridge = {}, {}
+    for design in ensemble.designs:
+        if design != base:
+            try:
+                bridges[design] = gtmsim.revenue_bridge(ensemble, base, design)
+            except ValueError as exc:  # e.g. no deal won yet in a short run
+                no_bridge[design] = str(exc)
+    if out is not None:
+        write_outputs(out, ensemble, summary, comparison, bridges)
+    if args.json:
+        payload = {
+            "baseline": base,
+            "summary": list(summary.rows()),
+            "comparison": list(comparison.rows()),
+            "revenue_bridge": {d: list(b.rows()) for d, b in bridges.items()},
+            "no_revenue_bridge": no_bridge,
+            "manifest": ensemble.manifest,
+        }
+        print(json.dumps(_json_safe(payload), indent=2, allow_nan=False, default=str))
+        return 0
+    if args.csv:
+        print(comparison.to_csv(), end="")
+        return 0
+    n = ensemble.manifest["replications"]
+    print(f"{len(ensemble.designs)} designs, {n} paired replications each, baseline {base!r}\n")
+    print("Mean and 95% confidence interval")
+    print(summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"]) + "\n")
+    print(f"Paired difference versus {base!r} (design - baseline)")
+    print(
+        comparison.to_text(
+            ["metric", "design", "difference", "ci_low", "ci_high", "relative_change", "p_better"]
+        )
+    )
+    for design, bridge in bridges.items():
+        print(f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes from")
+        print(bridge.to_text())
+    for design, reason in no_bridge.items():
+        print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
+    if out is not None:
+        print(f"\nresults written to {out}/")
+    return 0
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     for name, meaning in gtmsim.METRICS.items():
         print(f"{name:34s} {meaning}")
@@ -161,6 +315,77 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="machine-readable output")
     run.set_defaults(func=cmd_run)
 
+    compare = sub.add_parser(
+        "compare",
+        help="compare designs with paired replications: means, differences, revenue bridge",
+        description="Replicate every design with common random numbers and compare them with "
+        "a baseline: mean and 95%% CI per design, paired differences, and the revenue bridge.",
+    )
+    compare.add_argument("files", nargs="+", metavar="FILE", help="scenario files, one per design")
+    compare.add_argument(
+        "--baseline", metavar="FILE", help="the design to compare with (default: the first)"
+    )
+    compare.add_argument(
+        "-n",
+        "--replications",
+        default="5",
+        help='paired replications per design, or "auto" (default 5)',
+    )
+    compare.add_argument(
+        "--seed", type=int, help="one seed for every design (default: the first file's)"
+    )
+    compare.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting in every design (repeatable)",
+    )
+    compare.add_argument("--metrics", help="comma-separated metrics (default: the headline ones)")
+    compare.add_argument(
+        "--out", metavar="DIR", help="write every result there as it finishes (rerun to resume)"
+    )
+    compare.add_argument(
+        "--force", action="store_true", help="reuse an --out folder that holds another run"
+    )
+    compare.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
+    compare.add_argument(
+        "--executor",
+        choices=["process", "serial", "dask"],
+        default="process",
+        help="where replications run (default: a local process pool)",
+    )
+    compare.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
+    )
+    output = compare.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument("--csv", action="store_true", help="the comparison table as CSV")
+    compare.set_defaults(func=cmd_compare)
+
+    validate = sub.add_parser("validate", help="check scenario files and report every problem")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="check with this override"
+    )
+    validate.set_defaults(func=cmd_validate)
+
+    explain_ = sub.add_parser(
+        "explain", help="print the fully resolved scenario as TOML, defaults marked"
+    )
+    explain_.add_argument("file", metavar="FILE")
+    explain_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    explain_.set_defaults(func=cmd_explain)
+
+    listing = sub.add_parser("list", help="list scenario files with their names and descriptions")
+    listing.add_argument(
+        "--dir", default="scenarios", help="folder to look in (default: scenarios)"
+    )
+    listing.set_defaults(func=cmd_list)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    schema.set_defaults(func=cmd_schema)
+
     metrics = sub.add_parser("metrics", help="list every metric with its meaning and unit")
     metrics.set_defaults(func=cmd_metrics)
     return parser
@@ -176,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except gtmsim.ScenarioError as exc:
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 2
-    except BadInput as exc:
+    except (BadInput, OutputInUse) as exc:
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into head: stop quietly
@@ -185,8 +410,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"gtmsim: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 2
+    except gtmsim.ExperimentInterrupted as exc:
+        print(f"\ngtmsim: {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         return 130
+    except gtmsim.ExperimentError as exc:
+        print(f"gtmsim: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if args.debug:
             raise

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.schema import Scenario
@@ -191,19 +191,6 @@ class Ensemble:
             counts,
             meta["manifest"],
         )
-
-
-def atomic_write(path: Path, write, binary: bool = False) -> None:
-    """Write a file so that it is either complete or absent (never half-written)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def environment() -> dict[str, str]:

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from gtmsim.experiment.ensemble import Ensemble, Replication, atomic_write, environment
+from gtmsim.experiment.ensemble import Ensemble, Replication, environment
 from gtmsim.experiment.executors import make_executor
+from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario

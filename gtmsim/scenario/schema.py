@@ -360,7 +360,9 @@ class Team(BaseModel, **_Strict):
     """A sales team (SDRs or AEs): headcount, hours, and how each rep spends them."""
 
     headcount: int = Field(1, ge=0, le=10_000, description="number of reps")
-    headcount_by_segment: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
+    headcount_by_segment: Annotated[
+        dict[str, Annotated[int, Field(ge=0)]] | None, BeforeValidator(_none_word)
+    ] = Field(
         None,
         description='reps dedicated to each segment (needed by route = "segment"); '
         "sums to headcount",

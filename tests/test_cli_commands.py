@@ -1,0 +1,121 @@
+"""list, validate, explain, schema and compare, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import gtmsim
+from tests.conftest import ROOT
+from tests.test_cli import gtmsim as run_cli
+
+BASE = "scenarios/base/market.toml"
+FAST = "scenarios/examples/fast_follow_up.toml"
+SHORT = ["--set", "simulation.horizon_days=75", "-n", "2", "--jobs", "2"]
+
+
+def test_list_shows_every_shipped_scenario():
+    out = run_cli("list")
+    assert out.returncode == 0, out.stderr
+    for path in (ROOT / "scenarios").rglob("*.toml"):
+        assert path.relative_to(ROOT).as_posix() in out.stdout
+    assert "fast_follow_up" in out.stdout and "SDRs share one queue" in out.stdout
+
+
+def test_validate_reports_good_and_bad_files(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        f'extends = "{(ROOT / BASE).as_posix()}"\n[handoff]\nroute = "sideways"\nmax_attempts = 0\n'
+    )
+    out = run_cli("validate", BASE, FAST, str(bad))
+    assert out.returncode == 2
+    assert f"{BASE}: ok (base)" in out.stdout and f"{FAST}: ok (fast_follow_up)" in out.stdout
+    assert "2 problem(s)" in out.stderr
+    assert "handoff.route" in out.stderr and "handoff.max_attempts" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_explain_prints_toml_that_loads_back_to_the_same_scenario():
+    out = run_cli("explain", FAST, "--set", "sales.sdr.headcount=9")
+    assert out.returncode == 0, out.stderr
+    assert "# default" in out.stdout and 'route = "pooled"' in out.stdout
+    again = gtmsim.load_scenario(tomllib.loads(out.stdout))
+    expected = gtmsim.load_scenario(ROOT / FAST, {"sales.sdr.headcount": 9})
+    assert again == expected
+
+
+def test_schema_is_json_schema_of_scenarios():
+    out = run_cli("schema")
+    schema = json.loads(out.stdout)
+    assert {"market", "handoff", "sales", "deals"} <= set(schema["properties"])
+
+
+def test_compare_prints_summary_differences_and_bridge():
+    out = run_cli("compare", BASE, FAST, *SHORT)
+    assert out.returncode == 0, out.stderr
+    assert "2 designs, 2 paired replications each, baseline 'base'" in out.stdout
+    assert "Paired difference versus 'base'" in out.stdout
+    assert "Revenue bridge, 'base' -> 'fast_follow_up'" in out.stdout
+
+
+def test_compare_json_and_csv():
+    out = run_cli("compare", BASE, FAST, *SHORT, "--json", "--metrics", "bookings,deals_won")
+    data = json.loads(out.stdout)
+    assert data["baseline"] == "base"
+    assert {r["metric"] for r in data["comparison"]} == {"bookings", "deals_won"}
+    assert "fast_follow_up" in data["revenue_bridge"]
+    csv = run_cli("compare", BASE, FAST, *SHORT, "--csv", "--metrics", "bookings")
+    header, row = csv.stdout.strip().splitlines()
+    assert header.startswith("design,metric,baseline_mean") and row.startswith(
+        "fast_follow_up,bookings,"
+    )
+
+
+def test_compare_baseline_can_be_any_design():
+    out = run_cli("compare", BASE, FAST, *SHORT, "--baseline", FAST, "--metrics", "bookings")
+    assert "baseline 'fast_follow_up'" in out.stdout and "'fast_follow_up' -> 'base'" in out.stdout
+
+
+def test_compare_out_writes_files_resumes_and_guards_other_runs(tmp_path):
+    out_dir = tmp_path / "results"
+    first = run_cli("compare", BASE, FAST, *SHORT, "--out", str(out_dir))
+    assert first.returncode == 0, first.stderr
+    for name in (
+        "replications.csv",
+        "weekly.csv",
+        "summary.csv",
+        "comparison.csv",
+        "manifest.json",
+        "ensemble.npz",
+    ):
+        assert (out_dir / name).exists(), name
+    assert (out_dir / "bridge_fast_follow_up.csv").exists()
+    assert (out_dir / "scenarios" / "fast_follow_up.toml").exists()
+    assert len(list((out_dir / "replications").rglob("*.npz"))) == 4
+    again = run_cli("compare", BASE, FAST, *SHORT, "--out", str(out_dir))  # same run: reused
+    assert again.returncode == 0 and again.stdout == first.stdout.replace(
+        str(out_dir), str(out_dir)
+    )
+    other = run_cli("compare", BASE, *SHORT, "--out", str(out_dir))
+    assert other.returncode == 2 and "holds the results of another run" in other.stderr
+    forced = run_cli("compare", BASE, *SHORT, "--out", str(out_dir), "--force")
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_compare_bad_arguments_exit_2():
+    for args, message in (
+        (["-n", "zero"], "positive whole number"),
+        (["--executor", "dask"], "--scheduler"),
+        (["--metrics", "bookngs"], "unknown metric"),
+    ):
+        out = run_cli("compare", BASE, *args)
+        assert out.returncode == 2, args
+        assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_compare_without_deals_explains_why_there_is_no_bridge():
+    out = run_cli(
+        "compare", BASE, FAST, "--set", "simulation.horizon_days=10", "-n", "2", "--metrics", "mqls"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "No revenue bridge for 'base' -> 'fast_follow_up'" in out.stdout
