@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-_Spec = {"frozen": True, "extra": "forbid", "allow_inf_nan": False}
+_Spec = {"frozen": True, "extra": "forbid", "allow_inf_nan": False, "strict": True}
 
 
 class Constant(BaseModel, **_Spec):

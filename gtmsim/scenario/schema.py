@@ -29,7 +29,7 @@ from gtmsim.scenario.dists import (
     within,
 )
 
-_Strict = {"frozen": True, "extra": "forbid", "allow_inf_nan": False}
+_Strict = {"frozen": True, "extra": "forbid", "allow_inf_nan": False, "strict": True}
 
 NonNegDist = Annotated[Dist, AfterValidator(within(0.0, float("inf")))]
 UnitDist = Annotated[Dist, AfterValidator(within(0.0, 1.0))]
