@@ -194,6 +194,14 @@ def _executor(args: argparse.Namespace):
     return args.executor
 
 
+def _count(text: str) -> int:
+    """A replication count where "auto" does not apply."""
+    n = _replications(text)
+    if n == "auto":
+        raise BadInput('-n/--replications: "auto" works with compare and sweep; give a number here')
+    return n
+
+
 def _replications(text: str) -> int | str:
     if text == "auto":
         return text
@@ -274,6 +282,112 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
     if out is not None:
         print(f"\nresults written to {out}/")
+    return 0
+
+
+def parse_vary(items: Sequence[str], *, steps: bool) -> dict:
+    """``KEY=LO:HI[:STEPS]`` ranges, or ``KEY=A,B,C`` lists of values (read as TOML)."""
+    vary = {}
+    for item in items:
+        key, sep, spec = item.partition("=")
+        if not sep or not key.strip() or not spec:
+            raise BadInput(f"--vary {item!r}: expected KEY=LO:HI{':STEPS' if steps else ''}")
+        try:
+            if ":" in spec:
+                parts = [tomllib.loads(f"v = {p}")["v"] for p in spec.split(":")]
+                if len(parts) not in ((2, 3) if steps else (2,)):
+                    raise ValueError
+                vary[key.strip()] = tuple(parts)
+            elif steps:
+                vary[key.strip()] = [tomllib.loads(f"v = {p}")["v"] for p in spec.split(",")]
+            else:
+                raise ValueError
+        except (ValueError, tomllib.TOMLDecodeError):
+            raise BadInput(
+                f"--vary {item!r}: expected KEY=LO:HI{':STEPS' if steps else ''}"
+                + (" or KEY=A,B,C" if steps else "")
+                + ", e.g. handoff.sla_hours=1:24:4"
+            ) from None
+    if not vary:
+        raise BadInput("give at least one --vary KEY=LO:HI")
+    return vary
+
+
+def _print_table(table: Table, args: argparse.Namespace, columns: list[str] | None = None) -> None:
+    if args.json:
+        print(json.dumps(_json_safe(list(table.rows())), indent=2, allow_nan=False, default=str))
+    elif args.csv:
+        print(table.to_csv(), end="")
+    else:
+        print(table.to_text(columns))
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    metrics = args.metrics.split(",") if args.metrics else ["bookings", "deals_won"]
+    result = gtmsim.sweep(
+        scenario,
+        parse_vary(args.vary, steps=True),
+        design=args.design,
+        n=args.points,
+        replications=_replications(args.replications),
+        metrics=metrics,
+        executor=_executor(args),
+        out=args.out,
+        progress=_progress,
+    )
+    _print_table(result.table(metrics), args)
+    if not (args.json or args.csv):
+        best = result.best(metrics[0], maximize=not args.minimize)
+        print(f"\nbest {metrics[0]}: " + ", ".join(f"{k} = {v}" for k, v in best.items()))
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    replications, vary = _count(args.replications), parse_vary(args.vary, steps=False)
+    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    table = gtmsim.sobol_sensitivity(
+        scenario,
+        vary,
+        args.metric,
+        n=args.samples,
+        replications=replications,
+        executor=_executor(args),
+        progress=_progress,
+    )
+    _print_table(table, args)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    replications, vary = _count(args.replications), parse_vary(args.vary, steps=False)
+    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    observed = gtmsim.load_observed(args.observed)
+    fit = gtmsim.calibrate(
+        scenario,
+        observed,
+        vary,
+        replications=replications,
+        max_evaluations=args.max_evaluations,
+        executor=_executor(args),
+        progress=_progress,
+    )
+    if args.json:
+        payload = {
+            "parameters": fit.parameters,
+            "fit": list(fit.fit.rows()),
+            "objective": fit.objective,
+        }
+        print(json.dumps(_json_safe(payload), indent=2, allow_nan=False, default=str))
+        return 0
+    if args.csv:
+        print(fit.fit.to_csv(), end="")
+        return 0
+    print("fitted settings (use them with --set or in a scenario file):")
+    for key, value in fit.parameters.items():
+        print(f"  {key} = {value:.6g}")
+    print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
+    print(fit.fit.to_text())
     return 0
 
 
@@ -363,6 +477,91 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--csv", action="store_true", help="the comparison table as CSV")
     compare.set_defaults(func=cmd_compare)
 
+    def experiment_options(p: argparse.ArgumentParser, replications: str) -> None:
+        p.add_argument("file", metavar="FILE", help="scenario file")
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a setting (repeatable)",
+        )
+        p.add_argument(
+            "-n",
+            "--replications",
+            default=replications,
+            help=f"replications per point (default {replications})",
+        )
+        p.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
+        p.add_argument("--executor", choices=["process", "serial", "dask"], default="process")
+        p.add_argument(
+            "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
+        )
+        out = p.add_mutually_exclusive_group()
+        out.add_argument("--json", action="store_true", help="machine-readable output")
+        out.add_argument("--csv", action="store_true", help="the table as CSV")
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a scenario over a grid or a sample of settings (common random numbers)",
+        description="Vary settings over a grid (KEY=LO:HI:STEPS or KEY=A,B,C) or a Latin "
+        "hypercube / Sobol sample (KEY=LO:HI with --design lhs|sobol --points N).",
+    )
+    experiment_options(sweep, "5")
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=LO:HI:STEPS",
+        help="a setting to vary (repeatable)",
+    )
+    sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
+    sweep.add_argument("--points", type=int, help="sample size for lhs and sobol designs")
+    sweep.add_argument("--metrics", help="comma-separated metrics (default: bookings,deals_won)")
+    sweep.add_argument(
+        "--minimize", action="store_true", help="the best point has the lowest first metric"
+    )
+    sweep.add_argument("--out", metavar="DIR", help="write every replication as it finishes")
+    sweep.set_defaults(func=cmd_sweep)
+
+    sens = sub.add_parser(
+        "sensitivity",
+        help="first- and total-order Sobol indices of a metric over ranges of settings",
+    )
+    experiment_options(sens, "1")
+    sens.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=LO:HI",
+        help="an input and its range (repeatable)",
+    )
+    sens.add_argument("--metric", required=True, help="the output metric, e.g. deals_won")
+    sens.add_argument(
+        "--samples", type=int, default=64, help="Sobol sample size, a power of 2 (default 64)"
+    )
+    sens.set_defaults(func=cmd_sensitivity)
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit settings so that simulated funnel figures match your own",
+        description="Fit the settings given with --vary KEY=LO:HI so that the simulated means "
+        "match OBSERVED (a TOML [observed] table or a CSV metric,value[,weight]).",
+    )
+    experiment_options(cal, "4")
+    cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
+    cal.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=LO:HI",
+        help="a setting to fit and its range (repeatable)",
+    )
+    cal.add_argument(
+        "--max-evaluations", type=int, default=40, help="simulation budget (default 40)"
+    )
+    cal.set_defaults(func=cmd_calibrate)
+
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument(
@@ -401,7 +600,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except gtmsim.ScenarioError as exc:
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 2
-    except (BadInput, OutputInUse) as exc:
+    except (BadInput, OutputInUse, ValueError) as exc:  # the experiment API's bad-input errors
+        if args.debug and not isinstance(exc, BadInput | OutputInUse):
+            raise
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into head: stop quietly

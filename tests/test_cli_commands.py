@@ -119,3 +119,72 @@ def test_compare_without_deals_explains_why_there_is_no_bridge():
     )
     assert out.returncode == 0, out.stderr
     assert "No revenue bridge for 'base' -> 'fast_follow_up'" in out.stdout
+
+
+def test_sweep_over_a_handoff_setting():
+    out = run_cli(
+        "sweep", BASE, "--vary", "handoff.sla_hours=1:24:3", "--set", "simulation.horizon_days=60",
+        "-n", "2", "--jobs", "2", "--metrics", "deals_won",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("handoff.sla_hours=") == 3
+    assert "best deals_won: handoff.sla_hours = " in out.stdout
+    csv = run_cli(
+        "sweep", BASE, "--vary", "sales.sdr.headcount=8,12", "--set", "simulation.horizon_days=20",
+        "-n", "2", "--metrics", "mqls_worked", "--csv",
+    )  # fmt: skip
+    assert csv.returncode == 0, csv.stderr
+    assert csv.stdout.splitlines()[0].startswith("design,sales.sdr.headcount,metric")
+
+
+def test_sensitivity_prints_sobol_indices():
+    out = run_cli(
+        "sensitivity", BASE, "--vary", "handoff.speed_to_lead.contact_probability=0.4:0.9",
+        "--vary", "marketing.scoring.mql_threshold=0.4:0.55", "--metric", "accepted",
+        "--samples", "8", "--set", "simulation.horizon_days=20", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["input"] for r in rows] == [
+        "handoff.speed_to_lead.contact_probability",
+        "marketing.scoring.mql_threshold",
+    ]
+
+
+def test_calibrate_fits_settings_to_observed_figures(tmp_path):
+    observed = tmp_path / "funnel.toml"
+    observed.write_text("[observed]\nmqls = 700\n")
+    out = run_cli(
+        "calibrate", BASE, "--observed", str(observed), "--vary", "marketing.scoring.mql_threshold=0.35:0.6",
+        "--set", "simulation.horizon_days=14", "-n", "2", "--max-evaluations", "8",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "marketing.scoring.mql_threshold = " in out.stdout and "relative_error" in out.stdout
+
+
+def test_experiment_commands_reject_bad_ranges_and_files(tmp_path):
+    for args, message in (
+        (["sweep", BASE, "--vary", "handoff.sla_hours"], "expected KEY=LO:HI"),
+        (
+            ["sensitivity", BASE, "--vary", "handoff.sla_hours=1:2:3", "--metric", "mqls"],
+            "expected KEY=LO:HI",
+        ),
+        (
+            [
+                "calibrate",
+                BASE,
+                "--observed",
+                str(tmp_path / "none.toml"),
+                "--vary",
+                "handoff.sla_hours=1:4",
+            ],
+            "none.toml",
+        ),
+        (
+            ["calibrate", BASE, "--observed", "x.toml", "--vary", "a=1:2", "-n", "auto"],
+            "give a number",
+        ),
+    ):
+        out = run_cli(*args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert message in out.stderr and "Traceback" not in out.stderr
