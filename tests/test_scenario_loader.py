@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -240,8 +241,39 @@ def test_a_rule_across_settings_points_at_the_key_it_names(tmp_path):
     write(tmp_path / "parent.toml", "[sales.ae]\nheadcount = 4\n")
     path = write(tmp_path / "s.toml", 'extends = "parent.toml"\n\n[sales.ae]\nheadcount = 0\n')
     p = only(load_error(path))
-    assert (p.file, p.line, p.key) == (str(path), 4, "")
-    assert str(p) == f"{path}:4: sales.ae.headcount is 0: someone has to run the deals"
+    assert (p.file, p.line, p.key) == (str(path), 4, "sales.ae.headcount")
+    assert str(p) == f"{path}:4: sales.ae.headcount: is 0: someone has to run the deals"
+
+
+def test_a_child_that_replaces_a_value_is_where_its_problem_is(tmp_path):
+    base = Path(__file__).resolve().parent.parent / "scenarios" / "base" / "market.toml"
+    header = f'extends = "{base.as_posix()}"\n'
+    # the child's distribution replaced the base's whole: its missing cv is the child's problem
+    dist = write(
+        tmp_path / "dist.toml",
+        header + '[deals.stages.demo]\nrep_hours = { kind = "gamma", mean = 3 }\n',
+    )
+    p = only(load_error(dist))
+    assert (p.key, p.file, p.line) == ("deals.stages.demo.rep_hours.cv", str(dist), 3)
+    # a rule broken by the child's setting points at the child, not at the base's half of it
+    rule = write(tmp_path / "rule.toml", header + "[sales.sdr]\nheadcount = 0\n")
+    p = only(load_error(rule))
+    assert (p.key, p.file, p.line) == ("handoff.qualifier", str(rule), 3)
+
+
+def test_every_broken_rule_is_reported_at_once():
+    error = load_error(
+        {
+            "sales": {"sdr": {"headcount": 0}, "ae": {"headcount": 0}},
+            "handoff": {"qualifier": "sdr"},
+        }
+    )
+    assert {p.key for p in error.problems} == {"handoff.qualifier", "sales.ae.headcount"}
+
+
+def test_an_optional_setting_mentions_the_word_none():
+    p = only(load_error({"handoff": {"sla_hours": "never"}}))
+    assert 'or the word "none"' in p.message
 
 
 def test_a_mapping_source_works_and_extends_uses_base_dir(tmp_path):
@@ -300,7 +332,6 @@ def test_problems_from_validation_error_uses_file_and_source_text():
 
 
 def test_a_child_replaces_distributions_and_share_maps_whole(tmp_path):
-    from pathlib import Path
 
     base = Path(__file__).resolve().parent.parent / "scenarios" / "base" / "market.toml"
     child = tmp_path / "child.toml"

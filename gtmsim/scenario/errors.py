@@ -211,8 +211,16 @@ def problems_from_validation_error(
     list of Problem
         One problem per error, in pydantic's order.
     """
-    locate = locate or (lambda parts: (file, find_line(source_text, parts)))
-    return [_problem(err, locate) for err in exc.errors(include_url=False)]
+    locate = locate or (lambda parts, *also: (file, find_line(source_text, parts)))
+    problems = []
+    for err in exc.errors(include_url=False):
+        message = str(err.get("ctx", {}).get("error", ""))
+        if err["type"] == "value_error" and "\n" in message:  # a rule found several problems
+            for line in message.splitlines():
+                problems.append(_problem({**err, "ctx": {**err["ctx"], "error": line}}, locate))
+        else:
+            problems.append(_problem(err, locate))
+    return problems
 
 
 def _problem(err: Any, locate: Locate) -> Problem:
@@ -227,8 +235,16 @@ def _problem(err: Any, locate: Locate) -> Problem:
         hint = _did_you_mean(str(parts[-1]), allowed)
     elif kind in ("value_error", "assertion_error"):
         message = str(ctx.get("error", err["msg"]))
-        if m := re.match(r"([\w-]+(?:\.[\w-]+)+) ", message):  # it names the key it is about
+        if m := re.match(r"([\w-]+(?:\.[\w-]+)+):? ", message):  # it names the key it is about
             where = parts + tuple(m[1].split("."))
+            parts, message = where, message[m.end() :]
+            value = NO_VALUE
+            unit = None
+            others = [
+                tuple(k.split(".")) for k in re.findall(r"\b[a-z_]+(?:\.[a-z_]+)+\b", message)
+            ]
+            file, line = locate(where, *others)
+            return Problem(file, dotted_key(parts), message, value, line, hint)
     elif kind in _BOUNDS:
         name, sign = _BOUNDS[kind]
         message = f"must be {sign} {ctx[name]:g}"
@@ -253,6 +269,8 @@ def _problem(err: Any, locate: Locate) -> Problem:
         message, value = "is required but missing", NO_VALUE
     elif m := re.fullmatch(r"(\w+?)_(type|parsing|from_float)", kind):
         message = f"must be {_TYPES.get(m[1], m[1])}"
+        if _optional(owner, parts):
+            message += ', or the word "none" to switch it off'
     else:
         message = re.sub(r"^(Value error|Assertion failed), ", "", err["msg"])
         message = re.sub(r"^Input should be ", "must be ", message)
@@ -260,6 +278,13 @@ def _problem(err: Any, locate: Locate) -> Problem:
         message += f" ({unit})"
     file, line = locate(where)
     return Problem(file, dotted_key(parts), message, value, line, hint)
+
+
+def _optional(owner: type[BaseModel] | None, parts: KeyParts) -> bool:
+    """Whether the setting accepts the word "none" (an optional setting)."""
+    if owner is None or not parts or parts[-1] not in owner.model_fields:
+        return False
+    return "None" in str(owner.model_fields[parts[-1]].annotation)
 
 
 def _walk(loc: tuple[str | int, ...]) -> tuple[KeyParts, type[BaseModel] | None, Any]:

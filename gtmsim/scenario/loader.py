@@ -78,7 +78,9 @@ def load_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation_error(exc, locate=lambda parts: _locate(layers, parts))
+        problems = problems_from_validation_error(
+            exc, locate=lambda parts, *also: _locate(layers, parts, *also)
+        )
         raise ScenarioError(problems) from None
 
 
@@ -131,6 +133,11 @@ def deep_merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
 _WHOLE_TABLES = {"segment_mix", "headcount_by_segment"}
 
 
+def _is_whole(key: str, value: Any) -> bool:
+    """A table that is one value (a distribution, a share map), replaced rather than merged."""
+    return key in _WHOLE_TABLES or (_is_table(value) and "kind" in value)
+
+
 def _merged(key: str, old: Any, new: Any) -> Any:
     """The value of ``key`` after a child or an override sets it to ``new``.
 
@@ -138,8 +145,7 @@ def _merged(key: str, old: Any, new: Any) -> Any:
     and the share and headcount maps are replaced whole, so that a child can
     turn a gamma into an exponential or give a channel fewer segments.
     """
-    whole = key in _WHOLE_TABLES or (_is_table(new) and "kind" in new)
-    if _is_table(old) and _is_table(new) and not whole:
+    if _is_table(old) and _is_table(new) and not _is_whole(key, new):
         return deep_merge(old, new)
     return _plain(new)
 
@@ -244,14 +250,36 @@ def _set(data: dict[str, Any], keys: list[str], value: Any) -> str | None:
     return None
 
 
-def _locate(layers: list[_Layer], parts: KeyParts) -> tuple[str | None, int | None]:
-    """The layer that sets the most of the key path (the child wins a tie), and the line."""
+def _locate(
+    layers: list[_Layer], parts: KeyParts, *also: KeyParts
+) -> tuple[str | None, int | None]:
+    """Where a problem with key ``parts`` (or a rule about ``parts`` and ``also``) comes from.
+
+    The first layer, overrides first and then child to root, that sets one of the
+    keys or replaces a whole value that contains it decides it; failing that, the
+    layer that sets the most of the key path.
+    """
+    for layer in layers:
+        for candidate in (parts, *also):
+            if _decides(layer.data, [p for p in candidate if isinstance(p, str)]):
+                return layer.file, find_line(layer.text, candidate)
     keys = [p for p in parts if isinstance(p, str)]
     depths = [_depth(layer.data, keys) for layer in layers]
     best = depths.index(max(depths))
     if depths[best] == 0:  # nobody sets it: the user's own source
         best = next(i for i, layer in enumerate(layers) if not layer.is_override)
     return layers[best].file, find_line(layers[best].text, parts)
+
+
+def _decides(data: Any, keys: list[str]) -> bool:
+    """Whether ``data`` sets the key path, or a whole value (not merged) containing it."""
+    for n, key in enumerate(keys):
+        if not _is_table(data) or key not in data:
+            return False
+        data = data[key]
+        if n < len(keys) - 1 and (not _is_table(data) or _is_whole(key, data)):
+            return True
+    return bool(keys)
 
 
 def _depth(data: Any, keys: list[str]) -> int:

@@ -44,6 +44,12 @@ def _none_word(value: Any) -> Any:
     return None if isinstance(value, str) and value.lower() == "none" else value
 
 
+def _raise_all(problems: list[str]) -> None:
+    """Report every broken rule at once (one line each, each naming its key first)."""
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
 def _check_shares(mapping: dict[str, float], where: str) -> None:
     total = sum(mapping.values())
     if mapping and abs(total - 1.0) > 1e-6:
@@ -167,19 +173,24 @@ class Market(BaseModel, **_Strict):
     @model_validator(mode="after")
     def _references(self) -> Market:
         names = set(self.segments)
+        problems = []
         for ch_name, ch in self.channels.items():
             unknown = set(ch.segment_mix) - names
             if unknown:
-                raise ValueError(
+                problems.append(
                     f"channels.{ch_name}.segment_mix names unknown segment(s) "
                     f"{sorted(unknown)}; segments are {sorted(names)}"
                 )
             if not ch.segment_mix and len(names) > 1:
-                raise ValueError(
+                problems.append(
                     f"channels.{ch_name}.segment_mix is needed when there is more than one segment"
                 )
         if "outbound" in self.channels:
-            raise ValueError("'outbound' is reserved for reps' self-sourced prospects")
+            problems.append(
+                "channels.outbound is a reserved name (reps' self-sourced prospects): "
+                "call the channel something else"
+            )
+        _raise_all(problems)
         _check_shares(
             {k: s.outbound_share for k, s in self.segments.items() if s.outbound_share},
             "segments.*.outbound_share",
@@ -532,23 +543,24 @@ class Scenario(BaseModel, **_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         segments = set(self.market.segments)
+        problems = []
         if self.handoff.qualifier == "sdr" and self.sales.sdr.headcount == 0:
-            raise ValueError(
+            problems.append(
                 'handoff.qualifier is "sdr" but sales.sdr.headcount is 0: '
                 'hire SDRs or set qualifier = "ae"'
             )
         if self.handoff.rejected == "recycle" and not self.marketing.nurture.enabled:
-            raise ValueError(
+            problems.append(
                 'handoff.rejected is "recycle" but marketing.nurture.enabled is false: '
                 'there is no nurture pool to recycle into (enable nurture, or use "discard")'
             )
         if self.sales.ae.headcount == 0:
-            raise ValueError("sales.ae.headcount is 0: someone has to run the deals")
+            problems.append("sales.ae.headcount is 0: someone has to run the deals")
         for team_name in ("sdr", "ae"):
             team: Team = getattr(self.sales, team_name)
             by_seg = team.headcount_by_segment
             if by_seg is not None and set(by_seg) - segments:
-                raise ValueError(
+                problems.append(
                     f"sales.{team_name}.headcount_by_segment names unknown segment(s) "
                     f"{sorted(set(by_seg) - segments)}"
                 )
@@ -556,11 +568,12 @@ class Scenario(BaseModel, **_Strict):
             if self.handoff.route == "segment" and works_leads and team.headcount:
                 covered = {k for k, v in (by_seg or {}).items() if v > 0}
                 if covered != segments:
-                    raise ValueError(
-                        f'handoff.route is "segment": sales.{team_name}.headcount_by_segment '
-                        f"must give every segment at least one rep (missing: "
+                    problems.append(
+                        f"sales.{team_name}.headcount_by_segment must give every segment at "
+                        f'least one rep when handoff.route is "segment" (missing: '
                         f"{sorted(segments - covered)})"
                     )
+        _raise_all(problems)
         return self
 
     def content_hash(self) -> str:
