@@ -16,7 +16,6 @@ from pathlib import Path
 
 import gtmsim
 from gtmsim.results.storage import OutputInUse, check_output_dir, write_outputs
-from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
 
@@ -80,54 +79,48 @@ def _progress(done: int, total: int) -> None:
         print(f"\r  replications [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
-def _fmt(value: float) -> str:
-    if value != value:  # nan
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) < 1:
-        return f"{value:.3f}"
-    return f"{value:.1f}"
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
-    if args.replications < 1:
-        raise BadInput(f"-n/--replications must be at least 1, got {args.replications}")
-    results = []
-    try:
-        for r in range(args.replications):
-            log = args.event_log if r == 0 else None
-            results.append(gtmsim.simulate(scenario, replication=r, event_log=log))
-            _progress(r + 1, args.replications)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted after {len(results)} replication(s)", file=sys.stderr)
-        if not results:
-            return 130
-        interrupted = True
-    else:
-        interrupted = False
-
+    ensemble = gtmsim.run_experiment(
+        scenario,
+        _replications(args.replications),
+        executor=_executor(args),
+        workers=args.jobs,
+        progress=_progress,
+    )
+    if args.event_log:  # the same replication 0, run again with its event log on
+        gtmsim.simulate(ensemble.scenarios[0], 0, event_log=args.event_log)
     keys = list(gtmsim.METRICS) if args.all else list(HEADLINE)
-    rows = {k: mean_ci([res.metrics[k] for res in results]) for k in keys}
+    summary = ensemble.summary(keys)
     if args.json:
         payload = {
             "scenario": scenario.name,
             "scenario_hash": scenario.content_hash(),
-            "replications": len(results),
-            "metrics": {k: {"mean": m, "ci95_half_width": h} for k, (m, h) in rows.items()},
-            "lead_final_states": [res.lead_final_states for res in results],
+            "replications": len(ensemble.replications),
+            "metrics": {
+                r["metric"]: {k: r[k] for k in ("mean", "sd", "ci_low", "ci_high")}
+                for r in summary.rows()
+            },
+            "lead_final_states": [
+                dict(zip(ensemble.states, map(int, c), strict=True))
+                for c in ensemble.state_counts[0]
+            ],
         }
         print(json.dumps(_json_safe(payload), indent=2, allow_nan=False))
-    else:
-        print(
-            f"{scenario.name}: {len(results)} replication(s), "
-            f"{scenario.simulation.horizon_days:g} days, seed {scenario.simulation.seed}"
-        )
-        print(f"  {'metric':34s} {'mean':>14s} {'95% CI +/-':>12s}  meaning")
-        for k, (m, h) in rows.items():
-            print(f"  {k:34s} {_fmt(m):>14s} {_fmt(h):>12s}  {gtmsim.METRICS[k]}")
-    return 130 if interrupted else 0
+        return 0
+    table = Table(
+        {
+            **{k: summary[k] for k in ("metric", "mean", "ci_low", "ci_high")},
+            "meaning": [gtmsim.METRICS[m] for m in summary["metric"]],
+        }
+    )
+    print(
+        f"{scenario.name}: {len(ensemble.replications)} replication(s), "
+        f"{scenario.simulation.horizon_days:g} days, seed {scenario.simulation.seed}; "
+        "mean and 95% confidence interval"
+    )
+    print(table.to_text())
+    return 0
 
 
 def _json_safe(value):
@@ -415,7 +408,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("file", help="scenario TOML file, e.g. scenarios/base/market.toml")
     run.add_argument(
-        "-n", "--replications", type=int, default=5, help="independent replications (default 5)"
+        "-n", "--replications", default="5", help='independent replications, or "auto" (default 5)'
+    )
+    run.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
+    run.add_argument("--executor", choices=["process", "serial", "dask"], default="process")
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
     )
     run.add_argument(
         "--set",

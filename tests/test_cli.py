@@ -28,7 +28,7 @@ def test_run_prints_a_table_with_confidence_intervals():
     out = gtmsim("run", BASE, "-n", "2", "--set", "simulation.horizon_days=30")
     assert out.returncode == 0, out.stderr
     assert "base: 2 replication(s), 30 days" in out.stdout
-    assert "95% CI" in out.stdout and "bookings" in out.stdout
+    assert "95% confidence interval" in out.stdout and "bookings" in out.stdout
     assert out.stderr == ""  # piped: no progress bar
 
 
@@ -37,7 +37,7 @@ def test_json_output_is_machine_readable():
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["replications"] == 2
-    assert set(data["metrics"]["leads_created"]) == {"mean", "ci95_half_width"}
+    assert set(data["metrics"]["leads_created"]) == {"mean", "sd", "ci_low", "ci_high"}
     assert len(data["lead_final_states"]) == 2
     assert data["metrics"]["sla_compliance_share"]["mean"] is None  # no SLA: null, not NaN
 
@@ -66,7 +66,7 @@ def test_set_reads_toml_values_and_words():
         (["run", "no/such/file.toml"], "no/such/file.toml"),
         (["run", BASE, "--set", "handoff.route=sideways"], "handoff.route"),
         (["run", BASE, "--set", "nonsense"], "expected KEY=VALUE"),
-        (["run", BASE, "-n", "0"], "at least 1"),
+        (["run", BASE, "-n", "0"], "positive whole number"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, message):
@@ -115,3 +115,15 @@ def test_a_reader_that_stops_reading_is_not_an_error():
     err = proc.stderr.read()
     proc.wait(timeout=60)
     assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_run_writes_the_event_log_of_replication_zero(tmp_path):
+    log = tmp_path / "events.csv"
+    out = gtmsim(
+        "run", BASE, "-n", "2", "--set", "simulation.horizon_days=7", "--event-log", str(log)
+    )
+    assert out.returncode == 0, out.stderr
+    lines = log.read_text().splitlines()
+    assert (
+        lines[0] == "case_id,activity,timestamp_days,resource,channel,segment" and len(lines) > 100
+    )
