@@ -390,6 +390,41 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replication_options(p: argparse.ArgumentParser, replications: str, csv: str | None) -> None:
+    """Options of every command that runs replications: overrides, count, where, output."""
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set sales.ae.headcount=30 (repeatable)",
+    )
+    p.add_argument(
+        "-n",
+        "--replications",
+        default=replications,
+        help=f'replications (paired across designs), or "auto" (default {replications})',
+    )
+    p.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
+    p.add_argument(
+        "--executor",
+        choices=["process", "serial", "dask"],
+        default="process",
+        help="where replications run (default: a local process pool)",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
+    )
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    if csv:
+        output.add_argument("--csv", action="store_true", help=csv)
+
+
+def _vary_option(p: argparse.ArgumentParser, metavar: str, help: str) -> None:
+    p.add_argument("--vary", action="append", default=[], metavar=metavar, help=help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gtmsim",
@@ -407,24 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run replications of one scenario; print mean and 95%% CI of the key metrics.",
     )
     run.add_argument("file", help="scenario TOML file, e.g. scenarios/base/market.toml")
-    run.add_argument(
-        "-n", "--replications", default="5", help='independent replications, or "auto" (default 5)'
-    )
-    run.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
-    run.add_argument("--executor", choices=["process", "serial", "dask"], default="process")
-    run.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
-    )
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting, e.g. --set sales.ae.headcount=30 (repeatable)",
-    )
+    _replication_options(run, "5", csv=None)
     run.add_argument("--event-log", metavar="CSV", help="write replication 0's per-lead event log")
     run.add_argument("--all", action="store_true", help="print every metric, not just the headline")
-    run.add_argument("--json", action="store_true", help="machine-readable output")
     run.set_defaults(func=cmd_run)
 
     compare = sub.add_parser(
@@ -434,24 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
         "a baseline: mean and 95%% CI per design, paired differences, and the revenue bridge.",
     )
     compare.add_argument("files", nargs="+", metavar="FILE", help="scenario files, one per design")
+    _replication_options(compare, "5", csv="the comparison table as CSV")
     compare.add_argument(
         "--baseline", metavar="FILE", help="the design to compare with (default: the first)"
     )
     compare.add_argument(
-        "-n",
-        "--replications",
-        default="5",
-        help='paired replications per design, or "auto" (default 5)',
-    )
-    compare.add_argument(
         "--seed", type=int, help="one seed for every design (default: the first file's)"
-    )
-    compare.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting in every design (repeatable)",
     )
     compare.add_argument("--metrics", help="comma-separated metrics (default: the headline ones)")
     compare.add_argument(
@@ -460,44 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--force", action="store_true", help="reuse an --out folder that holds another run"
     )
-    compare.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
-    compare.add_argument(
-        "--executor",
-        choices=["process", "serial", "dask"],
-        default="process",
-        help="where replications run (default: a local process pool)",
-    )
-    compare.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
-    )
-    output = compare.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="machine-readable output")
-    output.add_argument("--csv", action="store_true", help="the comparison table as CSV")
     compare.set_defaults(func=cmd_compare)
-
-    def experiment_options(p: argparse.ArgumentParser, replications: str) -> None:
-        p.add_argument("file", metavar="FILE", help="scenario file")
-        p.add_argument(
-            "--set",
-            action="append",
-            default=[],
-            metavar="KEY=VALUE",
-            help="override a setting (repeatable)",
-        )
-        p.add_argument(
-            "-n",
-            "--replications",
-            default=replications,
-            help=f"replications per point (default {replications})",
-        )
-        p.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
-        p.add_argument("--executor", choices=["process", "serial", "dask"], default="process")
-        p.add_argument(
-            "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
-        )
-        out = p.add_mutually_exclusive_group()
-        out.add_argument("--json", action="store_true", help="machine-readable output")
-        out.add_argument("--csv", action="store_true", help="the table as CSV")
 
     sweep = sub.add_parser(
         "sweep",
@@ -505,14 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Vary settings over a grid (KEY=LO:HI:STEPS or KEY=A,B,C) or a Latin "
         "hypercube / Sobol sample (KEY=LO:HI with --design lhs|sobol --points N).",
     )
-    experiment_options(sweep, "5")
-    sweep.add_argument(
-        "--vary",
-        action="append",
-        default=[],
-        metavar="KEY=LO:HI:STEPS",
-        help="a setting to vary (repeatable)",
-    )
+    sweep.add_argument("file", metavar="FILE", help="scenario file")
+    _replication_options(sweep, "5", csv="the table as CSV")
+    _vary_option(sweep, "KEY=LO:HI:STEPS", "a setting to vary (repeatable)")
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
     sweep.add_argument("--points", type=int, help="sample size for lhs and sobol designs")
     sweep.add_argument("--metrics", help="comma-separated metrics (default: bookings,deals_won)")
@@ -526,14 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity",
         help="first- and total-order Sobol indices of a metric over ranges of settings",
     )
-    experiment_options(sens, "1")
-    sens.add_argument(
-        "--vary",
-        action="append",
-        default=[],
-        metavar="KEY=LO:HI",
-        help="an input and its range (repeatable)",
-    )
+    sens.add_argument("file", metavar="FILE", help="scenario file")
+    _replication_options(sens, "1", csv="the table as CSV")
+    _vary_option(sens, "KEY=LO:HI", "an input and its range (repeatable)")
     sens.add_argument("--metric", required=True, help="the output metric, e.g. deals_won")
     sens.add_argument(
         "--samples", type=int, default=64, help="Sobol sample size, a power of 2 (default 64)"
@@ -546,15 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the settings given with --vary KEY=LO:HI so that the simulated means "
         "match OBSERVED (a TOML [observed] table or a CSV metric,value[,weight]).",
     )
-    experiment_options(cal, "4")
+    cal.add_argument("file", metavar="FILE", help="scenario file")
+    _replication_options(cal, "4", csv="the fit table as CSV")
+    _vary_option(cal, "KEY=LO:HI", "a setting to fit and its range (repeatable)")
     cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
-    cal.add_argument(
-        "--vary",
-        action="append",
-        default=[],
-        metavar="KEY=LO:HI",
-        help="a setting to fit and its range (repeatable)",
-    )
     cal.add_argument(
         "--max-evaluations", type=int, default=40, help="simulation budget (default 40)"
     )

@@ -139,8 +139,8 @@ class Ensemble:
                 cols["ci_high"].append(mean + half)
         return Table(cols)
 
-    def to_pandas(self):
-        """One row per design and replication, one column per metric (needs pandas)."""
+    def table(self) -> Table:
+        """One row per design and replication, one column per metric."""
         nd, nr, _ = self.values.shape
         cols: dict[str, list] = {
             "design": [d for d in self.designs for _ in range(nr)],
@@ -149,7 +149,11 @@ class Ensemble:
         flat = self.values.reshape(nd * nr, -1)
         for j, m in enumerate(self.metrics):
             cols[m] = flat[:, j].tolist()
-        return Table(cols).to_pandas()
+        return Table(cols)
+
+    def to_pandas(self):
+        """:meth:`table` as a pandas DataFrame (needs pandas)."""
+        return self.table().to_pandas()
 
     # ------------------------------------------------------------ storage
 

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
 
@@ -55,28 +57,9 @@ def check_output_dir(out: Path, scenario_hashes: list[str], *, force: bool = Fal
 def write_outputs(out: Path, ensemble, summary: Table, comparison: Table, bridges: dict) -> None:
     """Per-replication metrics, weekly series, tables and resolved scenarios as plain files."""
     out.mkdir(parents=True, exist_ok=True)
-    nd, nr, _ = ensemble.values.shape
-    rows: dict[str, list] = {
-        "design": [d for d in ensemble.designs for _ in range(nr)],
-        "replication": ensemble.replications * nd,
-    }
-    flat = ensemble.values.reshape(nd * nr, -1)
-    for j, metric in enumerate(ensemble.metrics):
-        rows[metric] = flat[:, j].tolist()
-    write_text(out / "replications.csv", Table(rows).to_csv())
-    weekly: dict[str, list] = {"design": [], "replication": [], "week": []}
-    for name in ensemble.weekly:
-        weekly[name] = []
-    for d, design in enumerate(ensemble.designs):
-        for i, r in enumerate(ensemble.replications):
-            weeks = next(iter(ensemble.weekly.values())).shape[2] if ensemble.weekly else 0
-            for w in range(weeks):
-                weekly["design"].append(design)
-                weekly["replication"].append(r)
-                weekly["week"].append(w)
-                for name, series in ensemble.weekly.items():
-                    weekly[name].append(float(series[d, i, w]))
-    write_text(out / "weekly.csv", Table(weekly).to_csv())
+    write_text(out / "replications.csv", ensemble.table().to_csv())
+    weekly = _weekly_table(ensemble)
+    write_text(out / "weekly.csv", weekly.to_csv())
     write_text(out / "summary.csv", summary.to_csv())
     write_text(out / "comparison.csv", comparison.to_csv())
     for design, bridge in bridges.items():
@@ -85,6 +68,21 @@ def write_outputs(out: Path, ensemble, summary: Table, comparison: Table, bridge
     scenarios.mkdir(exist_ok=True)
     for design, scenario in zip(ensemble.designs, ensemble.scenarios, strict=True):
         write_text(scenarios / f"{_safe(design)}.toml", explain(scenario))
+
+
+def _weekly_table(ensemble) -> Table:
+    """One row per design, replication and week; one column per weekly series."""
+    if not ensemble.weekly:
+        return Table({"design": [], "replication": [], "week": []})
+    nd, nr, nw = next(iter(ensemble.weekly.values())).shape
+    cols: dict[str, list] = {
+        "design": np.repeat(ensemble.designs, nr * nw).tolist(),
+        "replication": np.tile(np.repeat(ensemble.replications, nw), nd).tolist(),
+        "week": np.tile(np.arange(nw), nd * nr).tolist(),
+    }
+    for name, series in ensemble.weekly.items():
+        cols[name] = series.reshape(-1).tolist()
+    return Table(cols)
 
 
 def _safe(name: str) -> str:
