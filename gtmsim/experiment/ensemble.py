@@ -16,15 +16,38 @@ from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.schema import Scenario
 
+# Bin edges (hours) of the first-response histogram kept per replication: one
+# minute to a month, log-spaced, with open ends below and above.
+FIRST_RESPONSE_EDGES_HOURS = np.concatenate(([0.0], np.geomspace(1 / 60, 24 * 30, 31), [np.inf]))
+
 
 @dataclass
 class Replication:
-    """What one replication leaves behind: scalars and weekly series, no per-lead data."""
+    """What one replication leaves behind: scalars, weekly series and small arrays.
+
+    ``details`` holds small arrays that are not scalars: ``transitions`` (lead
+    state moves, from x to; last row: newly created), ``ae_quota_attainment``
+    (each AE's bookings / pro-rated quota) and ``first_response_counts`` (first
+    attempts per bin of :data:`FIRST_RESPONSE_EDGES_HOURS`). No per-lead data.
+    """
 
     metrics: dict[str, float]
     weekly: dict[str, np.ndarray]
     states: dict[str, int]
     wall_time_s: float
+    details: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def replication_details(result: Any, scenario: Scenario) -> dict[str, np.ndarray]:
+    """The small arrays of one run kept in an ensemble (see :class:`Replication`)."""
+    quota = scenario.sales.ae.quota_usd_per_year * result.manifest["horizon_days"] / 365.0
+    bookings = np.asarray(result.reps["ae"]["bookings_usd"], float)
+    counts, _ = np.histogram(result.first_response_hours, FIRST_RESPONSE_EDGES_HOURS)
+    return {
+        "transitions": np.asarray(result.transitions, float),
+        "ae_quota_attainment": bookings / quota if quota else np.full(bookings.size, np.nan),
+        "first_response_counts": counts.astype(float),
+    }
 
 
 @dataclass
@@ -52,6 +75,10 @@ class Ensemble:
         Lead final-state names; ``state_counts`` is (design, replication, state).
     manifest
         Seeds, scenario hashes, versions, executor, wall time.
+    details
+        Small arrays by name (see :class:`Replication`), shape (design,
+        replication, ...), padded with nan where runs differ in size (e.g. the
+        number of AEs). Empty for ensembles saved before they were kept.
     """
 
     designs: list[str]
@@ -63,6 +90,7 @@ class Ensemble:
     states: list[str]
     state_counts: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, np.ndarray] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
 
@@ -98,8 +126,18 @@ class Ensemble:
                 counts[d, i] = [run.states.get(s, 0) for s in states]
                 for k, v in run.weekly.items():
                     weekly[k][d, i, : len(v)] = v
+        details = _stack_details([[runs[(d, r)].details for r in replications] for d in range(nd)])
         return cls(
-            designs, scenarios, replications, metrics, values, weekly, states, counts, manifest
+            designs,
+            scenarios,
+            replications,
+            metrics,
+            values,
+            weekly,
+            states,
+            counts,
+            manifest,
+            details,
         )
 
     # ------------------------------------------------------------ reading
@@ -163,6 +201,7 @@ class Ensemble:
         path.mkdir(parents=True, exist_ok=True)
         arrays = {"values": self.values, "state_counts": self.state_counts}
         arrays.update({f"weekly__{k}": v for k, v in self.weekly.items()})
+        arrays.update({f"details__{k}": v for k, v in self.details.items()})
         atomic_write(path / "ensemble.npz", lambda f: np.savez(f, **arrays), binary=True)
         meta = {
             "designs": self.designs,
@@ -183,6 +222,9 @@ class Ensemble:
         meta = json.loads((path / "manifest.json").read_text())
         with np.load(path / "ensemble.npz") as data:
             weekly = {k: data[f"weekly__{k}"] for k in meta["weekly"]}
+            details = {
+                k[len("details__") :]: data[k] for k in data.files if k.startswith("details__")
+            }
             values, counts = data["values"], data["state_counts"]
         return cls(
             meta["designs"],
@@ -194,7 +236,27 @@ class Ensemble:
             meta["states"],
             counts,
             meta["manifest"],
+            details,
         )
+
+
+def _stack_details(grid: list[list[dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    """Per-run detail arrays as (design, replication, ...) arrays, nan-padded to fit all."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for row in grid:
+        for details in row:
+            for k, v in details.items():
+                old = shapes.get(k, np.shape(v))
+                if len(old) != np.ndim(v):
+                    raise ValueError(f"detail {k!r} changes its number of dimensions")
+                shapes[k] = tuple(max(a, b) for a, b in zip(old, np.shape(v), strict=True))
+    nd, nr = len(grid), len(grid[0]) if grid else 0
+    out = {k: np.full((nd, nr, *shape), np.nan) for k, shape in shapes.items()}
+    for d, row in enumerate(grid):
+        for i, details in enumerate(row):
+            for k, v in details.items():
+                out[k][(d, i, *(slice(0, n) for n in np.shape(v)))] = v
+    return out
 
 
 def environment() -> dict[str, str]:

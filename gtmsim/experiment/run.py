@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gtmsim.experiment.ensemble import Ensemble, Replication, environment
+from gtmsim.experiment.ensemble import Ensemble, Replication, environment, replication_details
 from gtmsim.experiment.executors import make_executor
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
@@ -64,9 +64,14 @@ class ExperimentInterrupted(KeyboardInterrupt):
 def run_replication(task: tuple[dict, int]) -> Replication:
     """One replication of one scenario (runs in a worker; the scenario travels as JSON)."""
     scenario_json, replication = task
-    result = simulate(Scenario.model_validate(scenario_json), replication)
+    scenario = Scenario.model_validate(scenario_json)
+    result = simulate(scenario, replication)
     return Replication(
-        result.metrics, result.weekly, result.lead_final_states, result.manifest["wall_time_s"]
+        result.metrics,
+        result.weekly,
+        result.lead_final_states,
+        result.manifest["wall_time_s"],
+        replication_details(result, scenario),
     )
 
 
@@ -91,7 +96,10 @@ class ReplicationStore:
                 zip(data["state_names"].tolist(), data["state_counts"].tolist(), strict=True)
             )
             weekly = {k[len("weekly__") :]: data[k] for k in data.files if k.startswith("weekly__")}
-            return Replication(metrics, weekly, states, float(data["wall_time_s"]))
+            details = {
+                k[len("details__") :]: data[k] for k in data.files if k.startswith("details__")
+            }
+            return Replication(metrics, weekly, states, float(data["wall_time_s"]), details)
 
     def put(self, scenario_hash: str, replication: int, run: Replication) -> None:
         path = self._path(scenario_hash, replication)
@@ -103,6 +111,7 @@ class ReplicationStore:
             "state_counts": np.array(list(run.states.values()), dtype=np.int64),
             "wall_time_s": np.array(run.wall_time_s),
             **{f"weekly__{k}": v for k, v in run.weekly.items()},
+            **{f"details__{k}": v for k, v in run.details.items()},
         }
         atomic_write(path, lambda f: np.savez(f, **arrays), binary=True)
 
