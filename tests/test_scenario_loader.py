@@ -165,6 +165,28 @@ def test_invalid_toml_reports_the_line(tmp_path):
     assert f"{path}:3: " in str(load_error(path))
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "key", "message"),
+    [
+        ("[sales.ae]\nheadcount = 4\nadmin_share = 0.1\nheadcount = 5\n", 4, "sales.ae.headcount",
+         "set twice, here and on line 2; keep one"),
+        # a value over several lines: tomllib points at its end, the key is on its first line
+        ("[deals]\nstages = [\n  1,\n]\nstages = [\n  2,\n]\n", 5, "deals.stages",
+         "set twice, here and on line 2"),
+        ("[handoff]\nsla_hours = 4\n\n[sales]\n[handoff]\nmax_attempts = 2\n", 5, "handoff",
+         "the table [handoff] appears twice, here and on line 1"),
+        ('name = "x"\nname.first = "y"\n', 2, "name.first", "name is a value (line 1)"),
+        ("[sales.ae.x]\nheadcount = 1\n[sales.ae]\nx = 2\n", 4, "sales.ae.x",
+         "already a table: [sales.ae.x] on line 1"),
+    ],
+)  # fmt: skip
+def test_a_duplicated_key_is_named_with_both_lines(tmp_path, text, line, key, message):
+    path = write(tmp_path / "dup.toml", text)
+    p = only(load_error(path))
+    assert (p.file, p.line, p.key) == (str(path), line, key)
+    assert p.message.startswith("not valid TOML: ") and message in p.message, p.message
+
+
 def test_all_problems_are_reported_together_with_keys_and_lines(tmp_path):
     path = write(
         tmp_path / "s.toml",

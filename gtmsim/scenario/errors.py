@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -167,18 +167,35 @@ def find_line(text: str | None, parts: KeyParts) -> int | None:
         the first table inside it; None if the text does not mention the key.
     """
     target = [p for p in parts if isinstance(p, str)]
-    best, best_len, table = None, 0, []
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if m := _HEADER_RE.match(line):
-            table = path = _split_key(m[1])
-        elif m := _ASSIGN_RE.match(line):
-            path = table + _split_key(m[1])
-        else:
-            continue
+    best, best_len = None, 0
+    for number, path, _ in key_lines(text):
         depth = min(len(path), len(target))  # a table, its key, or a table inside it
         if depth > best_len and path[:depth] == target[:depth]:
             best, best_len = number, depth
     return best
+
+
+def key_lines(text: str | None) -> Iterator[tuple[int, list[str], bool]]:
+    """Every line of TOML text that opens a table or sets a key, best effort.
+
+    Parameters
+    ----------
+    text : str or None
+        The TOML source; None gives nothing.
+
+    Yields
+    ------
+    tuple of (int, list of str, bool)
+        The 1-based line, the full key path (table and key), and whether the
+        line is a table header.
+    """
+    table: list[str] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if m := _HEADER_RE.match(line):
+            table = _split_key(m[1])
+            yield number, table, True
+        elif m := _ASSIGN_RE.match(line):
+            yield number, table + _split_key(m[1]), False
 
 
 def _split_key(dotted: str) -> list[str]:

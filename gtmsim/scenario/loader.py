@@ -10,6 +10,7 @@ stages after the parent's. Every problem is reported as a :class:`ScenarioError`
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import tomllib
@@ -24,7 +25,9 @@ from gtmsim.scenario.errors import (
     KeyParts,
     Problem,
     ScenarioError,
+    dotted_key,
     find_line,
+    key_lines,
     problems_from_validation_error,
 )
 from gtmsim.scenario.schema import Scenario
@@ -215,8 +218,55 @@ def _parse(path: str, text: str) -> _Layer:
         elif detail.endswith(_AT_END):
             detail, where = detail.removesuffix(_AT_END), "at the end of the file"
             line = len(text.splitlines()) or 1
+        problem = _duplicate(path, text, detail, line) if line else None
         message = f"not valid TOML: {detail}" + (f" ({where})" if where else "")
-        raise ScenarioError([Problem(path, "", message, line=line)]) from None
+        raise ScenarioError([problem or Problem(path, "", message, line=line)]) from None
+
+
+def _duplicate(path: str, text: str, detail: str, line: int) -> Problem | None:
+    """A key or table set twice, named, with both lines (tomllib names neither).
+
+    tomllib places a duplicated key at the end of its value, so the key is on
+    the nearest line at or above that sets one; a duplicated table is named in
+    the message and placed on its header.
+    """
+    entries = list(key_lines(text))
+    if detail == "Cannot overwrite a value":
+        setting = [e for e in entries if e[0] <= line]
+        if not setting:
+            return None
+        line, key, is_table = setting[-1]
+    elif m := re.fullmatch(r"Cannot declare (\(.*\)) twice", detail):
+        key, is_table = list(ast.literal_eval(m[1])), True
+    else:
+        return None
+    name = dotted_key(tuple(key))
+    message = "set twice"
+    for number, other, header in entries:
+        if number >= line:
+            break
+        if other == key and header == is_table:
+            message = (
+                f"the table [{name}] appears twice, here and on line {number}; "
+                f"put its keys under one [{name}]"
+                if is_table
+                else f"set twice, here and on line {number}; keep one"
+            )
+        elif key[: len(other)] == other and not header:  # a value cannot hold keys
+            message = (
+                f"already a value (line {number}), so it cannot be a table"
+                if other == key
+                else f"{dotted_key(tuple(other))} is a value (line {number}) and cannot hold {name}"
+            )
+        elif other[: len(key)] == key:  # the key is already a table
+            other_name = dotted_key(tuple(other))
+            message = "already a table: " + (
+                f"[{other_name}] on line {number}" if header else f"line {number} sets {other_name}"
+            )
+        else:
+            continue
+        break
+    return Problem(path, name, f"not valid TOML: {message}", line=line)
 
 
 def _extends_error(layer: _Layer, message: str) -> ScenarioError:
