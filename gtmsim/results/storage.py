@@ -31,6 +31,31 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text))
 
 
+def _pyarrow():
+    """The pyarrow module, or None: Parquet output is optional, never a dependency."""
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401  (the submodule must be imported to be used)
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def write_parquet(path: Path, table: Table) -> None:
+    """Atomically write a table as Parquet (needs pyarrow); nan becomes null, as in the CSV."""
+    pa = _pyarrow()
+    if pa is None:
+        raise ImportError("Parquet output needs pyarrow: pip install pyarrow")
+    data = pa.table({k: _arrow_column(pa, v) for k, v in table.columns.items()})
+    atomic_write(path, lambda f: pa.parquet.write_table(data, f), binary=True)
+
+
+def _arrow_column(pa, values: list):
+    # A metric without a value in every replication is all nan: still a float column.
+    floats = bool(values) and all(isinstance(v, float) for v in values)
+    return pa.array(values, type=pa.float64() if floats else None, from_pandas=True)
+
+
 class OutputInUse(ValueError):
     """The output folder holds the results of a different run."""
 
@@ -55,11 +80,19 @@ def check_output_dir(out: Path, scenario_hashes: list[str], *, force: bool = Fal
 
 
 def write_outputs(out: Path, ensemble, summary: Table, comparison: Table, bridges: dict) -> None:
-    """Per-replication metrics, weekly series, tables and resolved scenarios as plain files."""
+    """Per-replication metrics, weekly series, tables and resolved scenarios as plain files.
+
+    The per-replication metrics and weekly series are also written as Parquet
+    when pyarrow is installed.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "replications.csv", ensemble.table().to_csv())
+    replications = ensemble.table()
+    write_text(out / "replications.csv", replications.to_csv())
     weekly = _weekly_table(ensemble)
     write_text(out / "weekly.csv", weekly.to_csv())
+    if _pyarrow() is not None:  # optional: typed columns for pandas, polars, DuckDB, R
+        write_parquet(out / "replications.parquet", replications)
+        write_parquet(out / "weekly.parquet", weekly)
     write_text(out / "summary.csv", summary.to_csv())
     write_text(out / "comparison.csv", comparison.to_csv())
     for design, bridge in bridges.items():
