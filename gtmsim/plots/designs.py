@@ -1,0 +1,493 @@
+"""Figures that compare org designs: funnel, bookings over time, differences, bridge, people.
+
+Every function takes results (an :class:`~gtmsim.Ensemble`, and tables computed
+from it) and returns a :class:`matplotlib.figure.Figure`; none runs a simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gtmsim.experiment.compare import compare as compare_designs
+from gtmsim.experiment.compare import revenue_bridge as bridge_table
+from gtmsim.experiment.ensemble import FIRST_RESPONSE_EDGES_HOURS, Ensemble
+from gtmsim.plots.style import (
+    COUNT,
+    DOWN,
+    GREY,
+    MONEY,
+    PERCENT,
+    UP,
+    count,
+    describe,
+    design_colours,
+    money,
+    new_figure,
+    no_data,
+    percent,
+    set_title,
+    styled,
+)
+from gtmsim.results.recorder import RESPONSE_BIN_LABELS
+from gtmsim.results.table import Table
+
+# The marketing funnel, inbound only, so that every rate has its own denominator.
+FUNNEL = (
+    ("inquiries", "inquiries"),
+    ("mqls", "MQLs"),
+    ("accepted", "accepted\nby sales"),
+    ("opportunities_inbound", "opportunities"),
+    ("deals_won_inbound", "won"),
+)
+
+# Metrics where a fall is an improvement (marked in the forest plot).
+LOWER_IS_BETTER = {
+    "first_response_hours_median",
+    "first_response_hours_mean",
+    "mqls_never_followed_up_share",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
+    "cycle_days_median",
+    "cycle_days_mean",
+    "no_decision_share",
+    "lost_competitor",
+    "lost_no_decision",
+}
+
+BAND = 0.90  # the band of bookings over time: 5% to 95% of replications
+
+
+def pick(ensemble: Ensemble, designs: Sequence[str | int] | None) -> list[int]:
+    """Indices of the designs to show (default: all, in order)."""
+    if designs is None:
+        return list(range(len(ensemble.designs)))
+    return [ensemble.design_index(d) for d in designs]
+
+
+def _metric_or_none(ensemble: Ensemble, name: str) -> np.ndarray | None:
+    return ensemble.metric(name) if name in ensemble.metrics else None
+
+
+def _bar_labels(ax, bars, texts: Sequence[str], rotate: bool) -> None:
+    for bar, text in zip(bars, texts, strict=True):
+        ax.annotate(
+            text,
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            rotation=90 if rotate else 0,
+            fontsize=11 if rotate else 12,
+        )
+
+
+@styled
+def funnel(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Figure:
+    """The inbound funnel of several designs: counts per stage and stage-to-stage rates.
+
+    Top: mean leads reaching each stage (log scale, so that every stage shows).
+    Bottom: the share of each stage that reaches the next, and lead to won overall.
+    """
+    idx = pick(ensemble, designs)
+    names = [ensemble.designs[d] for d in idx]
+    colours = design_colours(ensemble.designs)
+    means = np.array(
+        [[np.nanmean(ensemble.metric(m)[d]) for m, _ in FUNNEL] for d in idx]
+    )  # design x stage
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.column_stack([means[:, 1:] / means[:, :-1], means[:, -1] / means[:, 0]])
+    labels = [label for _, label in FUNNEL]
+    steps = [
+        f"{a.split(chr(10))[0]}\n→ {b.split(chr(10))[0]}"
+        for a, b in zip(labels[:-1], labels[1:], strict=True)
+    ]
+    steps.append("inquiry\n→ won (overall)")
+
+    fig = new_figure(15, 10.5)
+    top, bottom = fig.subplots(2, 1, height_ratios=[1.15, 1])
+    n = len(idx)
+    width = 0.8 / n
+    rotate = n > 3
+    for k, name in enumerate(names):
+        offset = (k - (n - 1) / 2) * width
+        x = np.arange(len(FUNNEL)) + offset
+        bars = top.bar(x, means[k], width, color=colours[name], label=name)
+        _bar_labels(top, bars, [count(v) for v in means[k]], rotate)
+        x = np.arange(len(steps)) + offset
+        shown = np.nan_to_num(rates[k])
+        bars = bottom.bar(x, shown, width, color=colours[name], label=name)
+        _bar_labels(
+            bottom, bars, [percent(v) if math.isfinite(v) else "–" for v in rates[k]], rotate
+        )
+    top.set_yscale("log")
+    top.yaxis.set_major_formatter(COUNT)
+    top.set_ylim(max(0.5, np.nanmin(means[means > 0]) / 3) if (means > 0).any() else 0.5, None)
+    top.set_ylim(top.get_ylim()[0], top.get_ylim()[1] * (8 if rotate else 3))
+    top.set_xticks(range(len(FUNNEL)), labels)
+    top.set_ylabel("leads (mean, log scale)")
+    top.set_title("How many marketing leads reach each stage")
+    top.legend(ncols=min(n, 5), loc="upper right")
+    bottom.set_xticks(range(len(steps)), steps)
+    bottom.yaxis.set_major_formatter(PERCENT)
+    bottom.set_ylabel("conversion")
+    bottom.set_ylim(0, max(0.05, float(np.nanmax(rates, initial=0))) * (1.35 if rotate else 1.18))
+    bottom.set_title("Share of each stage that reaches the next")
+    set_title(fig, "The funnel: from inquiry to won deal", describe(ensemble, names))
+    return fig
+
+
+@styled
+def cumulative_bookings(
+    ensemble: Ensemble, designs: Sequence[str | int] | None = None, band: float = BAND
+) -> Figure:
+    """Bookings to date over the run: mean per design and the middle ``band`` of replications."""
+    idx = pick(ensemble, designs)
+    colours = design_colours(ensemble.designs)
+    weekly = ensemble.weekly.get("bookings_usd")
+    fig = new_figure(14, 8)
+    ax = fig.subplots()
+    if weekly is None:
+        no_data(ax, "these runs recorded no weekly bookings")
+        set_title(fig, "Cumulative bookings", describe(ensemble))
+        return fig
+    cum = np.nancumsum(weekly, axis=2)
+    weeks = np.arange(1, cum.shape[2] + 1)
+    lo_q, hi_q = (1 - band) / 2, 1 - (1 - band) / 2
+    ends = []
+    for d in idx:
+        name = ensemble.designs[d]
+        c = colours[name]
+        mean = cum[d].mean(axis=0)
+        lo, hi = np.quantile(cum[d], [lo_q, hi_q], axis=0)
+        ax.fill_between(weeks, lo, hi, color=c, alpha=0.22, linewidth=0)
+        ax.plot(weeks, mean, color=c, label=name)
+        ends.append((mean[-1], name, c))
+    _end_labels(ax, weeks[-1], ends)
+    ax.yaxis.set_major_formatter(MONEY)
+    ax.set_xlabel("week of the run")
+    ax.set_ylabel("bookings to date, USD")
+    ax.set_xlim(1, weeks[-1] * 1.22)
+    ax.set_ylim(0, None)
+    ax.legend(loc="upper left")
+    set_title(
+        fig,
+        f"Cumulative bookings: mean and {band:.0%} of replications (shaded)",
+        describe(ensemble, [ensemble.designs[d] for d in idx]),
+    )
+    return fig
+
+
+def _end_labels(ax, x: float, ends: list[tuple[float, str, str]]) -> None:
+    """Direct labels at the right end of lines, nudged apart so that they never overlap."""
+    if not ends:
+        return
+    ends = sorted(ends)
+    lo, hi = ends[0][0], ends[-1][0]
+    gap = max(hi - lo, abs(hi), 1.0) * 0.06
+    placed: list[float] = []
+    for y, _, _ in ends:
+        placed.append(max(y, placed[-1] + gap) if placed else y)
+    for (y, name, colour), yy in zip(ends, placed, strict=True):
+        ax.annotate(
+            f"{name}  {money(y)}",
+            (x, y),
+            xytext=(x * 1.01, yy),
+            textcoords="data",
+            va="center",
+            fontsize=13,
+            color=colour,
+            fontweight="bold",
+        )
+
+
+@styled
+def forest(
+    ensemble: Ensemble,
+    baseline: str | int = 0,
+    comparison: Table | None = None,
+    metrics: Sequence[str] | None = None,
+) -> Figure:
+    """Paired differences of every design versus the baseline, relative to the baseline mean.
+
+    Each row is a metric and design: the dot is the mean paired difference, the
+    bar its confidence interval (the table's level, 95% by default), both
+    divided by the baseline mean so that every metric shares one axis.
+    ``comparison`` is a table from :func:`gtmsim.compare`; it is computed when
+    not given.
+    """
+    base = ensemble.designs[ensemble.design_index(baseline)]
+    if comparison is None:
+        comparison = compare_designs(ensemble, base, list(metrics) if metrics else None)
+    colours = design_colours(ensemble.designs)
+    rows = [
+        r
+        for r in comparison.rows()
+        if (metrics is None or r["metric"] in metrics)
+        and r["baseline_mean"]
+        and math.isfinite(r["baseline_mean"])
+        and math.isfinite(r["difference"])
+    ]
+    order = list(dict.fromkeys(r["metric"] for r in rows))
+    designs = [d for d in ensemble.designs if any(r["design"] == d for r in rows)]
+    fig = new_figure(14, max(5.5, 1.6 + 0.34 * len(rows) + 0.2 * len(order)))
+    ax = fig.subplots()
+    if not rows:
+        no_data(ax, "no metric with a baseline value to compare against")
+        set_title(fig, f"Difference versus {base}", describe(ensemble))
+        return fig
+    y, ticks, ticklabels = 0.0, [], []
+    seen = set()
+    spans = []
+    for m in order:
+        group = [r for r in rows if r["metric"] == m]
+        start = y
+        for r in group:
+            b = abs(r["baseline_mean"])
+            rel, lo, hi = r["difference"] / b, r["ci_low"] / b, r["ci_high"] / b
+            c = colours[r["design"]]
+            label = r["design"] if r["design"] not in seen else None
+            seen.add(r["design"])
+            err = [[rel - lo], [hi - rel]] if math.isfinite(lo) and math.isfinite(hi) else None
+            ax.errorbar(rel, -y, xerr=err, fmt="o", color=c, capsize=5, lw=2.5, ms=10, label=label)
+            spans.extend([lo, hi, rel])
+            y += 1
+        ticks.append(-(start + y - 1) / 2)
+        if len(ticks) % 2:
+            ax.axhspan(-(y - 0.5), -(start - 0.5), color="#F0F0F0", zorder=0, lw=0)
+        better = " (lower is better)" if m in LOWER_IS_BETTER else ""
+        ticklabels.append(m.replace("_", " ") + better)
+        y += 0.3
+    ax.set_ylim(-(y - 0.3) + 0.3, 0.7)
+    ax.axvline(0, color="black", lw=1.2)
+    ax.set_yticks(ticks, ticklabels)
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(PERCENT)
+    ax.set_xlabel(f"paired difference versus {base}, relative to {base}'s mean")
+    finite = [v for v in spans if math.isfinite(v)]
+    if finite:
+        lo, hi = min(finite + [0.0]), max(finite + [0.0])
+        pad = 0.08 * (hi - lo or 1)
+        ax.set_xlim(lo - pad, hi + pad)
+    if len(designs) > 1:
+        ax.legend(loc="lower right")
+    set_title(
+        fig,
+        f"What changes versus {base}: paired difference with 95% confidence interval",
+        describe(ensemble),
+    )
+    return fig
+
+
+@styled
+def revenue_bridge(
+    ensemble: Ensemble, baseline: str | int, design: str | int, bridge: Table | None = None
+) -> Figure:
+    """Waterfall from the baseline's bookings to the design's: what each funnel stage added.
+
+    ``bridge`` is a table from :func:`gtmsim.revenue_bridge`; computed when not given.
+    """
+    a = ensemble.designs[ensemble.design_index(baseline)]
+    b = ensemble.designs[ensemble.design_index(design)]
+    if bridge is None:
+        bridge = bridge_table(ensemble, a, b)
+    colours = design_colours(ensemble.designs)
+    rows = list(bridge.rows())
+    steps = [r for r in rows if r["step"] != "total"]
+    total = next(r for r in rows if r["step"] == "total")
+    start, end = total["baseline"], total["design"]
+    fig = new_figure(14, 7.5)
+    ax = fig.subplots()
+    x = 0
+    ax.bar(x, start, color=colours[a], width=0.7)
+    ax.annotate(money(start), (x, start), xytext=(0, 4), textcoords="offset points", ha="center")
+    level = start
+    labels = [f"{a}\nbookings"]
+    for r in steps:
+        x += 1
+        c = r["contribution_usd"]
+        ax.bar(
+            x,
+            c,
+            bottom=level,
+            color=UP if c >= 0 else DOWN,
+            hatch=None if c >= 0 else "//",
+            edgecolor="black" if c < 0 else UP,
+            linewidth=1,
+            width=0.7,
+        )
+        ax.plot([x - 1.35, x - 0.35], [level, level], color=GREY, lw=1)
+        top = level + max(c, 0)
+        ax.annotate(
+            ("+" if c >= 0 else "") + money(c),
+            (x, top),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontweight="bold",
+        )
+        level += c
+        labels.append(_step_label(r))
+    x += 1
+    ax.plot([x - 1.35, x - 0.35], [level, level], color=GREY, lw=1)
+    ax.bar(x, end, color=colours[b], width=0.7)
+    ax.annotate(money(end), (x, end), xytext=(0, 4), textcoords="offset points", ha="center")
+    labels.append(f"{b}\nbookings")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.yaxis.set_major_formatter(MONEY)
+    ax.set_ylabel("mean bookings, USD")
+    ax.grid(axis="x", visible=False)
+    ax.set_ylim(
+        0, max(start, end, *(start + np.cumsum([r["contribution_usd"] for r in steps]))) * 1.12
+    )
+    set_title(
+        fig,
+        f"Where the bookings difference comes from: {a} → {b} ({'+' if end >= start else ''}"
+        f"{money(end - start)})",
+        describe(ensemble, [a, b]) + " · dark: gain, hatched: loss",
+    )
+    return fig
+
+
+def _step_label(row: dict) -> str:
+    """A bridge step with its values in both designs, e.g. 'win rate\\n25% → 31%'."""
+    va, vb = row["baseline"], row["design"]
+    if row["step"] == "lead volume":
+        fmt = count
+    elif row["step"] == "deal size":
+        fmt = money
+    else:
+        fmt = percent
+    return f"{row['step']}\n{fmt(va)} → {fmt(vb)}"
+
+
+@styled
+def speed_to_lead(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Figure:
+    """How fast MQLs are called, and what the delay does to reaching and qualifying them.
+
+    Left: the share of all MQLs first attempted within a given delay (the curve
+    stops short of 100%: the rest were never called). Middle and right: the
+    share of first attempts that reached the lead, and of worked MQLs that
+    sales accepted, by delay from MQL to first attempt (mean over replications,
+    bars: 95% interval).
+    """
+    idx = pick(ensemble, designs)
+    names = [ensemble.designs[d] for d in idx]
+    colours = design_colours(ensemble.designs)
+    fig = new_figure(16, 6.8)
+    cdf_ax, contact_ax, qualify_ax = fig.subplots(1, 3, width_ratios=[1.25, 1, 1])
+    counts = ensemble.details.get("first_response_counts")
+    mqls = _metric_or_none(ensemble, "mqls")
+    if counts is None or mqls is None:
+        no_data(cdf_ax, "these runs kept no first-response distribution (rerun them)")
+    else:
+        edges = FIRST_RESPONSE_EDGES_HOURS[1:-1]
+        for d, name in zip(idx, names, strict=True):
+            within = np.nancumsum(np.nansum(counts[d], axis=0))[:-1]
+            total = np.nansum(mqls[d])
+            share = within[: len(edges)] / total if total else np.zeros(len(edges))
+            cdf_ax.plot(edges, share, color=colours[name], label=name)
+        cdf_ax.set_xscale("log")
+        ticks = [1 / 60, 5 / 60, 1, 4, 24, 24 * 7, 24 * 30]
+        cdf_ax.set_xticks(ticks, ["1 min", "5 min", "1 h", "4 h", "1 day", "1 wk", "1 mo"])
+        cdf_ax.minorticks_off()
+        cdf_ax.set_ylim(0, 1.02)
+        cdf_ax.yaxis.set_major_formatter(PERCENT)
+        cdf_ax.set_xlabel("time from MQL to first call")
+        cdf_ax.set_ylabel("share of all MQLs called")
+        cdf_ax.set_title("MQLs called within…")
+        cdf_ax.legend(loc="upper left")
+    for ax, prefix, title, ylabel in (
+        (contact_ax, "first_contact_rate", "First call reaches the lead", "reached"),
+        (qualify_ax, "qualify_rate", "Sales accepts the lead", "accepted"),
+    ):
+        names_ = [f"{prefix}.{b}" for b in RESPONSE_BIN_LABELS]
+        if not all(m in ensemble.metrics for m in names_):
+            no_data(ax, f"these runs have no {prefix} metrics")
+            continue
+        n = len(idx)
+        width = 0.8 / n
+        for k, (d, name) in enumerate(zip(idx, names, strict=True)):
+            means, halves = [], []
+            for m in names_:
+                x = ensemble.metric(m)[d]
+                x = x[~np.isnan(x)]
+                means.append(x.mean() if x.size else np.nan)
+                halves.append(1.96 * x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else 0.0)
+            pos = np.arange(len(names_)) + (k - (n - 1) / 2) * width
+            ax.bar(pos, np.nan_to_num(means), width, color=colours[name], label=name)
+            ax.errorbar(pos, np.nan_to_num(means), yerr=halves, fmt="none", ecolor="black", lw=1.2)
+        ax.set_xticks(range(len(names_)), [b.replace("min", "m") for b in RESPONSE_BIN_LABELS])
+        ax.yaxis.set_major_formatter(PERCENT)
+        ax.set_ylim(0, None)
+        ax.set_xlabel("delay to first call")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(axis="x", visible=False)
+    set_title(
+        fig, "Speed to lead: slow calls reach and qualify fewer leads", describe(ensemble, names)
+    )
+    return fig
+
+
+@styled
+def quota_attainment(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Figure:
+    """Each AE's bookings against the pro-rated quota, pooled over replications, per design."""
+    idx = pick(ensemble, designs)
+    names = [ensemble.designs[d] for d in idx]
+    colours = design_colours(ensemble.designs)
+    fig = new_figure(14, 7.5)
+    ax = fig.subplots()
+    data = ensemble.details.get("ae_quota_attainment")
+    if data is None:
+        no_data(ax, "these runs kept no per-AE attainment (rerun them)")
+        set_title(fig, "AE quota attainment", describe(ensemble, names))
+        return fig
+    pooled = [data[d][~np.isnan(data[d])] for d in idx]
+    pos = np.arange(len(idx))
+    ok = [p.size > 0 for p in pooled]
+    if any(ok):
+        parts = ax.violinplot(
+            [p for p in pooled if p.size],
+            pos[ok],
+            widths=0.8,
+            showextrema=False,
+            showmedians=False,
+        )
+        for body, name in zip(
+            parts["bodies"], [n for n, o in zip(names, ok, strict=True) if o], strict=True
+        ):
+            body.set_facecolor(colours[name])
+            body.set_alpha(0.55)
+    ticks = list(names)
+    rng = np.random.default_rng(0)  # jitter only: the same picture every time
+    for k, (p, name) in enumerate(zip(pooled, names, strict=True)):
+        if not p.size:
+            continue
+        jitter = rng.uniform(-0.12, 0.12, p.size)
+        ax.scatter(
+            k + jitter, p, s=12, color=colours[name], edgecolor="white", linewidth=0.3, zorder=3
+        )
+        med = float(np.median(p))
+        ax.plot([k - 0.3, k + 0.3], [med, med], color="black", lw=3, zorder=4)
+        ticks[k] = f"{name}\nmedian {percent(med)}, {percent(float((p < 1).mean()))} miss quota"
+    ax.axhline(1.0, color="black", lw=1.5, ls="--")
+    ax.annotate(
+        "quota", (len(idx) - 0.5, 1.0), xytext=(0, 4), textcoords="offset points", ha="right"
+    )
+    ax.set_xticks(pos, ticks)
+    ax.yaxis.set_major_formatter(PERCENT)
+    ax.set_ylabel("AE bookings / pro-rated quota")
+    ax.set_ylim(0, None)
+    ax.set_xlim(-0.6, len(idx) - 0.4)
+    ax.grid(axis="x", visible=False)
+    set_title(
+        fig,
+        "AE quota attainment (each dot: one AE in one replication)",
+        describe(ensemble, names),
+    )
+    return fig

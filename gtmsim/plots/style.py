@@ -1,0 +1,202 @@
+"""One look for every figure: colour-blind-safe colours, one per design, fonts for a projector.
+
+Colours come from the Okabe-Ito palette (distinguishable with the common
+colour-vision deficiencies). A design keeps its colour in every figure: the
+shipped org-design presets have fixed colours (throw-over-the-wall is always
+vermillion, integrated always blue), other designs take the next free colour in
+the order they are given.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import matplotlib
+from cycler import cycler
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+# Okabe & Ito (2008), "Color Universal Design"
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+GREY = "#8C8C8C"
+
+# The shipped presets keep their colour whatever else is in the figure.
+PRESET_COLOURS = {
+    "over_the_wall": OKABE_ITO["vermillion"],
+    "defined": OKABE_ITO["orange"],
+    "aligned": OKABE_ITO["sky_blue"],
+    "oc2": OKABE_ITO["bluish_green"],
+    "integrated": OKABE_ITO["blue"],
+}
+# Everything else, in order of appearance (yellow last: weak on white).
+DESIGN_ORDER = (
+    OKABE_ITO["blue"],
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["sky_blue"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["black"],
+    GREY,
+    OKABE_ITO["yellow"],
+)
+# Gains and losses (bridge steps, lost leads) in greys, so they never look like a design.
+UP, DOWN = "#4D4D4D", "#BDBDBD"
+
+# Sizes read from the back of a room when the figure fills a projector.
+RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 14,
+    "text.parse_math": False,  # "$" is money (and design names are the user's), never TeX
+    "axes.titlesize": 16,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 15,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "legend.frameon": False,
+    "figure.titlesize": 19,
+    "figure.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.8,
+    "lines.linewidth": 2.8,
+    "lines.markersize": 8,
+    "patch.linewidth": 0,
+    "axes.prop_cycle": cycler(color=list(DESIGN_ORDER)),
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "figure.dpi": 100,
+}
+DPI = 100  # saved PNGs: 100 dpi at figure sizes of 13-16 inches fill a 1600-px projector
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def styled(func: F) -> F:
+    """Run a figure-building function with the style in force (no global state changed)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context(RC):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
+    """A figure with constrained layout, outside pyplot (no global figure registry)."""
+    return Figure(figsize=(width, height), layout="constrained", **kwargs)
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("-", "_").replace(" ", "_")
+
+
+def design_colours(designs: Sequence[str]) -> dict[str, str]:
+    """One colour per design: presets keep theirs, others take the next free one in order."""
+    colours: dict[str, str] = {}
+    used = set()
+    for name in designs:
+        colour = PRESET_COLOURS.get(_key(name))
+        if colour is not None and colour not in used:
+            colours[name] = colour
+            used.add(colour)
+    free = [c for c in DESIGN_ORDER if c not in used]
+    for i, name in enumerate(n for n in designs if n not in colours):
+        colours[name] = free[i % len(free)] if free else DESIGN_ORDER[i % len(DESIGN_ORDER)]
+    return colours
+
+
+def describe(ensemble: Any, designs: Sequence[str] | None = None) -> str:
+    """What a figure shows: its scenarios, paired replications and horizon."""
+    names = list(designs if designs is not None else ensemble.designs)
+    n = len(ensemble.replications)
+    days = ensemble.scenarios[0].simulation.horizon_days if ensemble.scenarios else None
+    parts = [", ".join(names), f"{n} paired replication{'s' if n != 1 else ''}"]
+    if days:
+        parts.append(f"{days:g} days")
+    return " · ".join(parts)
+
+
+def set_title(fig: Figure, title: str, subtitle: str = "") -> None:
+    """The figure's point in bold, then what it shows (scenarios, replications)."""
+    text = title
+    if subtitle:
+        text += "\n" + textwrap.fill(subtitle, 95)
+    fig.suptitle(text)
+
+
+def money(value: float, _pos: Any = None) -> str:
+    """USD for people: $1.2M, $350k, $900."""
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e9:
+        return f"{sign}${v / 1e9:.3g}B"
+    if v >= 1e6:
+        return f"{sign}${v / 1e6:.3g}M"
+    if v >= 1e3:
+        return f"{sign}${v / 1e3:.3g}k"
+    return f"{sign}${v:.0f}"
+
+
+def count(value: float, _pos: Any = None) -> str:
+    """Counts for people: 63k, 1,536, 12."""
+    v = abs(value)
+    if v >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if v >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    return f"{value:,.0f}"
+
+
+def percent(value: float, _pos: Any = None) -> str:
+    """A share as a percentage, with a decimal only where it matters."""
+    v = 100 * value
+    if v == 0:
+        return "0%"
+    if abs(v) < 1:
+        return f"{v:.2g}%"
+    if abs(v) < 10:
+        return f"{v:.1f}%".replace(".0%", "%")
+    return f"{v:.0f}%"
+
+
+MONEY = FuncFormatter(money)
+COUNT = FuncFormatter(count)
+PERCENT = FuncFormatter(percent)
+
+
+def no_data(ax: Any, message: str) -> None:
+    """An empty panel that says why it is empty."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.text(
+        0.5,
+        0.5,
+        textwrap.fill(message, 30),
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color=GREY,
+        fontsize=13,
+    )
