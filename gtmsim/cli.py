@@ -18,6 +18,7 @@ import gtmsim
 from gtmsim.results.storage import OutputInUse, check_output_dir, write_outputs
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
+from gtmsim.scenario.shipped import SHIPPED_DIR, shipped_by_name
 
 HEADLINE = (
     "inquiries",
@@ -49,6 +50,15 @@ COMPARE_METRICS = (
     "marketing_spend_per_bookings",
     "ae_quota_missed_share",
 )
+
+
+FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`)"
+
+
+def scenario_file(text: str) -> str:
+    """A FILE argument: the file as typed or, for the bare name of a shipped scenario
+    that is not a file here, that scenario's file (``gtmsim run defined``)."""
+    return text if os.path.exists(text) else shipped_by_name(text) or text
 
 
 class BadInput(Exception):
@@ -429,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gtmsim",
         description="Simulate how marketing hands leads to sales, and what it does to revenue.",
+        epilog="A FILE is a scenario file, or the name of a shipped scenario: its file name "
+        "without .toml, as `gtmsim list` shows it (e.g. `gtmsim run fast_follow_up`). "
+        "Names are looked up in the scenarios/ folder of the working directory.",
     )
     parser.add_argument("--version", action="version", version=f"gtmsim {gtmsim.__version__}")
     parser.add_argument(
@@ -441,7 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a scenario file and print its key metrics with 95%% confidence intervals",
         description="Run replications of one scenario; print mean and 95%% CI of the key metrics.",
     )
-    run.add_argument("file", help="scenario TOML file, e.g. scenarios/base/market.toml")
+    run.add_argument(
+        "file",
+        type=scenario_file,
+        help="scenario TOML file, e.g. scenarios/base/market.toml, or the name of a shipped "
+        "scenario (its file name without .toml, as `gtmsim list` shows), e.g. fast_follow_up",
+    )
     _replication_options(run, "5", csv=None)
     run.add_argument("--event-log", metavar="CSV", help="write replication 0's per-lead event log")
     run.add_argument("--all", action="store_true", help="print every metric, not just the headline")
@@ -453,10 +471,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replicate every design with common random numbers and compare them with "
         "a baseline: mean and 95%% CI per design, paired differences, and the revenue bridge.",
     )
-    compare.add_argument("files", nargs="+", metavar="FILE", help="scenario files, one per design")
+    compare.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        type=scenario_file,
+        help="scenario files or shipped scenario names, one per design",
+    )
     _replication_options(compare, "5", csv="the comparison table as CSV")
     compare.add_argument(
-        "--baseline", metavar="FILE", help="the design to compare with (default: the first)"
+        "--baseline",
+        metavar="FILE",
+        type=scenario_file,
+        help="the design to compare with (default: the first)",
     )
     compare.add_argument(
         "--seed", type=int, help="one seed for every design (default: the first file's)"
@@ -476,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Vary settings over a grid (KEY=LO:HI:STEPS or KEY=A,B,C) or a Latin "
         "hypercube / Sobol sample (KEY=LO:HI with --design lhs|sobol --points N).",
     )
-    sweep.add_argument("file", metavar="FILE", help="scenario file")
+    sweep.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     _replication_options(sweep, "5", csv="the table as CSV")
     _vary_option(sweep, "KEY=LO:HI:STEPS", "a setting to vary (repeatable)")
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
@@ -492,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity",
         help="first- and total-order Sobol indices of a metric over ranges of settings",
     )
-    sens.add_argument("file", metavar="FILE", help="scenario file")
+    sens.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     _replication_options(sens, "1", csv="the table as CSV")
     _vary_option(sens, "KEY=LO:HI", "an input and its range (repeatable)")
     sens.add_argument("--metric", required=True, help="the output metric, e.g. deals_won")
@@ -507,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the settings given with --vary KEY=LO:HI so that the simulated means "
         "match OBSERVED (a TOML [observed] table or a CSV metric,value[,weight]).",
     )
-    cal.add_argument("file", metavar="FILE", help="scenario file")
+    cal.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     _replication_options(cal, "4", csv="the fit table as CSV")
     _vary_option(cal, "KEY=LO:HI", "a setting to fit and its range (repeatable)")
     cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
@@ -517,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.set_defaults(func=cmd_calibrate)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("files", nargs="+", metavar="FILE", type=scenario_file, help=FILE_HELP)
     validate.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="check with this override"
     )
@@ -526,13 +553,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain_ = sub.add_parser(
         "explain", help="print the fully resolved scenario as TOML, defaults marked"
     )
-    explain_.add_argument("file", metavar="FILE")
+    explain_.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     explain_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     explain_.set_defaults(func=cmd_explain)
 
     listing = sub.add_parser("list", help="list scenario files with their names and descriptions")
     listing.add_argument(
-        "--dir", default="scenarios", help="folder to look in (default: scenarios)"
+        "--dir", default=SHIPPED_DIR, help=f"folder to look in (default: {SHIPPED_DIR})"
     )
     listing.set_defaults(func=cmd_list)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -64,6 +66,10 @@ def test_set_reads_toml_values_and_words():
     [
         (["run", BASE, "--set", "sales.ae.headcont=3"], "did you mean 'headcount'"),
         (["run", "no/such/file.toml"], "no/such/file.toml"),
+        (
+            ["run", "scenarios/examples/fast_folow_up.toml"],
+            "'scenarios/examples/fast_follow_up.toml'",
+        ),
         (["run", BASE, "--set", "handoff.route=sideways"], "handoff.route"),
         (["run", BASE, "--set", "nonsense"], "expected KEY=VALUE"),
         (["run", BASE, "-n", "0"], "positive whole number"),
@@ -127,3 +133,77 @@ def test_run_writes_the_event_log_of_replication_zero(tmp_path):
     assert (
         lines[0] == "case_id,activity,timestamp_days,resource,channel,segment" and len(lines) > 100
     )
+
+
+def gtmsim_in(cwd, *args: str) -> subprocess.CompletedProcess:
+    """The command run from another folder (with this checkout's gtmsim)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "gtmsim.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.fixture
+def shipped(tmp_path):
+    """A folder laid out like the checkout: scenarios/ with a base, presets and examples."""
+    base = tmp_path / "scenarios" / "base" / "market.toml"
+    base.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "scenarios" / "base" / "market.toml", base)
+    for preset in ("over_the_wall", "defined", "aligned"):
+        (tmp_path / "scenarios" / f"{preset}.toml").write_text(
+            f'extends = "base/market.toml"\nname = "{preset}"\n'
+        )
+    (tmp_path / "scenarios" / "examples").mkdir()
+    (tmp_path / "scenarios" / "examples" / "aligned.toml").write_text(
+        'extends = "../base/market.toml"\nname = "aligned_example"\n'
+    )
+    return tmp_path
+
+
+def test_a_misspelt_scenario_file_gets_the_closest_shipped_ones(shipped):
+    for args in (["run", "over_the_wal"], ["compare", "defined", "scenarios/over_the_wal.toml"]):
+        out = gtmsim_in(shipped, *args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert "over_the_wal" in out.stderr and "no such file" in out.stderr
+        assert "did you mean 'scenarios/over_the_wall.toml'?" in out.stderr, out.stderr
+    # an extends that misses is told the path to write, relative to its own file
+    (shipped / "mine").mkdir()
+    (shipped / "mine" / "design.toml").write_text('extends = "../scenarios/defind.toml"\n')
+    out = gtmsim_in(shipped, "validate", "mine/design.toml")
+    assert out.returncode == 2
+    assert "mine/design.toml:1: extends" in out.stderr
+    assert "did you mean '../scenarios/defined.toml'?" in out.stderr, out.stderr
+    # nothing close: where to look
+    out = gtmsim_in(shipped, "run", "xyzzy")
+    assert out.returncode == 2 and "`gtmsim list` shows the shipped scenario files" in out.stderr
+
+
+def test_a_shipped_scenario_can_be_named_without_its_path(shipped):
+    out = gtmsim_in(shipped, "validate", "defined", "over_the_wall")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "scenarios/defined.toml: ok (defined)",
+        "scenarios/over_the_wall.toml: ok (over_the_wall)",
+    ]
+    out = gtmsim_in(shipped, "run", "defined", "-n", "1", "--set", "simulation.horizon_days=7")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("defined: 1 replication(s), 7 days")
+    # two shipped files of that name: ambiguous, so both are offered and neither is run
+    out = gtmsim_in(shipped, "validate", "aligned")
+    assert out.returncode == 2
+    assert "'scenarios/aligned.toml' or 'scenarios/examples/aligned.toml'" in out.stderr
+    # a file of that name here comes first; a name with .toml is a file name, not a preset
+    (shipped / "defined").write_text('extends = "scenarios/base/market.toml"\nname = "mine"\n')
+    assert gtmsim_in(shipped, "validate", "defined").stdout == "defined: ok (mine)\n"
+    out = gtmsim_in(shipped, "validate", "over_the_wall.toml")
+    assert out.returncode == 2 and "did you mean 'scenarios/over_the_wall.toml'?" in out.stderr
+
+
+def test_help_says_a_file_can_be_a_shipped_scenario_name():
+    assert "name of a shipped scenario" in gtmsim("--help").stdout
+    assert "name of a shipped" in gtmsim("run", "--help").stdout

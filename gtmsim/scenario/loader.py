@@ -31,6 +31,7 @@ from gtmsim.scenario.errors import (
     problems_from_validation_error,
 )
 from gtmsim.scenario.schema import Scenario
+from gtmsim.scenario.shipped import closest_scenarios, shipped_scenarios
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _AT_END = " (at end of document)"  # how tomllib says where an unfinished file broke off
@@ -174,7 +175,8 @@ def _chain(source: Source, base_dir: Any) -> list[_Layer]:
         here = os.fspath(base_dir or "")
     else:
         path = os.fspath(source)
-        layers, seen = [_read(path, None)], [os.path.realpath(path)]
+        start = None if os.path.isabs(path) else "."  # suggestions in the user's own terms
+        layers, seen = [_read(path, None, start)], [os.path.realpath(path)]
         here = os.path.dirname(path)
     while "extends" in (child := layers[-1]).data:
         ext = child.data["extends"]
@@ -185,18 +187,28 @@ def _chain(source: Source, base_dir: Any) -> list[_Layer]:
             start = seen.index(real)
             cycle = [layer.file for layer in layers[start:]] + [layers[start].file]
             raise _extends_error(child, f"circular extends: {' -> '.join(map(str, cycle))}")
-        layers.append(_read(target, child))
+        layers.append(_read(target, child, None if os.path.isabs(ext) else here or "."))
         seen.append(real)
         here = os.path.dirname(target)
     return layers
 
 
-def _read(path: str, referrer: _Layer | None) -> _Layer:
-    """Read and parse one TOML file; ``referrer`` is the layer whose ``extends`` names it."""
+def _read(path: str, referrer: _Layer | None, start: str | None) -> _Layer:
+    """Read and parse one TOML file; ``referrer`` is the layer whose ``extends`` names it.
+
+    A file that does not exist gets a "did you mean" of the closest existing
+    scenario files, as paths relative to ``start`` (None: absolute paths).
+    """
+    hint = None
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         reason = "no such file"
+        close = closest_scenarios(path, start, exclude=referrer and referrer.file)
+        if close:
+            hint = "did you mean " + " or ".join(map(repr, close)) + "?"
+        elif referrer is None and shipped_scenarios():
+            hint = "`gtmsim list` shows the shipped scenario files"
     except UnicodeDecodeError:
         reason = "not UTF-8 text"
     except OSError as exc:
@@ -204,8 +216,8 @@ def _read(path: str, referrer: _Layer | None) -> _Layer:
     else:
         return _parse(path, text)
     if referrer is None:
-        raise ScenarioError([Problem(path, "", f"cannot read this file: {reason}")])
-    raise _extends_error(referrer, f"cannot read {path}: {reason}")
+        raise ScenarioError([Problem(path, "", f"cannot read this file: {reason}", hint=hint)])
+    raise _extends_error(referrer, f"cannot read {path}: {reason}", hint)
 
 
 def _parse(path: str, text: str) -> _Layer:
@@ -269,11 +281,9 @@ def _duplicate(path: str, text: str, detail: str, line: int) -> Problem | None:
     return Problem(path, name, f"not valid TOML: {message}", line=line)
 
 
-def _extends_error(layer: _Layer, message: str) -> ScenarioError:
-    value = layer.data.get("extends")
-    return ScenarioError(
-        [Problem(layer.file, "extends", message, value, find_line(layer.text, ("extends",)))]
-    )
+def _extends_error(layer: _Layer, message: str, hint: str | None = None) -> ScenarioError:
+    value, line = layer.data.get("extends"), find_line(layer.text, ("extends",))
+    return ScenarioError([Problem(layer.file, "extends", message, value, line, hint)])
 
 
 def _apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""The shipped scenario files: where they are, one found by name, the closest to a near miss.
+
+The shipped scenarios (the base market, the org-design presets, the examples)
+are the ``scenarios/`` folder of a gtmsim checkout, read from the working
+directory as ``gtmsim list`` reads them: commands run from the checkout's root,
+as the README shows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+SHIPPED_DIR = "scenarios"
+"""The folder of the shipped scenario files, relative to the working directory."""
+
+
+def shipped_scenarios(root: str | os.PathLike[str] = SHIPPED_DIR) -> list[str]:
+    """Every scenario file under ``root``, sorted; none if there is no such folder.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The folder to look in (default: :data:`SHIPPED_DIR`).
+
+    Returns
+    -------
+    list of str
+        Paths as ``root`` is given, with forward slashes.
+    """
+    folder = Path(root)
+    return sorted(p.as_posix() for p in folder.rglob("*.toml")) if folder.is_dir() else []
+
+
+def shipped_by_name(name: str, root: str | os.PathLike[str] = SHIPPED_DIR) -> str | None:
+    """The shipped scenario file called ``name`` (its file name without ``.toml``).
+
+    Parameters
+    ----------
+    name : str
+        A bare name such as ``defined``: no folder, no ``.toml``.
+    root : str or os.PathLike
+        The folder of the shipped scenarios.
+
+    Returns
+    -------
+    str or None
+        The path of the one file with that name; None for anything that is not
+        a bare name, or when no file or more than one file has that name.
+    """
+    if not name or "/" in name or os.sep in name or name.endswith(".toml"):
+        return None
+    found = [p for p in shipped_scenarios(root) if Path(p).stem == name]
+    return found[0] if len(found) == 1 else None
+
+
+def closest_scenarios(
+    missing: str, start: str | None, exclude: str | None = None, n: int = 3
+) -> list[str]:
+    """Existing scenario files whose names are closest to a path that does not exist.
+
+    The candidates are the shipped scenarios and the files near ``missing``:
+    in the nearest folder on its path that exists, and one folder down.
+
+    Parameters
+    ----------
+    missing : str
+        The path that was not found (relative to the working directory, or absolute).
+    start : str or None
+        Folder the suggestions are shown relative to ("." for the working
+        directory, the referring file's folder for ``extends``); None for
+        absolute paths.
+    exclude : str, optional
+        A file never to suggest (the file whose ``extends`` is being resolved).
+    n : int
+        At most this many distinct names.
+
+    Returns
+    -------
+    list of str
+        Paths, closest name first; every file of an equally close name is kept.
+    """
+    folder = Path(missing).parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    near = [*folder.glob("*.toml"), *folder.glob("*/*.toml")] if folder.is_dir() else []
+    skip = {os.path.realpath(exclude)} if exclude else set()
+    by_name: dict[str, dict[str, str]] = {}
+    for path in [*shipped_scenarios(), *near]:
+        real = os.path.realpath(path)
+        if real not in skip:
+            by_name.setdefault(Path(path).stem.lower(), {})[real] = os.path.abspath(path)
+    name = Path(missing).name.lower().removesuffix(".toml")
+    close = difflib.get_close_matches(name, list(by_name), n=n, cutoff=0.6)
+    shown = []
+    for stem in close:
+        for path in sorted(by_name[stem].values()):
+            shown.append(Path(path if start is None else os.path.relpath(path, start)).as_posix())
+    return shown
