@@ -81,6 +81,12 @@ def _result(world: World, wall_time_s: float) -> RunResult:
             "mqls": rec.weekly_mqls,
             "first_response_hours_mean": weekly_first_response_hours_mean(rec),
             "marketing_spend_usd": rec.weekly_marketing_spend_usd,
+            "deals_won_inbound": np.asarray(rec.weekly_deals_won_inbound),
+            **{
+                f"marketing_spend_usd.channel.{name}": rec.weekly_spend_by_channel_usd[:, c]
+                for c, name in enumerate(world.marketing.channels)
+            },
+            **rec.behaviour,
         },
         funnel=rec.funnel,
         funnel_labels={

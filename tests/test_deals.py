@@ -35,7 +35,7 @@ def test_rules_from_schema():
     assert r.base == [0.9, 0.6, 0.3]
     assert r.last == 2
     assert r.horizon_days == 45.0
-    assert r.uplift == pytest.approx(1.2)
+    assert r.uplift == pytest.approx([1.2])
 
 
 def test_default_deals_always_pass_while_open():

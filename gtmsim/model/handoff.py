@@ -85,14 +85,17 @@ def normal_from_uniform(u: float) -> float:
 
 
 class Verdict:
-    """Sales' judgement of a reached lead: true fit and in-market status, seen with noise."""
+    """Sales' judgement of a reached lead: true fit and in-market status, seen with noise.
+
+    ``lenience`` lowers the acceptance threshold (SDRs paid per meeting booked).
+    """
 
     __slots__ = ("fit_weight", "intent_weight", "threshold", "noise_sd", "horizon_days")
 
-    def __init__(self, handoff, scoring) -> None:
+    def __init__(self, handoff, scoring, lenience: float = 0.0) -> None:
         self.fit_weight = scoring.fit_weight
         self.intent_weight = scoring.intent_weight
-        self.threshold = handoff.acceptance_threshold
+        self.threshold = handoff.acceptance_threshold - lenience
         self.noise_sd = handoff.qualification_noise_sd
         self.horizon_days = handoff.in_market_horizon_days
 

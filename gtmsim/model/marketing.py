@@ -141,6 +141,7 @@ class Marketing:
         rec = self.rec
         spend = self.spend_usd_per_week / 7.0
         rec.spend_by_channel_usd[: len(spend)] += spend
+        rec.weekly_spend_by_channel_usd[rec.week(day), : len(spend)] += spend
         rec.weekly_marketing_spend_usd[rec.week(day)] += spend.sum()
 
         mql_idx, mql_t = [], []

@@ -18,7 +18,7 @@ import simpy
 from gtmsim.model.calendar import WorkCalendar
 from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
 from gtmsim.model.dists import Sampler
-from gtmsim.model.handoff import LeadQueue
+from gtmsim.model.handoff import LeadQueue, Verdict
 from gtmsim.model.leads import NEW, Card, State
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
@@ -54,6 +54,9 @@ class Rep:
         "proc",
         "bookings_usd",
         "open_deals",
+        "review_hours",
+        "cap_day",
+        "cap_used",
     )
 
     def __init__(self, team: SalesTeam, index: int, segment: int | None) -> None:
@@ -74,6 +77,8 @@ class Rep:
         self.proc = None
         self.bookings_usd = 0.0
         self.open_deals = 0
+        self.review_hours = 0.0
+        self.cap_day, self.cap_used = -1, 0.0  # marketing-lead hours used on that day
 
     @property
     def prospecting_hours(self) -> float:
@@ -99,6 +104,7 @@ class Rep:
         team = self.team
         env, cal, ps, horizon = team.world.env, team.cal, team.ps, team.world.horizon
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
+        capped = works_leads and team.cap_at_zero_trust < 1.0
         one_at_a_time = team.shared_queue is not None
         while True:
             now = t = env.now
@@ -106,7 +112,13 @@ class Rep:
             t_next = _INF  # the next task, when the rep waits for it instead of committing
             while True:
                 t_deal = deals[0][0] if deals else _INF
-                t_due = min(t_deal, queue.next_time()) if works_leads else t_deal
+                if works_leads:
+                    t_lead = queue.next_time()
+                    if capped and t_lead < _INF:
+                        t_lead = self._after_cap(t_lead if t_lead > t else t)
+                    t_due = t_lead if t_lead < t_deal else t_deal
+                else:
+                    t_due = t_deal
                 if t_due == _INF:
                     break
                 t_task = cal.next_open(t_due if t_due > t else t)
@@ -137,6 +149,10 @@ class Rep:
                         continue  # it went into the black hole; choose again
                     reached, hours = team.start_attempt(self, card, t_task)
                     self.follow_up_hours += hours
+                    if capped:
+                        if int(t_task) != self.cap_day:
+                            self.cap_day, self.cap_used = int(t_task), 0.0
+                        self.cap_used += hours
                     t = cal.add(t_task, hours / ps)
                     if t <= horizon:
                         team.finish_attempt(self, card, reached, t)
@@ -157,6 +173,21 @@ class Rep:
             if env.now >= t_prospect:
                 team.new_prospect(self, env.now)
                 self.prospect_w += team.next_prospect_hours() / ps
+
+    def _after_cap(self, t: float) -> float:
+        """When a rep who has used up today's hours for marketing leads takes the next one."""
+        cal = self.team.cal
+        t_open = cal.next_open(t)
+        day = int(t_open)
+        if day == self.cap_day and self.cap_used >= self.team.lead_hours_cap(self.trust):
+            return cal.next_open(day + 1.0)
+        return t
+
+    def meet(self, hours: float) -> None:
+        """Spend ``hours`` in a joint review (M8): they come out of prospecting time."""
+        self.review_hours += hours
+        self.busy_w += hours / self.team.ps
+        self.prospect_w += hours / self.team.ps
 
     def learn(self, outcome: float) -> None:
         """Move trust towards the outcome of a marketing lead just worked (1 good, 0 bad)."""
@@ -208,13 +239,21 @@ class SalesTeam:
             spec.prospecting.in_market_multiplier,
         )
 
-        trust = sc.sales.trust
+        trust, pay = sc.sales.trust, sc.incentives.sales
         self.trust_on = trust.enabled
         self.trust_initial, self.trust_rate = trust.initial, trust.learning_rate
-        self.cherry_pick = (
-            trust.cherry_pick_score if trust.enabled and self.sla_days is None else 0.0
-        )
+        # on an individual plan a doubtful rep acts on the doubt; on a team plan the team's
+        # bookings pay, so every lead given is worked (only the slower response remains)
+        selfish = trust.enabled and pay.plan == "individual"
+        self.cherry_pick = trust.cherry_pick_score if selfish and self.sla_days is None else 0.0
         self.slow_response = trust.slow_response_multiplier - 1.0 if trust.enabled else 0.0
+        self.cap_at_zero_trust = trust.follow_up_share_at_zero_trust if selfish else 1.0
+        wh = spec.work_hours
+        self.day_hours = (wh.end_hour - wh.start_hour) * self.ps
+        lenient = key == "sdr" and pay.sdr_paid_on == "meetings"
+        self.verdict = Verdict(
+            handoff, sc.marketing.scoring, pay.meetings_pay_acceptance_drop if lenient else 0.0
+        )
 
         self.shared_queue = LeadQueue(spec.queue_order) if self.route == "pooled" else None
         segments = list(sc.market.segments)
@@ -228,7 +267,7 @@ class SalesTeam:
         self._turn: dict[int, int] = {}  # round-robin position per segment (-1: whole team)
         self._seq = 0
         # others hand this team deals (SDRs book AE meetings): it cannot plan through gaps
-        self.gets_handoffs = runs_deals and sc.sales.sdr.headcount > 0
+        self.gets_handoffs = runs_deals and bool(world.sdr.reps)
 
     def start(self) -> None:
         """Start one SimPy process per rep."""
@@ -321,6 +360,17 @@ class SalesTeam:
     def mean_trust(self) -> float:
         return sum(r.trust for r in self.reps) / len(self.reps) if self.reps else 0.0
 
+    def lead_hours_cap(self, trust: float) -> float:
+        """Productive hours a rep with ``trust`` gives marketing leads in one working day."""
+        z = self.cap_at_zero_trust
+        return self.day_hours * (z + (1.0 - z) * trust)
+
+    def prospecting_and_worked_hours(self, t: float) -> tuple[float, float]:
+        """Productive hours all reps spent prospecting, and worked in total, up to ``t``."""
+        worked = self.cal.worked(t)
+        prospecting = sum(max(0.0, worked - r.busy_w) for r in self.reps)
+        return prospecting * self.ps, worked * self.ps * len(self.reps)
+
     def take_lead(self, rep: Rep, t: float) -> Card | None:
         """The next lead ``rep`` will attempt at ``t``, or None if it went into the black hole."""
         card = rep.queue.pop(t)
@@ -355,7 +405,7 @@ class SalesTeam:
             w.move(card, State.WORKING, now, rep.name, log=False)
             rep.queue.push(now + self.retry_days, card, card.score)
             return
-        accepted = reached and w.verdict.accepts(
+        accepted = reached and self.verdict.accepts(
             card.fit, card.window_open, card.window_close, now, card.u_qualify
         )
         rec.resolved_first_response_hours.append(card.first_response_hours)
@@ -420,6 +470,7 @@ class SalesTeam:
             card.affinity,
             now,
             card.u_stage[stage],
+            card.segment,
         )
         marketing_lead = card.channel != w.marketing.outbound_channel
         if rec.logging:
@@ -435,6 +486,8 @@ class SalesTeam:
             rep.open_deals -= 1
             rec.weekly_bookings_usd[rec.week(now)] += size
             rec.bookings_by_channel_usd[card.channel] += size
+            if marketing_lead:
+                rec.weekly_deals_won_inbound[rec.week(now)] += 1
             rec.won_deal_sizes_usd.append(size)
             rec.cycle_days.append(now - card.opportunity_day)
         elif outcome == PASS:
@@ -444,6 +497,7 @@ class SalesTeam:
                 card.opportunity_day = now
                 w.store.opportunity_day[card.lead] = now
                 rec.weekly_pipeline_created_usd[rec.week(now)] += card.deal_size_usd
+                rec.pipeline_by_channel_usd[card.channel] += card.deal_size_usd
                 if marketing_lead and not self.works_leads:  # else it learned at the verdict
                     rep.learn(1.0)
             self._schedule(rep, card, stage + 1, now)

@@ -17,9 +17,10 @@ import simpy
 from simpy.core import URGENT
 
 from gtmsim.model.deals import DealRules
-from gtmsim.model.handoff import SpeedToLead, Verdict
+from gtmsim.model.handoff import SpeedToLead
 from gtmsim.model.leads import Card, LeadStore, State
 from gtmsim.model.marketing import Marketing
+from gtmsim.model.org import Organisation, staffing
 from gtmsim.model.rng import LeadDice
 from gtmsim.model.sales import SalesTeam
 from gtmsim.results.recorder import ChunkSink, Recorder
@@ -51,7 +52,8 @@ class World:
     event_sink
         Receives chunks of the per-lead event log; ``None`` (default) switches it off.
     policies
-        Scheduled behaviours (see :class:`Policy`).
+        Scheduled behaviours (see :class:`Policy`), run after the organisation's
+        own dynamics (M7-M9, :class:`gtmsim.model.org.Organisation`).
     """
 
     def __init__(
@@ -71,18 +73,23 @@ class World:
         self.rec = Recorder(len(self.channels), len(self.segments), self.horizon, event_sink)
         self.marketing = Marketing(scenario, replication, self.store, self.rec)
         self.speed_to_lead = SpeedToLead(scenario.handoff.speed_to_lead)
-        self.verdict = Verdict(scenario.handoff, scenario.marketing.scoring)
-        self.deal_rules = DealRules(scenario.deals, scenario.handoff.in_market_horizon_days)
+        embedded = scenario.budget.embedded_marketers
+        self.deal_rules = DealRules(
+            scenario.deals,
+            scenario.handoff.in_market_horizon_days,
+            [embedded.pass_uplift if s in embedded.segments else 0.0 for s in self.segments],
+        )
         self.dice_contact = LeadDice(seed, replication, "contact")
         self.dice_qualify = LeadDice(seed, replication, "qualify")
         self.dice_stage = LeadDice(seed, replication, "stage")
         by_ae = scenario.handoff.qualifier == "ae"
-        self.sdr = SalesTeam(
-            self, "sdr", scenario.sales.sdr, works_leads=not by_ae, runs_deals=False
-        )
-        self.ae = SalesTeam(self, "ae", scenario.sales.ae, works_leads=by_ae, runs_deals=True)
+        sdr_spec, ae_spec = staffing(scenario)
+        self.sdr = SalesTeam(self, "sdr", sdr_spec, works_leads=not by_ae, runs_deals=False)
+        self.ae = SalesTeam(self, "ae", ae_spec, works_leads=by_ae, runs_deals=True)
         self.lead_team = self.ae if by_ae else self.sdr
-        self.policies = list(policies)
+        self.org = Organisation(self)
+        self.policies = [self.org, *policies]
+        self._ae_hours_mark = (0.0, 0.0)
         self.finished = False
 
     # ------------------------------------------------------------ running
@@ -103,12 +110,38 @@ class World:
         for day in range(math.ceil(self.horizon)):
             if day > env.now:
                 yield self._midnight(day)
+            if day % 7 == 0 and day:
+                self._end_week(day // 7 - 1)
             for policy in self.policies:
                 if day % policy.every_days == 0:
                     policy(self, day)
+            if day % 7 == 0:
+                self._start_week(day // 7)
             idx, t = self.marketing.day(day)
             if len(idx):
                 self._hand_over(idx, t)
+
+    def _start_week(self, week: int) -> None:
+        """Record the knobs in force during ``week`` (after the day's policies)."""
+        b, mk = self.rec.behaviour, self.marketing
+        b["mql_threshold"][week] = mk.mql_threshold
+        b["scoring_noise_sd"][week] = mk.noise_sd
+        b["marketing_budget_usd_per_week"][week] = mk.spend_usd_per_week.sum()
+        b["missed_quarters"][week] = self.org.quarters.missed_streak
+
+    def _end_week(self, week: int) -> None:
+        """Record where trust and the AEs' time stood at the end of ``week``."""
+        b = self.rec.behaviour
+        b["trust_ae_mean"][week] = self.ae.mean_trust() if self.ae.reps else math.nan
+        b["trust_sdr_mean"][week] = self.sdr.mean_trust() if self.sdr.reps else math.nan
+        t = min(7.0 * (week + 1), self.horizon)
+        prospecting, worked = self.ae.prospecting_and_worked_hours(t)
+        last_p, last_w = self._ae_hours_mark
+        self._ae_hours_mark = (prospecting, worked)
+        if worked > last_w:
+            b["ae_prospecting_share"][week] = min(
+                1.0, max(0.0, (prospecting - last_p) / (worked - last_w))
+            )
 
     def _midnight(self, day: int) -> simpy.Event:
         # Like env.timeout, but ahead of the reps' events at the same instant, so that
@@ -131,6 +164,7 @@ class World:
             waited = self.horizon - card.mql_day
             if card.state == State.QUEUED and waited > abandon:
                 self.move(card, State.NEVER_FOLLOWED_UP, self.horizon, "end")
+        self._end_week(self.rec.n_weeks - 1)
         self.rec.flush()
         self.finished = True
 

@@ -58,6 +58,18 @@ METRICS: dict[str, str] = {
     "sdr_follow_up_share": "SDR working hours on marketing-lead follow-up",
     "trust_ae_mean": "AEs' mean trust in marketing leads at the end, 0..1",
     "trust_sdr_mean": "SDRs' mean trust in marketing leads at the end (nan without SDRs), 0..1",
+    "lead_to_opportunity_rate": "inbound opportunities / inquiries",
+    "bookings_growth_yoy": "bookings of the last 52 weeks / the 52 weeks before, minus 1 "
+    "(nan for runs shorter than 104 weeks)",
+    "marketing_cost_usd": "programme spend plus embedded marketers' cost over the run, USD",
+    "sales_cost_usd": "loaded cost of the AEs and SDRs (joint team included) over the run, USD",
+    "gtm_cost_per_bookings": "sales and marketing cost / bookings (USD per USD)",
+    "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
+    "reviews_held": "joint sales and marketing reviews held (count)",
+    "leaders_replaced": "times leadership was replaced after missed quarters (count)",
+    "mql_threshold_end": "marketing's MQL threshold at the end",
+    "scoring_noise_sd_end": "scoring noise (quality of the shared lead definition) at the end",
+    "marketing_budget_usd_per_week_end": "programme budget per week at the end, USD",
 }
 for _team in ("ae", "sdr"):
     for _act in ("selling", "follow_up", "prospecting", "internal_meetings", "admin"):
@@ -117,11 +129,12 @@ def rep_table(team) -> dict[str, np.ndarray]:
         "follow_up": np.array([r.follow_up_hours for r in reps]),
         "prospecting": np.array([r.prospecting_hours for r in reps]),
     }
-    worked = sum(productive.values()) / team.ps if reps else np.zeros(0)
+    reviews = np.array([r.review_hours for r in reps])
+    worked = (sum(productive.values()) + reviews) / team.ps if reps else np.zeros(0)
     return {
         "name": np.array([r.name for r in reps], dtype=str),
         **{f"hours_{k}": v for k, v in productive.items()},
-        "hours_internal_meetings": worked * spec.internal_meetings_share,
+        "hours_internal_meetings": worked * spec.internal_meetings_share + reviews,
         "hours_admin": worked * spec.admin_share,
         "trust": np.array([r.trust for r in reps]),
         "bookings_usd": np.array([r.bookings_usd for r in reps]),
@@ -199,6 +212,7 @@ def compute_metrics(world) -> dict[str, float]:
     )
     sdr_total = sum(m[f"sdr_hours_{a}"] for a in REP_ACTIVITIES)
     m["sdr_follow_up_share"] = ratio(m["sdr_hours_follow_up"], sdr_total)
+    m.update(org_metrics(world, m))
 
     stl = speed_to_lead_table(rec)
     for i, label in enumerate(RESPONSE_BIN_LABELS):
@@ -215,6 +229,35 @@ def compute_metrics(world) -> dict[str, float]:
         if c < outbound:
             m[f"marketing_spend.channel.{ch}"] = float(rec.spend_by_channel_usd[c])
     return {k: (float(v) if not isinstance(v, int) else v) for k, v in m.items()}
+
+
+def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
+    """Costs, growth and the organisation's dynamics (M7-M9)."""
+    sc, org, rec = world.scenario, world.org, world.rec
+    years = world.horizon / 365.0
+    embedded = sc.budget.embedded_marketers
+    out = {
+        "lead_to_opportunity_rate": ratio(m["opportunities_inbound"], m["inquiries"]),
+        "marketing_cost_usd": m["marketing_spend"]
+        + embedded.headcount * embedded.cost_usd_per_year * years,
+        "sales_cost_usd": years
+        * sum(len(t.reps) * t.spec.cost_usd_per_year for t in (world.ae, world.sdr)),
+        "quarters_missed": sum(b < org.quarters.target_usd for b in org.quarters.bookings_usd),
+        "reviews_held": org.reviews.held,
+        "leaders_replaced": org.leaders_replaced,
+        "mql_threshold_end": world.marketing.mql_threshold,
+        "scoring_noise_sd_end": world.marketing.noise_sd,
+        "marketing_budget_usd_per_week_end": float(world.marketing.spend_usd_per_week.sum()),
+    }
+    out["gtm_cost_per_bookings"] = ratio(
+        out["marketing_cost_usd"] + out["sales_cost_usd"], m["bookings"]
+    )
+    weeks = int(world.horizon // 7)
+    weekly = np.asarray(rec.weekly_bookings_usd[:weeks])
+    out["bookings_growth_yoy"] = (
+        ratio(weekly[-52:].sum(), weekly[-104:-52].sum()) - 1.0 if weeks >= 104 else float("nan")
+    )
+    return out
 
 
 def final_state_counts(world) -> dict[str, int]:

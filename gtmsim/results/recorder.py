@@ -21,6 +21,17 @@ LEAD, MQL, ACCEPTED, OPPORTUNITY, WON = range(len(FUNNEL_STAGES))
 RESPONSE_BIN_EDGES_HOURS = (0.0, 5 / 60, 0.5, 1.0, 24.0, float("inf"))
 RESPONSE_BIN_LABELS = ("<5min", "5-30min", "30-60min", "1-24h", ">=24h")
 
+# Weekly state of the organisation (M7-M9), recorded by the world; nan where undefined.
+BEHAVIOUR_SERIES = (
+    "mql_threshold",
+    "scoring_noise_sd",
+    "marketing_budget_usd_per_week",
+    "missed_quarters",
+    "trust_ae_mean",
+    "trust_sdr_mean",
+    "ae_prospecting_share",
+)
+
 EVENT_LOG_COLUMNS = ("case_id", "activity", "timestamp_days", "resource", "channel", "segment")
 
 ChunkSink = Callable[[dict[str, list]], None]
@@ -60,6 +71,10 @@ class Recorder:
         self.weekly_bookings_usd = [0.0] * w
         self.weekly_pipeline_created_usd = [0.0] * w
         self.bookings_by_channel_usd = [0.0] * n_channels
+        self.pipeline_by_channel_usd = [0.0] * n_channels
+        self.weekly_deals_won_inbound = [0] * w
+        self.weekly_spend_by_channel_usd = np.zeros((w, n_channels))
+        self.behaviour = {name: np.full(w, np.nan) for name in BEHAVIOUR_SERIES}
         # one entry per first attempt: when, how long after the MQL, whether it reached the lead
         self.first_response_day: list[float] = []
         self.first_response_hours: list[float] = []

@@ -24,8 +24,14 @@ class RunResult:
         Leads by final state; the counts sum to ``metrics["leads_created"]``.
     weekly
         Weekly series as numpy arrays: ``bookings_usd``, ``pipeline_created_usd``,
-        ``mqls``, ``first_response_hours_mean`` (nan in weeks without a first
-        attempt) and ``marketing_spend_usd``.
+        ``mqls``, ``deals_won_inbound``, ``first_response_hours_mean`` (nan in
+        weeks without a first attempt), ``marketing_spend_usd`` and
+        ``marketing_spend_usd.channel.<name>``; and the organisation's state
+        (M7-M9): ``mql_threshold``, ``scoring_noise_sd`` and
+        ``marketing_budget_usd_per_week`` in force during the week,
+        ``missed_quarters`` (sales' current streak of missed quarters),
+        ``trust_ae_mean`` and ``trust_sdr_mean`` at the week's end, and
+        ``ae_prospecting_share`` (AEs' productive hours that week spent prospecting).
     funnel
         Counts by funnel stage x channel x segment (labels in ``funnel_labels``).
     transitions

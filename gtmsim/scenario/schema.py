@@ -8,7 +8,9 @@ market reduces to a textbook queue; the shipped files in ``scenarios/`` set
 every number and cite its source.
 
 Mechanism groups (see DESIGN.md): M1 ``market``, M2 ``market.buying_window``,
-M3 ``marketing``, M4 ``handoff``, M5 ``sales``, M6 ``deals``.
+M3 ``marketing``, M4 ``handoff``, M5 ``sales``, M6 ``deals``, M7 ``incentives``,
+M8 ``feedback``, M9 ``budget`` and ``leadership``. An org design is a choice of
+settings in M3-M9 over one market (M1, M2, M6).
 """
 
 from __future__ import annotations
@@ -371,6 +373,9 @@ class Team(BaseModel, **_Strict):
     """A sales team (SDRs or AEs): headcount, hours, and how each rep spends them."""
 
     headcount: int = Field(1, ge=0, le=10_000, description="number of reps")
+    cost_usd_per_year: float = Field(
+        0.0, ge=0, description="loaded cost of one rep per year (salary, commission, overhead), USD"
+    )
     headcount_by_segment: Annotated[
         dict[str, Annotated[int, Field(ge=0)]] | None, BeforeValidator(_none_word)
     ] = Field(
@@ -449,6 +454,14 @@ class Trust(BaseModel, **_Strict):
         ge=1,
         description="at zero trust, response delay is multiplied by this (scaled by 1 - trust)",
     )
+    follow_up_share_at_zero_trust: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="at zero trust, a rep gives marketing leads at most this share of a working "
+        "day's productive hours (rising linearly to all of them at full trust); the rest goes "
+        "to prospecting. Leads over the cap wait for the next day",
+    )
 
 
 class Sales(BaseModel, **_Strict):
@@ -516,6 +529,229 @@ class Deals(BaseModel, **_Strict):
     )
 
 
+# --------------------------------------------------------------------------- M7 incentives
+
+
+class MarketingIncentive(BaseModel, **_Strict):
+    """M7: what marketing is measured on, and how it chases the number.
+
+    The KPI counts leads, MQLs, sales-accepted leads, demos booked (accepted
+    leads that passed discovery, so a demo is on the calendar), pipeline USD or
+    bookings USD from marketing's channels. Marketing moves its budget toward
+    the channels with the most KPI units per dollar, and lowers the MQL
+    threshold while it is behind its pro-rated target (and raises it back
+    toward the agreed definition while ahead). Nothing says "buy bad leads":
+    a volume KPI makes that happen.
+    """
+
+    kpi: Literal["none", "leads", "mqls", "accepted", "demos_booked", "pipeline", "bookings"] = (
+        Field("none", description="the number marketing is paid on (none: no KPI pressure)")
+    )
+    target_per_quarter: float = Field(
+        0.0,
+        ge=0,
+        description="KPI target per 13-week quarter (a count, or USD for pipeline and bookings)",
+    )
+    target_raise_after_sales_miss_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="sales asks for more leads: after each quarter in which sales missed its "
+        "bookings target, marketing's target grows by this share",
+    )
+    threshold_step_per_week: float = Field(
+        0.0,
+        ge=0,
+        description="how far marketing moves the MQL threshold per week while behind (down) or "
+        "ahead (back up, never above the scenario's threshold) of its pro-rated target; "
+        "0: the threshold is an agreed definition and never moves",
+    )
+    threshold_floor: float = Field(
+        -1.0, description="marketing never lowers the MQL threshold below this"
+    )
+    quarter_end_days: int = Field(
+        0,
+        ge=0,
+        le=91,
+        description="quarter-end push: in the last days of a quarter, while behind, the weekly "
+        "threshold step is taken every day",
+    )
+    reallocation_share_per_quarter: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="each quarter, the budget split closes this share of its gap to the split "
+        "in proportion to KPI units per dollar over the quarter",
+    )
+    exploration_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="share of the programme budget kept spread evenly over the paid channels "
+        "whatever they returned (so a channel can prove itself again)",
+    )
+
+
+class SalesIncentive(BaseModel, **_Strict):
+    """M7: how reps are paid.
+
+    On an ``individual`` plan a rep's own bookings pay, so a rep who distrusts
+    marketing leads acts on it (``sales.trust``: cherry-picking, the cap on time
+    for marketing leads) and keeps self-sourced accounts. On a ``team`` plan the
+    team's bookings pay: reps work every lead they are given, trust or not (only
+    the slower response of a doubtful rep remains).
+    """
+
+    plan: Literal["individual", "team"] = Field(
+        "individual", description="individual quota and commission, or team / shared revenue target"
+    )
+    sdr_paid_on: Literal["meetings", "opportunities"] = Field(
+        "opportunities",
+        description="SDRs paid per meeting booked pass on weaker leads; paid per accepted "
+        "opportunity they apply the handoff's acceptance threshold",
+    )
+    meetings_pay_acceptance_drop: float = Field(
+        0.0,
+        ge=0,
+        description="when SDRs are paid on meetings: how far below handoff.acceptance_threshold "
+        "they still book a meeting",
+    )
+
+
+class Incentives(BaseModel, **_Strict):
+    """M7: KPIs and compensation."""
+
+    marketing: MarketingIncentive = Field(default_factory=MarketingIncentive)
+    sales: SalesIncentive = Field(default_factory=SalesIncentive)
+
+
+# --------------------------------------------------------------------------- M8 feedback
+
+
+class Feedback(BaseModel, **_Strict):
+    """M8: joint pipeline reviews of sales and marketing, and what each one changes.
+
+    A review can sharpen the shared lead definition (less scoring noise), move
+    budget by closed-loop attribution of *won* revenue, and recalibrate reps'
+    trust to the acceptance rate of the leads they actually reached. Every AE
+    and SDR spends ``hours_per_attendee`` in each review (taken from prospecting).
+    """
+
+    cadence: Literal["never", "ad_hoc", "monthly", "weekly"] = Field(
+        "never",
+        description="never; ad_hoc (after a conflict: the lead team's trust falls below "
+        "ad_hoc_trust_below, at most every 4 weeks); monthly (every 4 weeks); weekly",
+    )
+    ad_hoc_trust_below: float = Field(
+        0.3, ge=0, le=1, description="ad hoc reviews: the mean trust that counts as a conflict"
+    )
+    hours_per_attendee: float = Field(
+        1.0, ge=0, le=40, description="hours each AE and SDR spends in one review"
+    )
+    noise_reduction_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="each review closes this share of the gap between scoring noise and "
+        "noise_floor_sd",
+    )
+    noise_floor_sd: float = Field(
+        0.0, ge=0, description="the scoring noise that no amount of review removes"
+    )
+    attribution: Literal["none", "won_revenue"] = Field(
+        "none",
+        description="won_revenue: each review moves the budget split toward won bookings per "
+        "dollar by channel over the last 26 weeks",
+    )
+    budget_shift_share: float = Field(
+        0.1, ge=0, le=1, description="share of the gap to the attribution split closed per review"
+    )
+    trust_recalibration_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="each review moves reps' trust this far toward the share of marketing "
+        "leads they reached since the last review that were accepted",
+    )
+
+
+# --------------------------------------------------------------------------- M9 budget
+
+
+class JointTeam(BaseModel, **_Strict):
+    """M9: Opportunity Creation 2.0's middle ground, funded from both sides.
+
+    Marketing gives up programme budget and sales gives up AE positions; the
+    money hires qualifiers at ``sales.sdr.cost_usd_per_year`` each, who join the
+    SDR team (the team that nurtures and qualifies when ``handoff.qualifier`` is
+    ``"sdr"``).
+    """
+
+    from_marketing_usd_per_week: float = Field(
+        0.0, ge=0, description="programme spend moved into the team, taken pro rata from channels"
+    )
+    from_ae_headcount: int = Field(0, ge=0, description="AE positions moved into the team")
+
+
+class EmbeddedMarketers(BaseModel, **_Strict):
+    """M9: marketers embedded in key accounts, paid from the programme budget."""
+
+    headcount: int = Field(0, ge=0, description="number of embedded marketers")
+    cost_usd_per_year: float = Field(
+        150_000.0, ge=0, description="loaded cost of one embedded marketer per year, USD"
+    )
+    segments: list[str] = Field(
+        default_factory=list, description="the key-account segments they work in"
+    )
+    pass_uplift: float = Field(
+        0.0,
+        ge=0,
+        description="relative uplift of every stage's pass chance in those segments "
+        "(account insight, content for the buying committee)",
+    )
+
+
+class Budget(BaseModel, **_Strict):
+    """M9: how the marketing programme budget is set, and what moves between the sides.
+
+    Quarters are 13 weeks. Sales misses a quarter when its bookings fall short
+    of the AEs' quotas for it.
+    """
+
+    rule: Literal["fixed", "share_of_bookings", "cut_after_misses"] = Field(
+        "fixed",
+        description="fixed; share_of_bookings (from the second quarter the weekly budget is "
+        "bookings_share of the last two quarters' weekly bookings); cut_after_misses",
+    )
+    bookings_share: float = Field(
+        0.1, ge=0, le=2, description="share_of_bookings: programme budget per dollar of bookings"
+    )
+    cut_after_missed_quarters: int = Field(
+        2, ge=1, description="cut_after_misses: consecutive missed quarters before a cut"
+    )
+    cut_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="cut_after_misses: share of the budget cut at that quarter's end and after "
+        "every further miss",
+    )
+    joint_team: JointTeam = Field(default_factory=JointTeam)
+    embedded_marketers: EmbeddedMarketers = Field(default_factory=EmbeddedMarketers)
+
+
+class Leadership(BaseModel, **_Strict):
+    """M9: leadership churn: a new CMO and CRO start over, and learning is lost."""
+
+    churn_after_missed_quarters: int = Field(
+        0,
+        ge=0,
+        description="0: never; else after this many consecutive missed quarters the leaders "
+        "are replaced: scoring noise, MQL threshold, marketing's target, the budget split and "
+        "reps' trust go back to where the scenario started them",
+    )
+
+
 # --------------------------------------------------------------------------- whole
 
 
@@ -539,6 +775,10 @@ class Scenario(BaseModel, **_Strict):
     handoff: Handoff = Field(default_factory=Handoff)
     sales: Sales = Field(default_factory=Sales)
     deals: Deals = Field(default_factory=Deals)
+    incentives: Incentives = Field(default_factory=Incentives)
+    feedback: Feedback = Field(default_factory=Feedback)
+    budget: Budget = Field(default_factory=Budget)
+    leadership: Leadership = Field(default_factory=Leadership)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -573,8 +813,55 @@ class Scenario(BaseModel, **_Strict):
                         f'least one rep when handoff.route is "segment" (missing: '
                         f"{sorted(segments - covered)})"
                     )
+        problems += self._org_problems(segments)
         _raise_all(problems)
         return self
+
+    def _org_problems(self, segments: set[str]) -> list[str]:
+        problems = []
+        kpi = self.incentives.marketing
+        if kpi.kpi != "none" and kpi.target_per_quarter <= 0 and kpi.threshold_step_per_week:
+            problems.append(
+                f"incentives.marketing.kpi is {kpi.kpi!r} with threshold_step_per_week > 0: "
+                "set target_per_quarter, the number the threshold chases"
+            )
+        embedded = self.budget.embedded_marketers
+        if set(embedded.segments) - segments:
+            problems.append(
+                "budget.embedded_marketers.segments names unknown segment(s) "
+                f"{sorted(set(embedded.segments) - segments)}; segments are {sorted(segments)}"
+            )
+        joint = self.budget.joint_team
+        if joint.from_ae_headcount >= self.sales.ae.headcount > 0:
+            problems.append(
+                f"budget.joint_team.from_ae_headcount ({joint.from_ae_headcount}) must leave "
+                f"some of the {self.sales.ae.headcount} AEs to run the deals"
+            )
+        if joint.from_ae_headcount or joint.from_marketing_usd_per_week:
+            if self.sales.sdr.cost_usd_per_year <= 0 or (
+                joint.from_ae_headcount and self.sales.ae.cost_usd_per_year <= 0
+            ):
+                problems.append(
+                    "budget.joint_team moves money into qualifiers: set "
+                    "sales.sdr.cost_usd_per_year and sales.ae.cost_usd_per_year (USD per rep)"
+                )
+            for team in ("sdr", "ae"):
+                if getattr(self.sales, team).headcount_by_segment is not None:
+                    problems.append(
+                        f"budget.joint_team changes headcounts, so sales.{team}."
+                        'headcount_by_segment must be "none"'
+                    )
+        programmes = sum(c.spend_usd_per_week for c in self.market.channels.values())
+        taken = joint.from_marketing_usd_per_week + embedded.headcount * (
+            embedded.cost_usd_per_year / 52.0
+        )
+        if taken > programmes + 1e-9:
+            problems.append(
+                f"budget.joint_team and budget.embedded_marketers take {taken:,.0f} USD per week "
+                f"from a programme budget of {programmes:,.0f} USD per week "
+                "(market.channels.*.spend_usd_per_week)"
+            )
+        return problems
 
     def content_hash(self) -> str:
         """A stable hash of every setting: equal hashes mean identical scenarios."""
@@ -584,6 +871,14 @@ class Scenario(BaseModel, **_Strict):
 
 __all__ = [
     "AETeam",
+    "Budget",
+    "EmbeddedMarketers",
+    "Feedback",
+    "Incentives",
+    "JointTeam",
+    "Leadership",
+    "MarketingIncentive",
+    "SalesIncentive",
     "ArrivalProfile",
     "BuyingWindow",
     "Channel",

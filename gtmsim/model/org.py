@@ -1,0 +1,294 @@
+"""M7-M9: incentives, joint reviews, budget rules and leadership, as policies on the world.
+
+Each class here is a :class:`gtmsim.model.world.Policy`: called at midnight,
+it reads what the run has recorded so far and moves the knobs of the
+organisation (the MQL threshold, scoring noise, the programme budget and its
+split over channels, reps' trust). None of them knows which org design it is
+in: an org design is only a choice of settings, and the loops of DESIGN.md M10
+(the death spiral, the learning loop) arise from these rules acting together.
+
+Quarters are 13 weeks (91 days), so that quarterly and weekly figures line up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gtmsim.results.recorder import ACCEPTED, LEAD, MQL, OPPORTUNITY
+
+QUARTER_DAYS = 91
+ATTRIBUTION_DAYS = 182  # closed-loop attribution looks back two quarters
+
+_FUNNEL_KPI = {"leads": LEAD, "mqls": MQL, "accepted": ACCEPTED, "demos_booked": OPPORTUNITY}
+
+
+def staffing(scenario):
+    """The SDR and AE team settings after the joint team (M9) has taken its share.
+
+    The AE positions and programme money given up hire qualifiers at the SDR
+    cost; they join the SDR team.
+    """
+    sales, joint = scenario.sales, scenario.budget.joint_team
+    sdr, ae = sales.sdr, sales.ae
+    if not (joint.from_ae_headcount or joint.from_marketing_usd_per_week):
+        return sdr, ae
+    money = (
+        joint.from_ae_headcount * ae.cost_usd_per_year + 52.0 * joint.from_marketing_usd_per_week
+    )
+    hired = int(money // sdr.cost_usd_per_year)
+    return (
+        sdr.model_copy(update={"headcount": sdr.headcount + hired}),
+        ae.model_copy(update={"headcount": ae.headcount - joint.from_ae_headcount}),
+    )
+
+
+def kpi_by_channel(world, kpi: str) -> np.ndarray:
+    """Cumulative KPI units so far, per marketing channel (counts, or USD)."""
+    rec, n = world.rec, world.marketing.outbound_channel
+    if kpi in _FUNNEL_KPI:
+        return rec.funnel[_FUNNEL_KPI[kpi], :n].sum(axis=1).astype(float)
+    if kpi == "pipeline":
+        return np.asarray(rec.pipeline_by_channel_usd[:n], float)
+    if kpi == "bookings":
+        return np.asarray(rec.bookings_by_channel_usd[:n], float)
+    raise ValueError(f"unknown KPI {kpi!r}")
+
+
+class Programmes:
+    """The marketing programme budget: a weekly total and its split over the paid channels.
+
+    Money for the joint team and embedded marketers (M9) is taken from it at
+    the start, pro rata over the channels.
+    """
+
+    def __init__(self, world) -> None:
+        sc = world.scenario
+        mk = world.marketing
+        self.marketing = mk
+        spend = mk.spend_usd_per_week.copy()
+        self.paid = (mk._max > 0) & (spend > 0)
+        budget = sc.budget
+        reserve = budget.joint_team.from_marketing_usd_per_week + (
+            budget.embedded_marketers.headcount * budget.embedded_marketers.cost_usd_per_year / 52.0
+        )
+        total = float(spend.sum())
+        self.split = spend / total if total > 0 else np.zeros_like(spend)
+        self.total_usd_per_week = max(0.0, total - reserve)
+        self.initial = (self.total_usd_per_week, self.split.copy())
+        self.apply()
+
+    def apply(self) -> None:
+        """Set each channel's spend from the total and the split."""
+        self.marketing.spend_usd_per_week[:] = self.total_usd_per_week * self.split
+
+    def shift_toward(self, returns: np.ndarray, share: float, exploration: float) -> None:
+        """Move the split ``share`` of the way toward shares in proportion to ``returns``.
+
+        ``returns`` are KPI units (or won USD) per dollar by channel; only paid
+        channels take part, and ``exploration`` of the budget stays spread evenly.
+        """
+        paid = self.paid
+        if not paid.any() or share <= 0:
+            return
+        r = np.where(paid & np.isfinite(returns), np.maximum(returns, 0.0), 0.0)
+        even = paid / paid.sum()
+        target = even if r.sum() <= 0 else (1 - exploration) * r / r.sum() + exploration * even
+        self.split = (1 - share) * self.split + share * target
+        self.apply()
+
+    def reset_split(self) -> None:
+        """Back to the scenario's split (a new leader's plan); the total stays."""
+        self.split = self.initial[1].copy()
+        self.apply()
+
+
+class Quarters:
+    """Sales' quarterly results against the AEs' quotas, and the streak of misses."""
+
+    def __init__(self, world) -> None:
+        ae = world.ae
+        self.target_usd = ae.spec.quota_usd_per_year * len(ae.reps) * QUARTER_DAYS / 365.0
+        self.bookings_usd: list[float] = []
+        self.missed_streak = 0
+
+    def close(self, world, day: int) -> bool:
+        """Close the quarter ending at ``day``; returns whether sales missed it."""
+        weeks = world.rec.weekly_bookings_usd
+        q = len(self.bookings_usd)
+        booked = float(sum(weeks[13 * q : 13 * q + 13]))
+        self.bookings_usd.append(booked)
+        missed = booked < self.target_usd
+        self.missed_streak = self.missed_streak + 1 if missed else 0
+        return missed
+
+
+class MarketingKPI:
+    """M7: marketing chases its KPI with the MQL threshold and the budget split."""
+
+    every_days = 1
+
+    def __init__(self, world, programmes: Programmes) -> None:
+        spec = world.scenario.incentives.marketing
+        self.spec, self.programmes = spec, programmes
+        self.initial_threshold = world.marketing.mql_threshold
+        self.target = spec.target_per_quarter
+        self._start_units = np.zeros(world.marketing.outbound_channel)
+        self._start_spend = np.zeros(world.marketing.outbound_channel)
+
+    def __call__(self, world, day: int) -> None:
+        spec = self.spec
+        if spec.kpi == "none":
+            return
+        if day % QUARTER_DAYS == 0:
+            self._quarter_start(world, day)
+        into = day % QUARTER_DAYS
+        last_days = into >= QUARTER_DAYS - spec.quarter_end_days
+        if not spec.threshold_step_per_week or (day % 7 and not last_days) or into == 0:
+            return
+        done = kpi_by_channel(world, spec.kpi).sum() - self._start_units.sum()
+        behind = done < self.target * into / QUARTER_DAYS
+        mk = world.marketing
+        step = spec.threshold_step_per_week
+        if behind:
+            mk.mql_threshold = max(spec.threshold_floor, mk.mql_threshold - step)
+        elif not last_days:
+            mk.mql_threshold = min(self.initial_threshold, mk.mql_threshold + step)
+
+    def _quarter_start(self, world, day: int) -> None:
+        units = kpi_by_channel(world, self.spec.kpi)
+        spend = world.rec.spend_by_channel_usd[: len(units)].copy()
+        if day > 0:
+            gained, paid = units - self._start_units, spend - self._start_spend
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_usd = gained / paid
+            self.programmes.shift_toward(
+                per_usd, self.spec.reallocation_share_per_quarter, self.spec.exploration_share
+            )
+        self._start_units, self._start_spend = units, spend
+
+    def sales_missed(self) -> None:
+        """Sales asks for more leads: the target grows."""
+        self.target *= 1.0 + self.spec.target_raise_after_sales_miss_share
+
+    def reset(self, world) -> None:
+        world.marketing.mql_threshold = self.initial_threshold
+        self.target = self.spec.target_per_quarter
+
+
+class Reviews:
+    """M8: joint pipeline reviews on a cadence; each one costs the attendees' hours."""
+
+    every_days = 7
+
+    def __init__(self, world, programmes: Programmes) -> None:
+        self.spec = world.scenario.feedback
+        self.programmes = programmes
+        self.held = 0
+        self._last = -10_000
+        self._judged = self._accepted = 0
+        self._spend: list[np.ndarray] = []  # weekly snapshots of cumulative spend and bookings
+        self._bookings: list[np.ndarray] = []
+
+    def due(self, world, day: int) -> bool:
+        cadence = self.spec.cadence
+        if day == 0 or cadence == "never":
+            return False
+        if cadence == "weekly":
+            return True
+        if day - self._last < 28:
+            return False
+        return cadence == "monthly" or world.lead_team.mean_trust() < self.spec.ad_hoc_trust_below
+
+    def __call__(self, world, day: int) -> None:
+        n = world.marketing.outbound_channel
+        self._spend.append(world.rec.spend_by_channel_usd[:n].copy())
+        self._bookings.append(np.asarray(world.rec.bookings_by_channel_usd[:n], float))
+        if not self.due(world, day):
+            return
+        spec, mk = self.spec, world.marketing
+        self.held += 1
+        self._last = day
+        for team in (world.ae, world.sdr):
+            for rep in team.reps:
+                rep.meet(spec.hours_per_attendee)
+        mk.noise_sd -= spec.noise_reduction_share * max(0.0, mk.noise_sd - spec.noise_floor_sd)
+        if spec.attribution == "won_revenue":
+            back = max(0, len(self._spend) - 1 - ATTRIBUTION_DAYS // 7)
+            won = self._bookings[-1] - self._bookings[back]
+            spent = self._spend[-1] - self._spend[back]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_usd = won / spent
+            explore = world.scenario.incentives.marketing.exploration_share
+            self.programmes.shift_toward(per_usd, spec.budget_shift_share, explore)
+        self._recalibrate_trust(world)
+
+    def _recalibrate_trust(self, world) -> None:
+        rec = world.rec
+        accepted = int(rec.funnel[ACCEPTED, : world.marketing.outbound_channel].sum())
+        judged, accepted_new = rec.mqls_judged - self._judged, accepted - self._accepted
+        self._judged, self._accepted = rec.mqls_judged, accepted
+        share = self.spec.trust_recalibration_share
+        if judged and share:
+            observed = accepted_new / judged
+            for rep in world.lead_team.reps:
+                rep.trust += share * (observed - rep.trust)
+
+
+class Organisation:
+    """The org's dynamics of one run: KPI pressure, reviews, budget rule, leadership churn.
+
+    One policy, called every day, so that the order of a quarter's end is fixed:
+    sales' result first, then what marketing, the budget and the board do about it.
+    """
+
+    every_days = 1
+
+    def __init__(self, world) -> None:
+        sc = world.scenario
+        self.budget, self.leadership = sc.budget, sc.leadership
+        self.programmes = Programmes(world)
+        self.quarters = Quarters(world)
+        self.kpi = MarketingKPI(world, self.programmes)
+        self.reviews = Reviews(world, self.programmes)
+        self.initial_noise = world.marketing.noise_sd
+        self.leaders_replaced = 0
+
+    def __call__(self, world, day: int) -> None:
+        if day and day % QUARTER_DAYS == 0:
+            self._quarter_end(world, day)
+        self.kpi(world, day)
+        if day % 7 == 0:
+            self.reviews(world, day)
+
+    def _quarter_end(self, world, day: int) -> None:
+        q = self.quarters
+        missed = q.close(world, day)
+        if missed:
+            self.kpi.sales_missed()
+        p, rule = self.programmes, self.budget.rule
+        if rule == "share_of_bookings":
+            recent = q.bookings_usd[-2:]
+            p.total_usd_per_week = self.budget.bookings_share * sum(recent) / (13.0 * len(recent))
+            p.apply()
+        elif (
+            rule == "cut_after_misses" and q.missed_streak >= self.budget.cut_after_missed_quarters
+        ):
+            p.total_usd_per_week *= 1.0 - self.budget.cut_share
+            p.apply()
+        k = self.leadership.churn_after_missed_quarters
+        if k and q.missed_streak >= k:
+            self._replace_leaders(world)
+
+    def _replace_leaders(self, world) -> None:
+        """New leaders: what the organisation had learned is lost."""
+        self.leaders_replaced += 1
+        self.quarters.missed_streak = 0
+        world.marketing.noise_sd = self.initial_noise
+        self.kpi.reset(world)
+        self.programmes.reset_split()
+        for team in (world.ae, world.sdr):
+            for rep in team.reps:
+                rep.trust = team.trust_initial
+
+
+__all__ = ["MarketingKPI", "Organisation", "Programmes", "Quarters", "Reviews"]
