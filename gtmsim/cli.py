@@ -56,8 +56,8 @@ FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`
 
 
 def scenario_file(text: str) -> str:
-    """A FILE argument: the file as typed or, for the bare name of a shipped scenario
-    that is not a file here, that scenario's file (``gtmsim run defined``)."""
+    """A FILE argument: the file as typed or, for the name of a shipped scenario that
+    is not a file here, that scenario's file (``gtmsim run defined``)."""
     return text if os.path.exists(text) else shipped_by_name(text) or text
 
 
@@ -439,9 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gtmsim",
         description="Simulate how marketing hands leads to sales, and what it does to revenue.",
-        epilog="A FILE is a scenario file, or the name of a shipped scenario: its file name "
-        "without .toml, as `gtmsim list` shows it (e.g. `gtmsim run fast_follow_up`). "
-        "Names are looked up in the scenarios/ folder of the working directory.",
+        epilog="A FILE is a scenario file, or the name of a shipped scenario: its path under "
+        "scenarios/ without .toml, as `gtmsim list` shows it (e.g. `gtmsim run defined`, "
+        "`gtmsim run smb/defined`), or just its file name if no other shipped file has it "
+        "(`gtmsim run fast_follow_up`). Names are looked up in the scenarios/ folder of the "
+        "working directory; a file of that name there comes first.",
     )
     parser.add_argument("--version", action="version", version=f"gtmsim {gtmsim.__version__}")
     parser.add_argument(
@@ -458,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
         "file",
         type=scenario_file,
         help="scenario TOML file, e.g. scenarios/base/market.toml, or the name of a shipped "
-        "scenario (its file name without .toml, as `gtmsim list` shows), e.g. fast_follow_up",
+        "scenario (its path under scenarios/ without .toml, as `gtmsim list` shows), "
+        "e.g. defined",
     )
     _replication_options(run, "5", csv=None)
     run.add_argument("--event-log", metavar="CSV", help="write replication 0's per-lead event log")

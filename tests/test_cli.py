@@ -150,18 +150,16 @@ def gtmsim_in(cwd, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def shipped(tmp_path):
-    """A folder laid out like the checkout: scenarios/ with a base, presets and examples."""
+    """A folder laid out like the checkout: scenarios/ with a base, presets and variants."""
     base = tmp_path / "scenarios" / "base" / "market.toml"
     base.parent.mkdir(parents=True)
     shutil.copy(ROOT / "scenarios" / "base" / "market.toml", base)
-    for preset in ("over_the_wall", "defined", "aligned"):
-        (tmp_path / "scenarios" / f"{preset}.toml").write_text(
-            f'extends = "base/market.toml"\nname = "{preset}"\n'
-        )
-    (tmp_path / "scenarios" / "examples").mkdir()
-    (tmp_path / "scenarios" / "examples" / "aligned.toml").write_text(
-        'extends = "../base/market.toml"\nname = "aligned_example"\n'
-    )
+    for name in ("over_the_wall", "defined", "smb/defined", "examples/follow", "examples/fast"):
+        path = tmp_path / "scenarios" / f"{name}.toml"
+        path.parent.mkdir(exist_ok=True)
+        up = "../" * name.count("/")
+        path.write_text(f'extends = "{up}base/market.toml"\nname = "{name.replace("/", "_")}"\n')
+    (tmp_path / "scenarios" / "smb" / "fast.toml").write_text('name = "smb_fast"\n')
     return tmp_path
 
 
@@ -184,19 +182,21 @@ def test_a_misspelt_scenario_file_gets_the_closest_shipped_ones(shipped):
 
 
 def test_a_shipped_scenario_can_be_named_without_its_path(shipped):
-    out = gtmsim_in(shipped, "validate", "defined", "over_the_wall")
+    out = gtmsim_in(shipped, "validate", "defined", "over_the_wall", "smb/defined", "follow")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
-        "scenarios/defined.toml: ok (defined)",
+        "scenarios/defined.toml: ok (defined)",  # the top one, not smb/defined.toml
         "scenarios/over_the_wall.toml: ok (over_the_wall)",
+        "scenarios/smb/defined.toml: ok (smb_defined)",
+        "scenarios/examples/follow.toml: ok (examples_follow)",  # the one of that name
     ]
     out = gtmsim_in(shipped, "run", "defined", "-n", "1", "--set", "simulation.horizon_days=7")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("defined: 1 replication(s), 7 days")
-    # two shipped files of that name: ambiguous, so both are offered and neither is run
-    out = gtmsim_in(shipped, "validate", "aligned")
+    # two files of that name further down: ambiguous, so both are offered and neither is run
+    out = gtmsim_in(shipped, "validate", "fast")
     assert out.returncode == 2
-    assert "'scenarios/aligned.toml' or 'scenarios/examples/aligned.toml'" in out.stderr
+    assert "'scenarios/examples/fast.toml' or 'scenarios/smb/fast.toml'" in out.stderr
     # a file of that name here comes first; a name with .toml is a file name, not a preset
     (shipped / "defined").write_text('extends = "scenarios/base/market.toml"\nname = "mine"\n')
     assert gtmsim_in(shipped, "validate", "defined").stdout == "defined: ok (mine)\n"

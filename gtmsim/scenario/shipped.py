@@ -34,22 +34,34 @@ def shipped_scenarios(root: str | os.PathLike[str] = SHIPPED_DIR) -> list[str]:
 
 
 def shipped_by_name(name: str, root: str | os.PathLike[str] = SHIPPED_DIR) -> str | None:
-    """The shipped scenario file called ``name`` (its file name without ``.toml``).
+    """The shipped scenario called ``name``: its path under ``root`` without ``.toml``.
+
+    ``defined`` is ``scenarios/defined.toml``, ``smb/defined`` is
+    ``scenarios/smb/defined.toml``; a plain name that is not a file at the top
+    also finds the one file of that name further down (``fast_follow_up`` is
+    ``scenarios/examples/fast_follow_up.toml``).
 
     Parameters
     ----------
     name : str
-        A bare name such as ``defined``: no folder, no ``.toml``.
+        A name such as ``defined``, without ``.toml``.
     root : str or os.PathLike
         The folder of the shipped scenarios.
 
     Returns
     -------
     str or None
-        The path of the one file with that name; None for anything that is not
-        a bare name, or when no file or more than one file has that name.
+        The file's path; None for a file name (``.toml``), an absolute path or
+        one that leaves ``root``, and when no file or more than one file further
+        down has that name.
     """
-    if not name or "/" in name or os.sep in name or name.endswith(".toml"):
+    parts = Path(name).parts
+    if not parts or name.endswith(".toml") or os.path.isabs(name) or ".." in parts:
+        return None
+    direct = Path(root, f"{name}.toml")
+    if direct.is_file():
+        return direct.as_posix()
+    if len(parts) > 1:
         return None
     found = [p for p in shipped_scenarios(root) if Path(p).stem == name]
     return found[0] if len(found) == 1 else None
@@ -79,8 +91,10 @@ def closest_scenarios(
     Returns
     -------
     list of str
-        Paths, closest name first; every file of an equally close name is kept.
+        Paths, closest name first. Of several files with one name, the one in
+        the folder of ``missing`` if there is one, else all of them.
     """
+    given = os.path.abspath(os.path.dirname(missing))
     folder = Path(missing).parent
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent
@@ -95,6 +109,8 @@ def closest_scenarios(
     close = difflib.get_close_matches(name, list(by_name), n=n, cutoff=0.6)
     shown = []
     for stem in close:
-        for path in sorted(by_name[stem].values()):
+        paths = sorted(by_name[stem].values())
+        beside = [p for p in paths if os.path.dirname(p) == given]
+        for path in beside or paths:  # the one in the folder given, if there is one
             shown.append(Path(path if start is None else os.path.relpath(path, start)).as_posix())
     return shown
