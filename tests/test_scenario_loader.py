@@ -293,6 +293,52 @@ def test_every_broken_rule_is_reported_at_once():
     assert {p.key for p in error.problems} == {"handoff.qualifier", "sales.ae.headcount"}
 
 
+def test_a_contradiction_is_reported_with_the_wrong_values_around_it(tmp_path):
+    # pydantic checks whole-scenario rules only once every value is valid; the
+    # loader checks them anyway where they read none of the wrong values
+    path = write(
+        tmp_path / "s.toml",
+        """
+        [handoff]
+        qualifier = "sdr"
+        max_attempts = 0
+
+        [sales.sdr]
+        headcount = 0
+        admin_share = 3
+
+        [sales.ae]
+        headcount = 5
+        qualification_hours = { kind = "gamma", mean = 1, cv = 0 }
+        """,
+    )
+    problems = {p.key: p for p in load_error(path).problems}
+    assert set(problems) == {
+        "handoff.max_attempts",
+        "sales.sdr.admin_share",
+        "sales.ae.qualification_hours.cv",
+        "handoff.qualifier",
+    }
+    rule = problems["handoff.qualifier"]
+    assert (rule.file, rule.line) == (str(path), 2)
+    assert 'is "sdr" but sales.sdr.headcount is 0' in rule.message
+
+
+@pytest.mark.parametrize("headcount", [-1, "five", 2.5])
+def test_a_rule_that_reads_a_wrong_value_waits_for_the_fix(headcount):
+    # taken out, the wrong headcount would fall back to its default of 0 and the
+    # rule would wrongly say "sales.sdr.headcount is 0": it is not checked
+    error = load_error(
+        {"handoff": {"qualifier": "sdr"}, "sales": {"sdr": {"headcount": headcount}}}
+    )
+    assert [p.key for p in error.problems] == ["sales.sdr.headcount"], str(error)
+
+
+def test_rules_reported_by_validation_are_not_repeated():
+    error = load_error({"handoff": {"qualifier": "sdr"}, "sales": {"sdr": {"headcount": 0}}})
+    assert [p.key for p in error.problems] == ["handoff.qualifier"]
+
+
 def test_an_optional_setting_mentions_the_word_none():
     p = only(load_error({"handoff": {"sla_hours": "never"}}))
     assert 'or the word "none"' in p.message

@@ -11,6 +11,7 @@ stages after the parent's. Every problem is reported as a :class:`ScenarioError`
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import tomllib
@@ -30,6 +31,7 @@ from gtmsim.scenario.errors import (
     key_lines,
     problems_from_validation_error,
 )
+from gtmsim.scenario.rules import rules_despite
 from gtmsim.scenario.schema import Scenario
 from gtmsim.scenario.shipped import closest_scenarios, shipped_scenarios
 
@@ -82,9 +84,10 @@ def load_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from_validation_error(
-            exc, locate=lambda parts, *also: _locate(layers, parts, *also)
-        )
+        locate = functools.partial(_locate, layers)
+        problems = problems_from_validation_error(exc, locate=locate)
+        if held_back := rules_despite(data, exc):  # rules pydantic did not get to
+            problems += problems_from_validation_error(held_back, locate=locate)
         raise ScenarioError(problems) from None
 
 
