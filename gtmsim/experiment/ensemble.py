@@ -17,8 +17,11 @@ from gtmsim.results.table import Table
 from gtmsim.scenario.schema import Scenario
 
 # Bin edges (hours) of the first-response histogram kept per replication: one
-# minute to a month, log-spaced, with open ends below and above.
-FIRST_RESPONSE_EDGES_HOURS = np.concatenate(([0.0], np.geomspace(1 / 60, 24 * 30, 31), [np.inf]))
+# minute to a month, log-spaced, with open ends below and above (every first
+# attempt is counted, whatever its delay).
+FIRST_RESPONSE_EDGES_HOURS = np.concatenate(
+    ([-np.inf], np.geomspace(1 / 60, 24 * 30, 31), [np.inf])
+)
 
 
 @dataclass
