@@ -205,6 +205,25 @@ def _end_labels(ax, x: float, ends: list[tuple[float, str, str]]) -> None:
         )
 
 
+# The forest plot's default rows: what a design changes, not the shared market.
+FOREST_METRICS = (
+    "bookings",
+    "deals_won",
+    "win_rate",
+    "accepted",
+    "mqls",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
+)
+
+
+def _times(value: float, _pos=None) -> str:
+    """A ratio for people: 0.5×, 1×, 3×."""
+    return f"{value:.2g}×" if value < 1 else f"{value:.3g}×"
+
+
 @styled
 def forest(
     ensemble: Ensemble,
@@ -212,15 +231,18 @@ def forest(
     comparison: Table | None = None,
     metrics: Sequence[str] | None = None,
 ) -> Figure:
-    """Paired differences of every design versus the baseline, relative to the baseline mean.
+    """Paired differences of every design versus the baseline, as ratios on a log scale.
 
-    Each row is a metric and design: the dot is the mean paired difference, the
-    bar its confidence interval (the table's level, 95% by default), both
-    divided by the baseline mean so that every metric shares one axis.
-    ``comparison`` is a table from :func:`gtmsim.compare`; it is computed when
-    not given.
+    Each row is a metric and design: the dot is the design's mean as a multiple
+    of the baseline's (1 + mean paired difference / baseline mean), the bar the
+    confidence interval of the paired difference (the table's level, 95% by
+    default) on the same scale. A log scale shows halving and doubling alike and
+    keeps large changes from crowding out small ones. ``comparison`` is a table
+    from :func:`gtmsim.compare`; it is computed when not given.
     """
     base = ensemble.designs[ensemble.design_index(baseline)]
+    if metrics is None and comparison is None:
+        metrics = [m for m in FOREST_METRICS if m in ensemble.metrics]
     if comparison is None:
         comparison = compare_designs(ensemble, base, list(metrics) if metrics else None)
     colours = design_colours(ensemble.designs)
@@ -228,33 +250,46 @@ def forest(
         r
         for r in comparison.rows()
         if (metrics is None or r["metric"] in metrics)
-        and r["baseline_mean"]
+        and r["baseline_mean"] > 0
         and math.isfinite(r["baseline_mean"])
         and math.isfinite(r["difference"])
+        and r["design_mean"] >= 0
     ]
     order = list(dict.fromkeys(r["metric"] for r in rows))
     designs = [d for d in ensemble.designs if any(r["design"] == d for r in rows)]
-    fig = new_figure(14, max(5.5, 1.6 + 0.34 * len(rows) + 0.2 * len(order)))
+    fig = new_figure(14, min(11.0, max(5.5, 1.8 + 0.3 * len(rows) + 0.15 * len(order))))
     ax = fig.subplots()
     if not rows:
-        no_data(ax, "no metric with a baseline value to compare against")
+        no_data(ax, "no metric with a positive baseline value to compare against")
         set_title(fig, f"Difference versus {base}", describe(ensemble))
         return fig
     y, ticks, ticklabels = 0.0, [], []
     seen = set()
-    spans = []
+    spans: list[float] = []
+    zeros: list[tuple[float, str]] = []
     for m in order:
         group = [r for r in rows if r["metric"] == m]
         start = y
         for r in group:
-            b = abs(r["baseline_mean"])
-            rel, lo, hi = r["difference"] / b, r["ci_low"] / b, r["ci_high"] / b
+            b = r["baseline_mean"]
+            ratio = 1 + r["difference"] / b
+            if ratio <= 0:  # the design brought it to zero: drawn at the left edge, below
+                zeros.append((-y, colours[r["design"]]))
+                y += 1
+                continue
+            lo, hi = 1 + r["ci_low"] / b, 1 + r["ci_high"] / b
             c = colours[r["design"]]
             label = r["design"] if r["design"] not in seen else None
             seen.add(r["design"])
-            err = [[rel - lo], [hi - rel]] if math.isfinite(lo) and math.isfinite(hi) else None
-            ax.errorbar(rel, -y, xerr=err, fmt="o", color=c, capsize=5, lw=2.5, ms=10, label=label)
-            spans.extend([lo, hi, rel])
+            err = None
+            if math.isfinite(lo) and math.isfinite(hi):
+                lo = max(lo, ratio / 100)  # an interval reaching below zero: cut at 1/100
+                err = [[ratio - lo], [hi - ratio]]
+                spans.extend([lo, hi])
+            ax.errorbar(
+                ratio, -y, xerr=err, fmt="o", color=c, capsize=5, lw=2.5, ms=10, label=label
+            )
+            spans.append(ratio)
             y += 1
         ticks.append(-(start + y - 1) / 2)
         if len(ticks) % 2:
@@ -263,18 +298,32 @@ def forest(
         ticklabels.append(m.replace("_", " ") + better)
         y += 0.3
     ax.set_ylim(-(y - 0.3) + 0.3, 0.7)
-    ax.axvline(0, color="black", lw=1.2)
+    ax.axvline(1, color="black", lw=1.2)
     ax.set_yticks(ticks, ticklabels)
     ax.grid(axis="y", visible=False)
-    ax.xaxis.set_major_formatter(PERCENT)
-    ax.set_xlabel(f"paired difference versus {base}, relative to {base}'s mean")
-    finite = [v for v in spans if math.isfinite(v)]
-    if finite:
-        lo, hi = min(finite + [0.0]), max(finite + [0.0])
-        pad = 0.08 * (hi - lo or 1)
-        ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xscale("log")
+    lo, hi = min(spans + [1.0]), max(spans + [1.0])
+    ax.set_xlim(lo / 1.25, hi * 1.25)
+    for yy, c in zeros:
+        ax.plot(lo / 1.2, yy, marker="<", ms=12, color=c, clip_on=False)
+        ax.annotate(
+            "zero",
+            (lo / 1.2, yy),
+            xytext=(10, 0),
+            textcoords="offset points",
+            va="center",
+            color=c,
+            fontweight="bold",
+        )
+    candidates = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    shown = [v for v in candidates if lo / 1.25 <= v <= hi * 1.25]
+    if len(shown) < 3:
+        shown = [v for v in (0.8, 0.9, 1, 1.1, 1.25, 1.5) if lo / 1.25 <= v <= hi * 1.25]
+    ax.set_xticks(shown, [_times(v) for v in shown])
+    ax.minorticks_off()
+    ax.set_xlabel(f"design mean as a multiple of {base}'s (log scale)")
     if len(designs) > 1:
-        ax.legend(loc="lower right")
+        ax.legend(loc="best")
     set_title(
         fig,
         f"What changes versus {base}: paired difference with 95% confidence interval",

@@ -183,6 +183,6 @@ def death_spiral(
     set_title(
         fig,
         "The death spiral, quarter by quarter",
-        describe(ensemble, names) + f" · mean and {band:.0%} of replications",
+        describe(ensemble, names) + f" · shaded: {band:.0%} of replications",
     )
     return fig

@@ -134,7 +134,7 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
     d = ensemble.design_index(design)
     name = ensemble.designs[d]
     colour = design_colours(ensemble.designs)[name]
-    fig = new_figure(20, 8)
+    fig = new_figure(20, 7.2)
     axes = fig.subplots(1, 4)
     trans = ensemble.details.get("transitions")
     if trans is None:
@@ -155,7 +155,12 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
             ],
         ),
         (
-            f"2. The handoff\n({count(f['requalified'])} of them\nrequalified from nurture)",
+            "2. The handoff\n"
+            + (
+                f"({count(f['requalified'])} of them\nrequalified from nurture)"
+                if f["requalified"] >= 0.5
+                else "\n"
+            ),
             [
                 Flow("MQLs", f["mqls"], 0),
                 Flow("recycled to nurture", -f["recycled"], 1, kept),
@@ -167,7 +172,12 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
             ],
         ),
         (
-            f"3. Discovery\n({count(f['prospects'])} of them\nself-sourced prospects)",
+            "3. Discovery\n"
+            + (
+                f"({count(f['prospects'])} of them\nself-sourced prospects)"
+                if f["prospects"] >= 0.5
+                else "\n"
+            ),
             [
                 Flow("accepted", f["accepted"], 0),
                 Flow("lost at discovery", -f["lost_at_discovery"], -1, loss),

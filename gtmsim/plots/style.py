@@ -138,8 +138,8 @@ def describe(ensemble: Any, designs: Sequence[str] | None = None) -> str:
 def set_title(fig: Figure, title: str, subtitle: str = "") -> None:
     """The figure's point in bold, then what it shows (scenarios, replications)."""
     text = title
-    if subtitle:
-        text += "\n" + textwrap.fill(subtitle, 95)
+    if subtitle:  # about 7 characters of the title font per inch of figure
+        text += "\n" + textwrap.fill(subtitle, int(fig.get_figwidth() * 7))
     fig.suptitle(text)
 
 
