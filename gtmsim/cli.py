@@ -409,7 +409,7 @@ PLOT_KINDS = {
     "sobol": "Sobol indices of --metric over --vary KEY=LO:HI ranges of one FILE",
 }
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
-GALLERY_SWEEP = {"handoff.sla_hours": (1.0, 24.0, 4), "sales.sdr.headcount": (8, 16, 3)}
+GALLERY_SWEEP = {"handoff.sla_hours": (1.0, 25.0, 4), "sales.sdr.headcount": (8, 16, 3)}
 GALLERY_SOBOL = {
     "handoff.speed_to_lead.contact_probability": (0.4, 0.9),
     "marketing.scoring.mql_threshold": (0.35, 0.6),

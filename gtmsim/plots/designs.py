@@ -523,7 +523,8 @@ def quota_attainment(ensemble: Ensemble, designs: Sequence[str | int] | None = N
         )
         med = float(np.median(p))
         ax.plot([k - 0.3, k + 0.3], [med, med], color="black", lw=3, zorder=4)
-        ticks[k] = f"{name}\nmedian {percent(med)}, {percent(float((p < 1).mean()))} miss quota"
+        missed = percent(float((p < 1).mean()))
+        ticks[k] = f"{name}\nmedian {percent(med)}\n{missed} miss quota"
     ax.axhline(1.0, color="black", lw=1.5, ls="--")
     ax.annotate(
         "quota", (len(idx) - 0.5, 1.0), xytext=(0, 4), textcoords="offset points", ha="right"

@@ -192,6 +192,9 @@ def sobol_indices(
         parts.append(f"{samples} Sobol samples")
     if replications:
         parts.append(f"{replications} replication{'s' if replications != 1 else ''} per point")
+    values = [r[k] for r in rows for k in ("first_order", "total_order")]
+    if any(math.isfinite(v) and not 0 <= v <= 1 for v in values):
+        parts.append("values outside 0-1 are estimation noise: more samples narrow them")
     set_title(fig, f"What drives {metric}: Sobol sensitivity indices", " · ".join(parts))
     return fig
 
