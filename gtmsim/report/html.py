@@ -18,6 +18,7 @@ from html import escape
 from typing import Any
 
 from matplotlib.figure import Figure
+from PIL import Image
 
 from gtmsim.experiment.compare import compare
 from gtmsim.experiment.ensemble import Ensemble
@@ -84,10 +85,16 @@ pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 
 
 def figure_png(fig: Figure, dpi: int = REPORT_DPI) -> bytes:
-    """A figure as PNG bytes."""
+    """A figure as compact PNG bytes (a 256-colour palette: a third of the size, same look)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    buf.seek(0)
+    out = io.BytesIO()
+    with Image.open(buf) as image:
+        image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
+            out, format="png", optimize=True
+        )
+    return out.getvalue()
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
