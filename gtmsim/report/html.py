@@ -183,27 +183,35 @@ def _answer(ensemble: Ensemble, baseline: str) -> str:
     return f'<p class="answer">{"; ".join(parts)}.</p>' if parts else ""
 
 
-def _comparison(ensemble: Ensemble, baseline: str) -> str:
+def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -> str:
+    """Paired differences, one row per metric and one column per design."""
     metrics = [m for m in COMPARE_METRICS if m in ensemble.metrics]
     table = compare(ensemble, baseline, metrics)
-    rows = []
-    for r in table.rows():
-        rel = r["relative_change"]
-        rel_text = f"{rel:+.1%}" if isinstance(rel, float) and math.isfinite(rel) else "–"
-        rows.append(
-            f'<tr><td class="key">{escape(r["metric"])}</td><td class="text">'
-            f"{escape(r['design'])}</td><td>{escape(number(r['difference']))}<br>"
-            f'<span class="ci">{number(r["ci_low"])} – {number(r["ci_high"])}</span></td>'
-            f"<td>{rel_text}</td><td>{escape(number(r['p_better']))}</td></tr>"
-        )
-    if not rows:
+    others = [d for d in ensemble.designs if d != baseline]
+    if not len(table) or not others:
         return ""
+    cells = {(r["metric"], r["design"]): r for r in table.rows()}
+    rows = []
+    for m in metrics:
+        tds = []
+        for d in others:
+            r = cells[(m, d)]
+            rel = r["relative_change"]
+            rel_text = f"{rel:+.0%}" if isinstance(rel, float) and math.isfinite(rel) else "–"
+            tds.append(
+                f"<td><b>{escape(number(r['difference']))}</b> ({rel_text})<br>"
+                f'<span class="ci">{number(r["ci_low"])} – {number(r["ci_high"])}</span><br>'
+                f'<span class="ci">higher in {r["p_better"]:.0%}</span></td>'
+            )
+        rows.append(f'<tr><td class="key">{escape(m)}</td>{"".join(tds)}</tr>')
+    head = "".join(f"<th>{_swatch(colours[d])}{escape(d)}</th>" for d in others)
     return (
         f"<h3>Paired difference versus {escape(baseline)} (design − baseline)</h3>"
-        '<div class="scroll"><table><thead><tr><th class="key">metric</th><th>design</th>'
-        "<th>difference<br>(95% CI)</th><th>relative</th><th>share of replications "
-        "higher</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        '<div class="scroll"><table><thead><tr><th class="key">metric</th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        "<p>The mean paired difference and its relative change; below it the 95% "
+        "confidence interval and the share of paired replications in which the design "
+        "was higher.</p>"
     )
 
 
@@ -283,7 +291,7 @@ def report_html(
 <h2 id="headline">Headline figures</h2>
 {_answer(ensemble, base)}
 {_headline(ensemble, colours)}
-{_comparison(ensemble, base)}
+{_comparison(ensemble, base, colours)}
 <h2>Figures</h2>
 {"".join(figure_html)}
 <h2 id="settings">Settings in which the designs differ</h2>
