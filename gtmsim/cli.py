@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import gtmsim
+from gtmsim import calibration
 from gtmsim.results.storage import OutputInUse, check_output_dir, write_outputs
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
@@ -57,7 +58,7 @@ FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`
 
 def scenario_file(text: str) -> str:
     """A FILE argument: the file as typed or, for the name of a shipped scenario that
-    is not a file here, that scenario's file (``gtmsim run defined``)."""
+    is not a file here, that scenario's file (``gtmsim run examples/fast_follow_up``)."""
     return text if os.path.exists(text) else shipped_by_name(text) or text
 
 
@@ -701,8 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gtmsim",
         description="Simulate how marketing hands leads to sales, and what it does to revenue.",
         epilog="A FILE is a scenario file, or the name of a shipped scenario: its path under "
-        "scenarios/ without .toml, as `gtmsim list` shows it (e.g. `gtmsim run defined`, "
-        "`gtmsim run smb/defined`), or just its file name if no other shipped file has it "
+        "scenarios/ without .toml, as `gtmsim list` shows it (e.g. "
+        "`gtmsim run examples/fast_follow_up`), or just its file name if no other shipped file has it "
         "(`gtmsim run fast_follow_up`). Names are looked up in the scenarios/ folder of the "
         "working directory; a file of that name there comes first.",
     )
@@ -722,7 +723,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=scenario_file,
         help="scenario TOML file, e.g. scenarios/base/market.toml, or the name of a shipped "
         "scenario (its path under scenarios/ without .toml, as `gtmsim list` shows), "
-        "e.g. defined",
+        "e.g. base/market",
     )
     _replication_options(run, "5", csv=None)
     run.add_argument("--event-log", metavar="CSV", help="write replication 0's per-lead event log")
@@ -806,6 +807,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-evaluations", type=int, default=40, help="simulation budget (default 40)"
     )
     cal.set_defaults(func=cmd_calibrate)
+
+    published = sub.add_parser(
+        "calibration",
+        help="check the shipped org designs against published figures (CALIBRATION.md)",
+        description=calibration.DESCRIPTION,
+    )
+    calibration.add_arguments(published)
+    published.set_defaults(func=calibration.run_report)
 
     validate = sub.add_parser("validate", help="check scenario files and report every problem")
     validate.add_argument("files", nargs="+", metavar="FILE", type=scenario_file, help=FILE_HELP)

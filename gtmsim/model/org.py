@@ -90,11 +90,21 @@ class Programmes:
         paid = self.paid
         if not paid.any() or share <= 0:
             return
+        # only the leads the money bought count: organic leads come whatever the spend
         r = np.where(paid & np.isfinite(returns), np.maximum(returns, 0.0), 0.0)
+        r *= self.paid_fraction()
         even = paid / paid.sum()
         target = even if r.sum() <= 0 else (1 - exploration) * r / r.sum() + exploration * even
         self.split = (1 - share) * self.split + share * target
         self.apply()
+
+    def paid_fraction(self) -> np.ndarray:
+        """Share of each channel's leads that its spend buys, at the current spend."""
+        mk = self.marketing
+        spend = mk.spend_usd_per_week
+        bought = mk._max * spend / (spend + mk._half)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.nan_to_num(bought / (bought + mk._organic))
 
     def reset_split(self) -> None:
         """Back to the scenario's split (a new leader's plan); the total stays."""
@@ -184,7 +194,7 @@ class Reviews:
         self.spec = world.scenario.feedback
         self.programmes = programmes
         self.held = 0
-        self._last = -10_000
+        self._last = 0  # day of the last review (a monthly cadence starts in week 4)
         self._judged = self._accepted = 0
         self._spend: list[np.ndarray] = []  # weekly snapshots of cumulative spend and bookings
         self._bookings: list[np.ndarray] = []
@@ -266,9 +276,9 @@ class Organisation:
         if missed:
             self.kpi.sales_missed()
         p, rule = self.programmes, self.budget.rule
-        if rule == "share_of_bookings":
-            recent = q.bookings_usd[-2:]
-            p.total_usd_per_week = self.budget.bookings_share * sum(recent) / (13.0 * len(recent))
+        if rule == "share_of_bookings" and len(q.bookings_usd) >= 4:
+            year = q.bookings_usd[-4:]
+            p.total_usd_per_week = self.budget.bookings_share * sum(year) / 52.0
             p.apply()
         elif (
             rule == "cut_after_misses" and q.missed_streak >= self.budget.cut_after_missed_quarters

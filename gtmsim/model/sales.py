@@ -246,6 +246,7 @@ class SalesTeam:
         # bookings pay, so every lead given is worked (only the slower response remains)
         selfish = trust.enabled and pay.plan == "individual"
         self.cherry_pick = trust.cherry_pick_score if selfish and self.sla_days is None else 0.0
+        self.cherry_floor = sc.marketing.scoring.mql_threshold
         self.slow_response = trust.slow_response_multiplier - 1.0 if trust.enabled else 0.0
         self.cap_at_zero_trust = trust.follow_up_share_at_zero_trust if selfish else 1.0
         wh = spec.work_hours
@@ -307,9 +308,10 @@ class SalesTeam:
     def triage(self, idx: np.ndarray, mql_day: np.ndarray) -> tuple[list, list, list]:
         """Route a day's MQLs and decide which ones a rep will ever look at.
 
-        A rep who distrusts marketing leads ignores those scoring below the MQL
-        threshold plus ``cherry_pick_score`` x (1 - trust): they are never
-        followed up. The others become visible to their rep (or the pooled
+        A rep who distrusts marketing leads ignores those scoring below the
+        scenario's MQL threshold plus ``cherry_pick_score`` x (1 - trust): they
+        are never followed up. The bar is the agreed threshold, not marketing's
+        current one: a rep does not lower it because marketing did. The others become visible to their rep (or the pooled
         queue) after the rep's response delay, capped by the SLA.
 
         Returns
@@ -319,7 +321,7 @@ class SalesTeam:
         """
         w = self.world
         store = w.store
-        floor = w.marketing.mql_threshold
+        floor = self.cherry_floor
         pooled = self.shared_queue is not None
         mean_trust = self.mean_trust()
         load: dict[Rep, int] = {}

@@ -64,6 +64,7 @@ METRICS: dict[str, str] = {
     "marketing_cost_usd": "programme spend plus embedded marketers' cost over the run, USD",
     "sales_cost_usd": "loaded cost of the AEs and SDRs (joint team included) over the run, USD",
     "gtm_cost_per_bookings": "sales and marketing cost / bookings (USD per USD)",
+    "bookings_net_of_gtm_cost_usd": "bookings minus sales and marketing cost, USD",
     "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
     "reviews_held": "joint sales and marketing reviews held (count)",
     "leaders_replaced": "times leadership was replaced after missed quarters (count)",
@@ -83,6 +84,7 @@ for _label in RESPONSE_BIN_LABELS:
     METRICS[f"qualify_rate.{_label}"] = (
         f"share of MQLs first attempted {_label} after the MQL that sales accepted"
     )
+METRICS["qualify_rate.<1h"] = "share of MQLs first attempted within an hour that sales accepted"
 
 FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_won")
 REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
@@ -218,6 +220,10 @@ def compute_metrics(world) -> dict[str, float]:
     for i, label in enumerate(RESPONSE_BIN_LABELS):
         m[f"first_contact_rate.{label}"] = ratio(stl["first_contacts"][i], stl["first_attempts"][i])
         m[f"qualify_rate.{label}"] = ratio(stl["qualified"][i], stl["resolved"][i])
+    within_hour = slice(0, RESPONSE_BIN_EDGES_HOURS.index(1.0))
+    m["qualify_rate.<1h"] = ratio(
+        stl["qualified"][within_hour].sum(), stl["resolved"][within_hour].sum()
+    )
 
     for stage, name in zip((LEAD, MQL, ACCEPTED, OPPORTUNITY, WON), FUNNEL_METRICS, strict=True):
         for c, ch in enumerate(world.channels):
@@ -249,6 +255,9 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
         "scoring_noise_sd_end": world.marketing.noise_sd,
         "marketing_budget_usd_per_week_end": float(world.marketing.spend_usd_per_week.sum()),
     }
+    out["bookings_net_of_gtm_cost_usd"] = (
+        m["bookings"] - out["marketing_cost_usd"] - out["sales_cost_usd"]
+    )
     out["gtm_cost_per_bookings"] = ratio(
         out["marketing_cost_usd"] + out["sales_cost_usd"], m["bookings"]
     )

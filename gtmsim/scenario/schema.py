@@ -446,8 +446,9 @@ class Trust(BaseModel, **_Strict):
     cherry_pick_score: float = Field(
         0.0,
         ge=0,
-        description="at zero trust, reps skip leads scoring below mql_threshold + this "
-        "(scaled by 1 - trust); an SLA switches cherry-picking off",
+        description="at zero trust, reps skip leads scoring below marketing.scoring."
+        "mql_threshold (as set in the scenario, not as marketing moves it) + this (scaled by "
+        "1 - trust); an SLA or a team pay plan switches cherry-picking off",
     )
     slow_response_multiplier: float = Field(
         1.0,
@@ -720,8 +721,8 @@ class Budget(BaseModel, **_Strict):
 
     rule: Literal["fixed", "share_of_bookings", "cut_after_misses"] = Field(
         "fixed",
-        description="fixed; share_of_bookings (from the second quarter the weekly budget is "
-        "bookings_share of the last two quarters' weekly bookings); cut_after_misses",
+        description="fixed; share_of_bookings (after the first year, the weekly budget is "
+        "bookings_share of the last four quarters' weekly bookings); cut_after_misses",
     )
     bookings_share: float = Field(
         0.1, ge=0, le=2, description="share_of_bookings: programme budget per dollar of bookings"

@@ -1,0 +1,217 @@
+"""The calibration report: the shipped org designs against published figures.
+
+The rows (CALIBRATION.md sections A, B and C) are data, in a TOML file that
+names each design's scenario file (``docs/calibration.toml`` by default); this
+module knows no design by name. It runs every design with common random
+numbers, then computes each row from the replications: the simulated mean, its
+95% confidence interval, and pass or fail.
+
+Run ``python -m gtmsim.calibration`` (or ``gtmsim calibration``) from a checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gtmsim.experiment.ensemble import Ensemble
+from gtmsim.experiment.run import run_experiment
+from gtmsim.results.summary import mean_ci
+from gtmsim.results.table import Table
+from gtmsim.scenario.loader import load_scenario
+
+DEFAULT_TARGETS = Path("docs") / "calibration.toml"
+WEEKS_PER_QUARTER = 13
+KINDS = ("value", "ratio", "relative", "trend", "not_better")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The rows to check and the designs they need."""
+
+    designs: dict[str, str]  # design name -> scenario path
+    rows: list[dict[str, Any]]
+    horizon_days: float
+    replications: int
+
+
+def load_targets(path: str | os.PathLike = DEFAULT_TARGETS) -> Targets:
+    """Read a targets file; scenario paths are relative to it."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    designs = {k: os.path.normpath(path.parent / v) for k, v in data["designs"].items()}
+    for i, row in enumerate(data["rows"]):
+        if row.get("kind") not in KINDS:
+            raise ValueError(
+                f"{path}: rows[{i}].kind must be one of {KINDS}, got {row.get('kind')!r}"
+            )
+        for key in ("design", "baseline"):
+            if key in row and row[key] not in designs:
+                raise ValueError(f"{path}: rows[{i}].{key} = {row[key]!r} is not in [designs]")
+    return Targets(designs, data["rows"], data["horizon_days"], data["replications"])
+
+
+def run_designs(
+    targets: Targets,
+    replications: int | None = None,
+    workers: int | None = None,
+    progress=None,
+    out: str | os.PathLike | None = None,
+) -> Ensemble:
+    """Every design of the targets, paired replications over the targets' horizon.
+
+    With ``out``, replications are kept there and a rerun reuses them.
+    """
+    overrides = {"simulation.horizon_days": targets.horizon_days}
+    scenarios = {name: load_scenario(path, overrides) for name, path in targets.designs.items()}
+    return run_experiment(
+        scenarios,
+        replications or targets.replications,
+        workers=workers,
+        progress=progress,
+        out=out,
+    )
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+def _metric(ens: Ensemble, design: str, metric: str) -> np.ndarray:
+    return ens.values[ens.designs.index(design), :, ens.metrics.index(metric)]
+
+
+def _quarters(ens: Ensemble, design: str, series: str, how: Callable) -> np.ndarray:
+    """(replication, quarter) aggregate of a weekly series."""
+    w = ens.weekly[series][ens.designs.index(design)]
+    n = w.shape[1] // WEEKS_PER_QUARTER
+    return how(w[:, : n * WEEKS_PER_QUARTER].reshape(len(w), n, WEEKS_PER_QUARTER), axis=2)
+
+
+def row_values(ens: Ensemble, row: dict[str, Any]) -> np.ndarray:
+    """The per-replication values of one row."""
+    kind, design = row["kind"], row["design"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "value":
+            return _metric(ens, design, row["metric"])
+        if kind == "ratio":
+            a, b = _metric(ens, design, row["metric"]), _metric(ens, design, row["over"])
+            if row.get("odds"):
+                a, b = a / (1 - a), b / (1 - b)
+            return a / b
+        if kind in ("relative", "not_better"):
+            x = _metric(ens, design, row["metric"])
+            y = _metric(ens, row["baseline"], row["metric"])
+            return x / y - 1.0 if kind == "relative" else (x - y) / np.abs(y)
+        # trend: quarters are counted from 1; counts add up, levels average
+        count = row["series"] in ("mqls", "deals_won_inbound", "bookings_usd")
+        how = np.nansum if count else np.nanmean
+        q = _quarters(ens, design, row["series"], how)
+        if "per" in row:
+            q = q / _quarters(ens, design, row["per"], np.nansum)
+        early = [i - 1 for i in row.get("early", (2, 3))]
+        late = [i - 1 for i in row.get("late", (7, 8))]
+        return q[:, late].mean(axis=1) / q[:, early].mean(axis=1) - 1.0
+
+
+def _target_text(row: dict[str, Any]) -> str:
+    if row["kind"] == "trend":
+        return "up" if row["direction"] == "up" else "down"
+    if row["kind"] == "not_better":
+        return "within noise or worse"
+    low, high = row.get("low"), row.get("high")
+    if low is not None and high is not None:
+        return f"{low:g} .. {high:g}"
+    return f">= {low:g}" if low is not None else f"<= {high:g}"
+
+
+def row_passes(row: dict[str, Any], mean: float, half: float) -> bool:
+    """Whether a row's mean (and, for trends, its whole interval) meets the target."""
+    if math.isnan(mean):
+        return False
+    if row["kind"] == "trend":
+        half = 0.0 if math.isnan(half) else half
+        return mean - half > 0 if row["direction"] == "up" else mean + half < 0
+    if row["kind"] == "not_better":
+        return math.isnan(half) or mean - half <= 0
+    low, high = row.get("low", -math.inf), row.get("high", math.inf)
+    return low <= mean <= high
+
+
+def report(ens: Ensemble, targets: Targets) -> Table:
+    """One line per row: section, figure, target, mean, 95% interval, pass."""
+    lines = []
+    for row in targets.rows:
+        mean, half = mean_ci(row_values(ens, row))
+        lines.append(
+            {
+                "section": row["section"],
+                "figure": row["label"],
+                "target": _target_text(row),
+                "mean": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "result": "pass" if row_passes(row, mean, half) else "FAIL",
+            }
+        )
+    return Table({k: [line[k] for line in lines] for k in lines[0]})
+
+
+DESCRIPTION = (
+    "Run the shipped org designs and check them against the published figures of "
+    "CALIBRATION.md (sections A, B, C): one line per figure with the target, the simulated "
+    "mean, its 95% confidence interval and pass or FAIL. Exit code 0 when every row "
+    "passes, 1 when one fails. Run it from a gtmsim checkout (the targets file names the "
+    "scenario files)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the calibration report (shared with ``gtmsim calibration``)."""
+    parser.add_argument(
+        "--targets", default=str(DEFAULT_TARGETS), help="targets file (default: %(default)s)"
+    )
+    parser.add_argument(
+        "-n", "--replications", type=int, help="replications per design (default: the file's)"
+    )
+    parser.add_argument("--jobs", type=int, help="local processes (default: every core)")
+    parser.add_argument("--csv", action="store_true", help="print the report as CSV")
+    parser.add_argument("--out", help="directory that keeps the replications (a rerun reuses them)")
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Run the designs, print the report; 0 when every row passes, else 1."""
+    targets = load_targets(args.targets)
+    tty = sys.stderr.isatty()
+
+    def progress(n: int, total: int) -> None:
+        if tty:
+            end = "\n" if n == total else ""
+            print(f"\r{n}/{total} replications", end=end, file=sys.stderr, flush=True)
+
+    ens = run_designs(targets, args.replications, args.jobs, progress, args.out)
+    table = report(ens, targets)
+    print(table.to_csv() if args.csv else table.to_text(), end="")
+    failed = table["result"].count("FAIL")
+    print(f"\n{len(table) - failed} of {len(table)} rows pass", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gtmsim.calibration``."""
+    parser = argparse.ArgumentParser(prog="python -m gtmsim.calibration", description=DESCRIPTION)
+    add_arguments(parser)
+    return run_report(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

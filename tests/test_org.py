@@ -1,0 +1,366 @@
+"""M7-M9: incentives, reviews, budget rules, leadership and the joint team, one at a time."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gtmsim
+from gtmsim.model.deals import PASS, DealRules
+from gtmsim.model.org import QUARTER_DAYS, staffing
+from gtmsim.model.world import World
+from gtmsim.scenario.schema import Deals
+from tests.conftest import BASE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def two_channel_market(**org) -> dict:
+    """A small market: a cheap channel of poor leads and a dear channel of good ones."""
+    scenario = {
+        "simulation": {"horizon_days": 2 * QUARTER_DAYS + 1, "seed": 5},
+        "market": {
+            "channels": {
+                "cheap": {
+                    "spend_usd_per_week": 5000,
+                    "max_leads_per_week": 100,
+                    "half_saturation_usd_per_week": 5000,
+                    "fit": {"kind": "beta", "a": 1.0, "b": 5.0},
+                },
+                "dear": {
+                    "spend_usd_per_week": 5000,
+                    "max_leads_per_week": 25,
+                    "half_saturation_usd_per_week": 5000,
+                    "fit": {"kind": "beta", "a": 5.0, "b": 1.5},
+                },
+            },
+        },
+        "marketing": {"scoring": {"noise_sd": 0.1, "mql_threshold": 0.5}},
+        "sales": {
+            "ae": {"headcount": 4, "work_hours": {"start_hour": 9, "end_hour": 17}},
+        },
+    }
+    for key, value in org.items():
+        node = scenario
+        *path, last = key.split(".")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return scenario
+
+
+def run(mapping, replication=0) -> World:
+    return World(gtmsim.load_scenario(mapping), replication).run()
+
+
+def test_a_lead_count_kpi_lowers_the_threshold_and_buys_cheaper_worse_leads():
+    goodhart = run(
+        two_channel_market(
+            **{
+                "incentives.marketing.kpi": "leads",
+                "incentives.marketing.target_per_quarter": 1e6,  # always behind
+                "incentives.marketing.threshold_step_per_week": 0.01,
+                "incentives.marketing.reallocation_share_per_quarter": 0.8,
+            }
+        )
+    )
+    agreed = run(two_channel_market())
+    assert goodhart.marketing.mql_threshold < 0.5 - 0.15
+    assert agreed.marketing.mql_threshold == 0.5
+    cheap, dear = goodhart.marketing.spend_usd_per_week
+    assert cheap > 2 * dear  # more leads per dollar
+    assert goodhart.marketing.spend_usd_per_week.sum() == pytest.approx(10_000)
+
+    def mql_fit(world):
+        store = world.store
+        n = store.n
+        return store.fit[:n][store.mql_count[:n] > 0].mean()
+
+    assert mql_fit(goodhart) < mql_fit(agreed) - 0.05
+
+
+def test_marketing_ahead_of_target_raises_the_threshold_back_but_never_above_the_agreed_one():
+    world = run(
+        two_channel_market(
+            **{
+                "marketing.scoring.mql_threshold": 0.3,
+                "incentives.marketing.kpi": "mqls",
+                "incentives.marketing.target_per_quarter": 1.0,  # always ahead
+                "incentives.marketing.threshold_step_per_week": 0.05,
+            }
+        )
+    )
+    assert world.marketing.mql_threshold == 0.3
+
+
+def test_sales_misses_raise_marketings_target():
+    world = run(
+        two_channel_market(
+            **{
+                "sales.ae.quota_usd_per_year": 1e9,
+                "incentives.marketing.kpi": "mqls",
+                "incentives.marketing.target_per_quarter": 100.0,
+                "incentives.marketing.target_raise_after_sales_miss_share": 0.5,
+            }
+        )
+    )
+    assert world.org.quarters.missed_streak == 2
+    assert world.org.kpi.target == pytest.approx(100 * 1.5**2)
+
+
+def test_reviews_sharpen_scoring_and_cost_every_attendees_hours():
+    sc = two_channel_market(
+        **{
+            "feedback.cadence": "weekly",
+            "feedback.noise_reduction_share": 0.1,
+            "feedback.noise_floor_sd": 0.02,
+            "feedback.hours_per_attendee": 1.5,
+        }
+    )
+    world = run(sc)
+    reviews = world.org.reviews.held
+    assert reviews == (2 * QUARTER_DAYS) // 7
+    assert world.marketing.noise_sd == pytest.approx(0.02 + 0.08 * 0.9**reviews)
+    result = gtmsim.simulate(gtmsim.load_scenario(sc))
+    quiet = gtmsim.simulate(gtmsim.load_scenario(two_channel_market()))
+    extra = (
+        result.metrics["ae_hours_internal_meetings"] - quiet.metrics["ae_hours_internal_meetings"]
+    )
+    assert extra == pytest.approx(4 * 1.5 * reviews, rel=0.02)
+    assert result.metrics["ae_hours_prospecting"] < quiet.metrics["ae_hours_prospecting"]
+
+
+def test_monthly_and_never_cadences():
+    monthly = run(two_channel_market(**{"feedback.cadence": "monthly"}))
+    never = run(two_channel_market())
+    assert monthly.org.reviews.held == (2 * QUARTER_DAYS) // 28
+    assert never.org.reviews.held == 0
+
+
+def test_closed_loop_attribution_moves_budget_to_channels_that_win_revenue():
+    world = run(
+        two_channel_market(
+            **{
+                "simulation.horizon_days": 3 * QUARTER_DAYS,
+                "feedback.cadence": "weekly",
+                "feedback.attribution": "won_revenue",
+                "feedback.budget_shift_share": 0.2,
+                "deals.fit_sensitivity": 1.0,
+                "handoff.acceptance_threshold": 0.4,
+            }
+        )
+    )
+    cheap, dear = world.marketing.spend_usd_per_week
+    assert dear > cheap
+
+
+def test_trust_recalibration_moves_trust_toward_the_acceptance_of_reached_leads():
+    sc = two_channel_market(
+        **{
+            "sales.trust.enabled": True,
+            "sales.trust.learning_rate": 0.0,  # only reviews move trust here
+            "sales.trust.initial": 0.0,
+            "handoff.acceptance_threshold": 0.2,
+            "feedback.cadence": "weekly",
+            "feedback.trust_recalibration_share": 0.5,
+        }
+    )
+    world = run(sc)
+    assert world.ae.mean_trust() > 0.2
+
+
+def test_budget_cut_after_missed_quarters():
+    world = run(
+        two_channel_market(
+            **{
+                "sales.ae.quota_usd_per_year": 1e9,
+                "budget.rule": "cut_after_misses",
+                "budget.cut_after_missed_quarters": 2,
+                "budget.cut_share": 0.25,
+            }
+        )
+    )
+    assert world.marketing.spend_usd_per_week.sum() == pytest.approx(10_000 * 0.75)
+    weekly = gtmsim.simulate(world.scenario).weekly
+    budget = weekly["marketing_budget_usd_per_week"]
+    assert budget[0] == pytest.approx(10_000) and budget[-1] == pytest.approx(7_500)
+    assert list(np.unique(weekly["missed_quarters"])) == [0, 1, 2]
+
+
+def test_budget_as_a_share_of_bookings_starts_after_a_year():
+    sc = two_channel_market(
+        **{
+            "simulation.horizon_days": 5 * QUARTER_DAYS + 7,
+            "budget.rule": "share_of_bookings",
+            "budget.bookings_share": 0.5,
+        }
+    )
+    world = run(sc)
+    year = sum(world.org.quarters.bookings_usd[-4:])
+    assert year > 0
+    assert world.marketing.spend_usd_per_week.sum() == pytest.approx(0.5 * year / 52)
+
+
+def test_leadership_churn_resets_what_was_learned():
+    world = run(
+        two_channel_market(
+            **{
+                "sales.ae.quota_usd_per_year": 1e9,
+                "feedback.cadence": "weekly",
+                "feedback.noise_reduction_share": 0.2,
+                "leadership.churn_after_missed_quarters": 2,
+            }
+        )
+    )
+    assert world.org.leaders_replaced == 1
+    # the reviews' learning is gone: back to 0.1 at the second quarter's end, then one review
+    assert world.marketing.noise_sd == pytest.approx(0.1 * 0.8)
+
+
+def test_team_pay_makes_reps_work_every_lead_they_are_given():
+    trust = {
+        "sales.trust.enabled": True,
+        "sales.trust.initial": 0.0,
+        "sales.trust.learning_rate": 0.0,
+        "sales.trust.cherry_pick_score": 0.3,
+        "sales.trust.follow_up_share_at_zero_trust": 0.05,
+    }
+    individual = gtmsim.simulate(gtmsim.load_scenario(two_channel_market(**trust)))
+    team = gtmsim.simulate(
+        gtmsim.load_scenario(two_channel_market(**trust, **{"incentives.sales.plan": "team"}))
+    )
+    assert (
+        team.metrics["mqls_never_followed_up_share"]
+        < individual.metrics["mqls_never_followed_up_share"] - 0.2
+    )
+    assert team.metrics["ae_hours_follow_up"] > individual.metrics["ae_hours_follow_up"]
+
+
+def test_low_trust_caps_the_hours_a_rep_gives_marketing_leads():
+    capped = two_channel_market(
+        **{
+            "sales.trust.enabled": True,
+            "sales.trust.initial": 0.0,
+            "sales.trust.learning_rate": 0.0,
+            "sales.trust.follow_up_share_at_zero_trust": 0.05,
+            "sales.ae.attempt_hours": 1.0,
+            "sales.ae.qualification_hours": 2.0,
+        }
+    )
+    world = run(capped)
+    days_worked = int(world.horizon) + 1  # this team works every day
+    cap = 8 * 0.05  # hours per rep and working day
+    per_rep = [r.follow_up_hours for r in world.ae.reps]
+    # every lead is reached and takes 2 h, more than the cap: one lead a day, no more
+    assert cap < 2.0
+    assert max(per_rep) <= days_worked * 2.0
+    free = run(capped | {"sales": {**capped["sales"], "trust": {"enabled": False}}})
+    assert sum(per_rep) < 0.9 * sum(r.follow_up_hours for r in free.ae.reps)
+
+
+def test_sdrs_paid_on_meetings_pass_weaker_leads():
+    sdr = {
+        "handoff.qualifier": "sdr",
+        "handoff.acceptance_threshold": 0.5,
+        "sales.sdr.headcount": 2,
+    }
+    strict = gtmsim.simulate(gtmsim.load_scenario(two_channel_market(**sdr)))
+    lenient = gtmsim.simulate(
+        gtmsim.load_scenario(
+            two_channel_market(
+                **sdr,
+                **{
+                    "incentives.sales.sdr_paid_on": "meetings",
+                    "incentives.sales.meetings_pay_acceptance_drop": 0.2,
+                },
+            )
+        )
+    )
+    assert lenient.metrics["mql_acceptance_rate"] > strict.metrics["mql_acceptance_rate"] + 0.1
+    assert lenient.metrics["win_rate"] <= strict.metrics["win_rate"] + 0.05
+
+
+def test_the_joint_team_is_paid_by_both_sides():
+    sc = gtmsim.load_scenario(
+        BASE,
+        {
+            "budget.joint_team.from_ae_headcount": 4,
+            "budget.joint_team.from_marketing_usd_per_week": 10_000,
+            "simulation.horizon_days": 14,
+        },
+    )
+    sdr, ae = staffing(sc)
+    hired = int((4 * sc.sales.ae.cost_usd_per_year + 52 * 10_000) // sc.sales.sdr.cost_usd_per_year)
+    assert ae.headcount == sc.sales.ae.headcount - 4
+    assert sdr.headcount == sc.sales.sdr.headcount + hired
+    world = World(sc)
+    total = sum(c.spend_usd_per_week for c in sc.market.channels.values())
+    assert world.marketing.spend_usd_per_week.sum() == pytest.approx(total - 10_000)
+    assert len(world.ae.reps) == ae.headcount
+
+
+def test_embedded_marketers_lift_pass_chances_in_their_segments_only():
+    deals = Deals(stages={"discovery": {"pass_probability": 0.6}, "close": {}})
+    rules = DealRules(deals, 90.0, [0.0, 0.5])
+    args = (0, 0.5, 0.0, 1e9, 0.0, 10.0, 0.7)  # u = 0.7: fails at 0.6, passes at 0.9
+    assert rules.outcome(*args, segment=0) != PASS
+    assert rules.outcome(*args, segment=1) == PASS
+    assert rules.uplift == [1.0, 1.5]
+
+
+@pytest.mark.parametrize(
+    "overrides, expect",
+    [
+        ({"budget.joint_team.from_ae_headcount": 40}, "must leave some of the 40 AEs"),
+        ({"budget.embedded_marketers.segments": ["mid"]}, "unknown segment(s) ['mid']"),
+        ({"budget.embedded_marketers.headcount": 100}, "from a programme budget of"),
+        (
+            {
+                "incentives.marketing.kpi": "mqls",
+                "incentives.marketing.threshold_step_per_week": 0.01,
+            },
+            "set target_per_quarter",
+        ),
+    ],
+)
+def test_org_settings_that_contradict_each_other(overrides, expect):
+    with pytest.raises(gtmsim.ScenarioError) as info:
+        gtmsim.load_scenario(BASE, overrides)
+    assert expect in str(info.value)
+
+
+def test_org_state_is_recorded_weekly():
+    result = gtmsim.simulate(gtmsim.load_scenario(two_channel_market()))
+    weeks = result.weekly["bookings_usd"].size
+    for name in (
+        "mql_threshold",
+        "scoring_noise_sd",
+        "marketing_budget_usd_per_week",
+        "missed_quarters",
+        "trust_ae_mean",
+        "ae_prospecting_share",
+        "deals_won_inbound",
+        "marketing_spend_usd.channel.cheap",
+    ):
+        series = result.weekly[name]
+        assert series.shape == (weeks,) and not np.isnan(series).any(), name
+    assert result.weekly["deals_won_inbound"].sum() == result.metrics["deals_won_inbound"]
+    assert result.weekly["marketing_spend_usd.channel.cheap"].sum() == pytest.approx(
+        result.metrics["marketing_spend.channel.cheap"]
+    )
+
+
+def test_no_code_knows_a_preset_by_name():
+    presets = [p.stem for p in (ROOT / "scenarios").glob("*.toml")]
+    assert len(presets) >= 5
+    pattern = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in presets))
+    hits = [
+        f"{path.relative_to(ROOT)}:{i}"
+        for path in (ROOT / "gtmsim").rglob("*.py")
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not hits
