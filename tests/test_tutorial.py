@@ -7,9 +7,14 @@ import shutil
 import subprocess
 import sys
 
+import gtmsim
 from tests.conftest import ROOT
 
 TUTORIAL = (ROOT / "docs" / "tutorial.md").read_text()
+
+# What step 1 says the copy changes in the preset it starts from.
+PRESET = "scenarios/defined.toml"
+CHANGES = {"handoff.route": "pooled", "handoff.sla_hours": 1, "sales.sdr.headcount": 16}
 
 
 def code_lines() -> list[str]:
@@ -23,29 +28,57 @@ def code_lines() -> list[str]:
     return lines
 
 
+def the_copied_design() -> str:
+    """The tutorial's my_design.toml, typo included (its only TOML block)."""
+    blocks = re.findall(r"```toml\n(.*?)```", TUTORIAL, flags=re.S)
+    assert len(blocks) == 1
+    return blocks[0]
+
+
 def test_every_command_in_the_tutorial_exists():
     help_text = subprocess.run(
         [sys.executable, "-m", "gtmsim.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
+    commands = set(re.findall(r"^    (\w+)", help_text, flags=re.M))
     used = set(re.findall(r"^(?:\$ )?gtmsim (\w+)", "\n".join(code_lines()), flags=re.M))
-    assert used and all(c in help_text for c in used), used
-    for path in re.findall(r"scenarios/[\w/]+\.toml", TUTORIAL):
+    used |= set(re.findall(r"`gtmsim (\w+)", TUTORIAL))
+    assert {"validate", "compare", "sweep", "report"} <= used
+    assert used <= commands, used - commands
+
+
+def test_every_scenario_path_in_the_tutorial_exists():
+    paths = set(re.findall(r"scenarios/[\w/]+\.toml", TUTORIAL))
+    assert PRESET in paths and "scenarios/over_the_wall.toml" in paths
+    for path in paths:
         assert (ROOT / path).exists(), path
 
 
 def test_the_typo_step_reports_what_the_tutorial_shows(tmp_path):
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     design = tmp_path / "my_design.toml"
-    toml = re.search(r"```toml\n(.*?)```", TUTORIAL, flags=re.S).group(1)
+    toml = the_copied_design()
+    assert "headcont = " in toml
     design.write_text(toml)
     run = [sys.executable, "-m", "gtmsim.cli", "validate", "my_design.toml"]
     bad = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode == 2
-    assert (
-        "sales.sdr.headcont = 8: unknown setting" in bad.stderr
-        and "did you mean 'headcount'" in bad.stderr
-    )
-    assert bad.stderr.strip().splitlines()[1] in TUTORIAL  # the message shown is the real one
+    assert "sales.sdr.headcont = 16: unknown setting" in bad.stderr
+    assert "did you mean 'headcount'" in bad.stderr
+    for line in bad.stderr.strip().splitlines():  # the message shown is the real one
+        assert line in TUTORIAL, line
     design.write_text(toml.replace("headcont", "headcount"))
     good = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True)
-    assert good.returncode == 0 and "my_design.toml: ok (lean_fast)" in good.stdout
+    assert good.returncode == 0
+    assert good.stdout.strip() in TUTORIAL and "ok (" in good.stdout
+
+
+def test_the_copy_is_the_preset_with_the_changes_the_text_describes(tmp_path):
+    """If the preset is retuned, the copy shown (and every number after it) is stale."""
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    design = tmp_path / "my_design.toml"
+    design.write_text(the_copied_design().replace("headcont", "headcount"))
+    ignore = {"name", "description"}
+    copy = gtmsim.load_scenario(design).model_dump(exclude=ignore)
+    preset = gtmsim.load_scenario(tmp_path / PRESET, CHANGES).model_dump(exclude=ignore)
+    assert copy == preset
+    assert f"cp {PRESET} my_design.toml" in TUTORIAL
