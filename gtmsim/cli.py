@@ -619,7 +619,8 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     from gtmsim.report import Shown
     from gtmsim.report.gallery import default_scenarios, write_gallery
 
-    args.files = list(args.files) or default_scenarios(SHIPPED_DIR)
+    listing = Path(args.output) / "gallery.toml"  # the gallery says what it shows
+    args.files = list(args.files) or default_scenarios(SHIPPED_DIR, listing)
     if not args.files:
         raise BadInput(f"no FILE given and no scenario files in {SHIPPED_DIR}/")
     overrides = {"simulation.horizon_days": args.days} if args.days else {}

@@ -19,7 +19,7 @@ from gtmsim.experiment.sweep import SweepResult
 from gtmsim.plots.animate import funnel_animation, read_event_log, save_animation
 from gtmsim.plots.dynamics import WEEKS_PER_QUARTER
 from gtmsim.plots.flow import lead_flows
-from gtmsim.plots.style import PRESET_COLOURS, design_colours
+from gtmsim.plots.style import DESIGN_ORDER, design_colours
 from gtmsim.results.table import Table
 from tests.conftest import BASE, ROOT
 
@@ -92,14 +92,11 @@ def test_resumed_replications_keep_their_small_arrays(tmp_path):
     np.testing.assert_array_equal(again.details["transitions"], first.details["transitions"])
 
 
-def test_colours_are_one_per_design_and_presets_keep_theirs():
-    names = ["integrated", "my design", "over_the_wall", "other"]
+def test_colours_are_one_per_design_in_the_order_given():
+    names = ["baseline", "my design", "other"]
     colours = design_colours(names)
-    assert colours["integrated"] == PRESET_COLOURS["integrated"]
-    assert colours["over_the_wall"] == PRESET_COLOURS["over_the_wall"]
-    assert len(set(colours.values())) == len(names)
-    # a design keeps its colour whatever comes with it
-    assert design_colours(["over the wall"])["over the wall"] == PRESET_COLOURS["over_the_wall"]
+    assert list(colours.values()) == list(DESIGN_ORDER[:3])
+    assert len(set(design_colours([f"d{i}" for i in range(9)]).values())) == 9
 
 
 def test_plots_leave_global_matplotlib_state_alone(ensemble):

@@ -207,11 +207,15 @@ def test_gallery_default_scenarios(tmp_path):
         (tmp_path / "base" / "market.toml").as_posix(),
         (tmp_path / "examples" / "a.toml").as_posix(),
     ]
-    for name in ("integrated", "zeta", "over_the_wall", "defined"):
+    for name in ("c", "a", "b"):
         (tmp_path / f"{name}.toml").write_text("")
-    assert [Path(p).stem for p in default_scenarios(tmp_path)] == [
-        "over_the_wall",
-        "defined",
-        "integrated",
-        "zeta",
-    ]
+    assert [Path(p).stem for p in default_scenarios(tmp_path)] == ["a", "b", "c"]
+    listing = tmp_path / "gallery.toml"
+    listing.write_text('designs = ["x/c.toml", "x/a.toml"]\n')
+    assert default_scenarios(tmp_path, listing) == ["x/c.toml", "x/a.toml"]
+
+
+def test_the_shipped_gallery_lists_existing_designs():
+    listed = default_scenarios(ROOT / "scenarios", ROOT / "plots" / "gallery.toml")
+    assert len(listed) >= 2
+    assert all((ROOT / p).is_file() for p in listed)

@@ -1,10 +1,9 @@
 """One look for every figure: colour-blind-safe colours, one per design, fonts for a projector.
 
 Colours come from the Okabe-Ito palette (distinguishable with the common
-colour-vision deficiencies). A design keeps its colour in every figure: the
-shipped org-design presets have fixed colours (throw-over-the-wall is always
-vermillion, integrated always blue), other designs take the next free colour in
-the order they are given.
+colour-vision deficiencies). A design keeps its colour in every figure of a
+report or gallery: colours follow the order in which the designs are given
+(the first, usually the baseline, is vermillion), never a design's name.
 """
 
 from __future__ import annotations
@@ -32,21 +31,13 @@ OKABE_ITO = {
 }
 GREY = "#8C8C8C"
 
-# The shipped presets keep their colour whatever else is in the figure.
-PRESET_COLOURS = {
-    "over_the_wall": OKABE_ITO["vermillion"],
-    "defined": OKABE_ITO["orange"],
-    "aligned": OKABE_ITO["sky_blue"],
-    "oc2": OKABE_ITO["bluish_green"],
-    "integrated": OKABE_ITO["blue"],
-}
-# Everything else, in order of appearance (yellow last: weak on white).
+# Designs take these in the order they are given (yellow last: weak on white).
 DESIGN_ORDER = (
-    OKABE_ITO["blue"],
     OKABE_ITO["vermillion"],
-    OKABE_ITO["bluish_green"],
     OKABE_ITO["orange"],
     OKABE_ITO["sky_blue"],
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["blue"],
     OKABE_ITO["reddish_purple"],
     OKABE_ITO["black"],
     GREY,
@@ -105,23 +96,9 @@ def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
     return Figure(figsize=(width, height), layout="constrained", **kwargs)
 
 
-def _key(name: str) -> str:
-    return name.lower().replace("-", "_").replace(" ", "_")
-
-
 def design_colours(designs: Sequence[str]) -> dict[str, str]:
-    """One colour per design: presets keep theirs, others take the next free one in order."""
-    colours: dict[str, str] = {}
-    used = set()
-    for name in designs:
-        colour = PRESET_COLOURS.get(_key(name))
-        if colour is not None and colour not in used:
-            colours[name] = colour
-            used.add(colour)
-    free = [c for c in DESIGN_ORDER if c not in used]
-    for i, name in enumerate(n for n in designs if n not in colours):
-        colours[name] = free[i % len(free)] if free else DESIGN_ORDER[i % len(DESIGN_ORDER)]
-    return colours
+    """One colour per design, in the order given (the palette repeats past nine designs)."""
+    return {name: DESIGN_ORDER[i % len(DESIGN_ORDER)] for i, name in enumerate(designs)}
 
 
 def describe(ensemble: Any, designs: Sequence[str] | None = None) -> str:

@@ -1,7 +1,7 @@
 """The workshop report: one self-contained HTML file, and the figure gallery.
 
 >>> from gtmsim.report import write_report
->>> write_report(ensemble, "report.html", baseline="over_the_wall")   # doctest: +SKIP
+>>> write_report(ensemble, "report.html", baseline="status quo")   # doctest: +SKIP
 """
 
 from __future__ import annotations

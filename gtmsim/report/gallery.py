@@ -7,28 +7,36 @@ this module only draws and writes (it runs nothing).
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from gtmsim.experiment.ensemble import Ensemble
-from gtmsim.plots.style import DPI, PRESET_COLOURS
+from gtmsim.plots.style import DPI
 from gtmsim.report.figures import Shown, design_figures
 from gtmsim.report.html import figure_png
 
 
-def default_scenarios(root: str | os.PathLike = "scenarios") -> list[str]:
+def default_scenarios(
+    root: str | os.PathLike = "scenarios", listing: str | os.PathLike | None = None
+) -> list[str]:
     """The designs the gallery shows when none are given.
 
-    Every ``*.toml`` directly in ``root`` (the org-design presets), the known
-    presets first in the order of the story (``over_the_wall``, the baseline the
-    others are measured against, to ``integrated``), then any others by name;
-    without any, the base market and the examples.
+    ``listing`` (the gallery's own ``gallery.toml``) names them in the order of
+    the story, the baseline first: ``designs = ["scenarios/...", ...]``, paths
+    relative to the working directory. Without it, every ``*.toml`` directly in
+    ``root`` (the org-design presets) by name; without any, the base market and
+    the examples.
     """
+    if listing is not None and Path(listing).is_file():
+        with open(listing, "rb") as f:
+            listed = [str(p) for p in tomllib.load(f).get("designs", [])]
+        if listed:
+            return listed
     folder = Path(root)
-    order = {name: i for i, name in enumerate(PRESET_COLOURS)}
-    presets = sorted(folder.glob("*.toml"), key=lambda p: (order.get(p.stem, len(order)), p.stem))
+    presets = sorted(folder.glob("*.toml"))
     if presets:
         return [p.as_posix() for p in presets]
     base = folder / "base" / "market.toml"
