@@ -98,7 +98,7 @@ def _panel(ax, flows: list[Flow], colour: str) -> tuple[float, float, float, flo
     for side in (1, -1):
         arrows = [j for j, f in enumerate(flows) if f.orientation == side]
         for k, j in enumerate(arrows[::-1] if side == -1 else arrows):
-            lengths[j] = 0.25 + 0.8 * k
+            lengths[j] = 0.25 + 1.0 * k
     labels = [
         f"{f.label}\n{count(abs(f.value))}"
         + (f" ({percent(-f.value / total)})" if f.value < 0 else "")
@@ -134,7 +134,7 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
     d = ensemble.design_index(design)
     name = ensemble.designs[d]
     colour = design_colours(ensemble.designs)[name]
-    fig = new_figure(20, 7.2)
+    fig = new_figure(20, 8)
     axes = fig.subplots(1, 4)
     trans = ensemble.details.get("transitions")
     if trans is None:
