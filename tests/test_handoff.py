@@ -82,9 +82,22 @@ def test_next_time_is_minus_inf_once_a_card_is_ready():
     q.push(1.0, "b", score=0.8)
     assert q.next_time() == 1.0
     assert q.pop(1.0) == "b"  # moves every visible card to the ready heap
-    assert q.next_time() == -INF
+    assert q.next_time(1.0) == -INF
+    assert q.next_time() == 1.0  # for a rep whose clock is behind: when it is visible
     assert q.pop(1.0) == "a"
     assert q.next_time() == INF
+
+
+def test_a_rep_behind_another_never_takes_a_card_before_it_is_visible():
+    """Pooled reps plan at different times: one rep's pop must not leak a future card."""
+    q = LeadQueue("fifo")
+    q.push(1.0, "now", score=0.0)
+    q.push(3.0, "later", score=0.0)
+    assert q.pop(3.0) == "now"  # a rep planning at t = 3 makes "later" ready
+    assert q.next_time(2.0) == 3.0  # a rep at t = 2 must wait until it is visible
+    q.push(2.0, "mid", score=0.0)
+    assert q.pop(2.5) == "mid"  # and takes what is visible by its own time
+    assert q.pop(3.0) == "later"
 
 
 def test_cards_lists_everything_waiting():

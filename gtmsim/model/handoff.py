@@ -19,13 +19,14 @@ class LeadQueue:
     ``order="score"`` the highest score (cherry-picking).
     """
 
-    __slots__ = ("_pending", "_ready", "_by_score", "_seq")
+    __slots__ = ("_pending", "_ready", "_by_score", "_seq", "_upto")
 
     def __init__(self, order: str = "fifo") -> None:
-        self._pending: list = []  # (visible, seq, lead, score)
-        self._ready: list = []  # (key, seq, lead, visible)
+        self._pending: list = []  # (visible, seq, card, score)
+        self._ready: list = []  # (key, seq, card, visible)
         self._by_score = order == "score"
         self._seq = 0
+        self._upto = -_INF  # every ready card is visible by then
 
     def __len__(self) -> int:
         return len(self._pending) + len(self._ready)
@@ -35,19 +36,35 @@ class LeadQueue:
         self._seq += 1
         heappush(self._pending, (visible, self._seq, card, score))
 
-    def next_time(self) -> float:
-        """Earliest time a waiting lead is visible (``-inf``: one is ready now)."""
-        if self._ready:
+    def next_time(self, now: float = -_INF) -> float:
+        """Earliest time a waiting lead is visible (``-inf``: one is visible by ``now``).
+
+        Reps sharing a queue plan at different times, so a card one rep made
+        ready for a later task may not be visible yet at another rep's time.
+        """
+        if self._ready and now >= self._upto:
             return -_INF
-        return self._pending[0][0] if self._pending else _INF
+        t = self._pending[0][0] if self._pending else _INF
+        for entry in self._ready:
+            if entry[3] < t:
+                t = entry[3]
+        return t
 
     def pop(self, t: float):
         """Take the best card visible by ``t`` (the caller knows there is one)."""
         pending, ready = self._pending, self._ready
+        if pending and pending[0][0] <= t and t > self._upto:
+            self._upto = t
         while pending and pending[0][0] <= t:
             visible, seq, card, score = heappop(pending)
-            heappush(ready, (-score if self._by_score else visible, seq, card))
-        return heappop(ready)[2]
+            heappush(ready, (-score if self._by_score else visible, seq, card, visible))
+        later = []
+        while ready[0][3] > t:  # made ready by a rep planning further ahead
+            later.append(heappop(ready))
+        card = heappop(ready)[2]
+        for entry in later:
+            heappush(ready, entry)
+        return card
 
     def cards(self) -> list:
         """Every waiting card (for end-of-run accounting)."""

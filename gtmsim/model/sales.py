@@ -113,7 +113,7 @@ class Rep:
             while True:
                 t_deal = deals[0][0] if deals else _INF
                 if works_leads:
-                    t_lead = queue.next_time()
+                    t_lead = queue.next_time(t)
                     if capped and t_lead < _INF:
                         t_lead = self._after_cap(t_lead if t_lead > t else t)
                     t_due = t_lead if t_lead < t_deal else t_deal
