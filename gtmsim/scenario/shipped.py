@@ -36,15 +36,15 @@ def shipped_scenarios(root: str | os.PathLike[str] = SHIPPED_DIR) -> list[str]:
 def shipped_by_name(name: str, root: str | os.PathLike[str] = SHIPPED_DIR) -> str | None:
     """The shipped scenario called ``name``: its path under ``root`` without ``.toml``.
 
-    ``defined`` is ``scenarios/defined.toml``, ``smb/defined`` is
-    ``scenarios/smb/defined.toml``; a plain name that is not a file at the top
+    ``base/market`` is ``scenarios/base/market.toml``, ``examples/recycle_rejected`` is
+    ``scenarios/examples/recycle_rejected.toml``; a plain name that is not a file at the top
     also finds the one file of that name further down (``fast_follow_up`` is
     ``scenarios/examples/fast_follow_up.toml``).
 
     Parameters
     ----------
     name : str
-        A name such as ``defined``, without ``.toml``.
+        A name such as ``base/market``, without ``.toml``.
     root : str or os.PathLike
         The folder of the shipped scenarios.
 
