@@ -105,7 +105,7 @@ def test_readme_opens_with_the_two_commands_and_the_main_one_works():
     command = run.replace("gtmsim", f"{shlex.quote(sys.executable)} -m gtmsim.cli", 1)
     out = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert "3 designs, 5 paired replications each" in out.stdout
+    assert "5 designs, 5 paired replications each" in out.stdout
     assert "Revenue bridge" in out.stdout
 
 

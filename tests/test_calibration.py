@@ -1,0 +1,71 @@
+"""The shipped org designs against the published figures (CALIBRATION.md A, B, C).
+
+One paired experiment serves every row (it takes a couple of minutes on two
+cores); rows the model does not reproduce yet are strict expected failures
+with the reason, so that the list below is the honest state of the calibration
+and a row that starts to pass is noticed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gtmsim.calibration import load_targets, report, row_passes, run_designs
+
+pytestmark = pytest.mark.calibration
+
+TARGETS = Path(__file__).resolve().parent.parent / "docs" / "calibration.toml"
+
+# label -> why the model misses it (the README's calibration section says more)
+KNOWN_MISSES: dict[str, str] = {
+    "inquiries -> customer": "over_the_wall's AEs first call a median 11 h after the MQL; under "
+    "the steep published speed-to-lead decay (section B) too few leads are reached: about 0.1% "
+    "of inquiries become customers, not 0.3%-1.5%",
+    "lead -> opportunity, aligned vs over_the_wall": "a one-hour SLA on a pooled SDR queue "
+    "against an 11 h median response reaches several times more leads under the same decay: "
+    "the model gives about +520%, not +10% to +40%",
+    "year-over-year bookings growth, over_the_wall": "the spiral is buffered: as AEs stop "
+    "trusting leads they prospect more and book their own deals, so bookings stay about flat "
+    "(+7%, interval -8% to +23%) instead of falling",
+    "year-over-year bookings growth, integrated": "the learning loop saturates within the first "
+    "year and budget cannot move into headcount yet, so nothing compounds in year 3 (-6%)",
+    "SMB market: integrated vs defined, bookings net of sales and marketing cost": "integrated's "
+    "fast pooled follow-up beats defined's 24 h SLA by far more than its review hours and "
+    "embedded marketers cost, even on small, short deals",
+}
+
+
+@pytest.fixture(scope="session")
+def calibration():
+    targets = load_targets(TARGETS)
+    return report(run_designs(targets), targets)
+
+
+ROWS = [row["label"] for row in load_targets(TARGETS).rows]
+
+
+@pytest.mark.parametrize("label", ROWS)
+def test_row(calibration, label):
+    row = calibration.where(figure=label)[0]
+    if label in KNOWN_MISSES:
+        assert row["result"] != "pass", f"{label!r} passes now: take it off KNOWN_MISSES"
+        pytest.xfail(KNOWN_MISSES[label])
+    assert row["result"] == "pass", row
+
+
+def test_targets_name_only_designs_they_run():
+    targets = load_targets(TARGETS)
+    for row in targets.rows:
+        assert row["design"] in targets.designs
+        assert row.get("baseline", row["design"]) in targets.designs
+
+
+def test_row_rules():
+    value = {"kind": "value", "low": 1.0, "high": 2.0}
+    assert row_passes(value, 1.5, 10.0) and not row_passes(value, 2.5, 0.1)
+    up = {"kind": "trend", "direction": "up"}
+    assert row_passes(up, 0.1, 0.05) and not row_passes(up, 0.1, 0.2)
+    assert not row_passes({"kind": "not_better"}, 0.3, 0.1)
+    assert row_passes({"kind": "not_better"}, 0.05, 0.1)
