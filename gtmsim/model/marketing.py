@@ -130,6 +130,18 @@ class Marketing:
         per_week = self._organic + self._max * spend / (spend + self._half)
         return per_week * (self.weekday_factor[day % 7] / 7.0)
 
+    @property
+    def buys_leads(self) -> np.ndarray:
+        """Which channels' spend buys leads at all (a positive maximum)."""
+        return self._max > 0
+
+    def paid_fraction(self) -> np.ndarray:
+        """Share of each channel's leads that its spend buys at the current spend (not organic)."""
+        spend = self.spend_usd_per_week
+        bought = self._max * spend / (spend + self._half)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.nan_to_num(bought / (bought + self._organic))
+
     def day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Run one day of marketing: spend, births, scoring, nurture touches.
 

@@ -66,7 +66,7 @@ class Programmes:
         mk = world.marketing
         self.marketing = mk
         spend = mk.spend_usd_per_week.copy()
-        self.paid = (mk._max > 0) & (spend > 0)
+        self.paid = mk.buys_leads & (spend > 0)
         budget = sc.budget
         reserve = budget.joint_team.from_marketing_usd_per_week + (
             budget.embedded_marketers.headcount * budget.embedded_marketers.cost_usd_per_year / 52.0
@@ -74,7 +74,7 @@ class Programmes:
         total = float(spend.sum())
         self.split = spend / total if total > 0 else np.zeros_like(spend)
         self.total_usd_per_week = max(0.0, total - reserve)
-        self.initial = (self.total_usd_per_week, self.split.copy())
+        self.initial_split = self.split.copy()
         self.apply()
 
     def apply(self) -> None:
@@ -92,23 +92,15 @@ class Programmes:
             return
         # only the leads the money bought count: organic leads come whatever the spend
         r = np.where(paid & np.isfinite(returns), np.maximum(returns, 0.0), 0.0)
-        r *= self.paid_fraction()
+        r *= self.marketing.paid_fraction()
         even = paid / paid.sum()
         target = even if r.sum() <= 0 else (1 - exploration) * r / r.sum() + exploration * even
         self.split = (1 - share) * self.split + share * target
         self.apply()
 
-    def paid_fraction(self) -> np.ndarray:
-        """Share of each channel's leads that its spend buys, at the current spend."""
-        mk = self.marketing
-        spend = mk.spend_usd_per_week
-        bought = mk._max * spend / (spend + mk._half)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.nan_to_num(bought / (bought + mk._organic))
-
     def reset_split(self) -> None:
         """Back to the scenario's split (a new leader's plan); the total stays."""
-        self.split = self.initial[1].copy()
+        self.split = self.initial_split.copy()
         self.apply()
 
 
