@@ -113,11 +113,10 @@ def row_values(ens: Ensemble, row: dict[str, Any]) -> np.ndarray:
             y = _metric(ens, row["baseline"], row["metric"])
             return x / y - 1.0 if kind == "relative" else (x - y) / np.abs(y)
         # trend: quarters are counted from 1; counts add up, levels average
-        count = row["series"] in ("mqls", "deals_won_inbound", "bookings_usd")
-        how = np.nansum if count else np.nanmean
+        how = np.nansum if row.get("aggregate") == "sum" else np.nanmean
         q = _quarters(ens, design, row["series"], how)
         if "per" in row:
-            q = q / _quarters(ens, design, row["per"], np.nansum)
+            q = q / _quarters(ens, design, row["per"], how)
         early = [i - 1 for i in row.get("early", (2, 3))]
         late = [i - 1 for i in row.get("late", (7, 8))]
         return q[:, late].mean(axis=1) / q[:, early].mean(axis=1) - 1.0
@@ -207,10 +206,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gtmsim.calibration``."""
-    parser = argparse.ArgumentParser(prog="python -m gtmsim.calibration", description=DESCRIPTION)
-    add_arguments(parser)
-    return run_report(parser.parse_args(argv))
+    """``python -m gtmsim.calibration``: the same as ``gtmsim calibration``, same errors."""
+    from gtmsim.cli import main as cli_main
+
+    return cli_main(["calibration", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
