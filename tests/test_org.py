@@ -204,6 +204,42 @@ def test_budget_as_a_share_of_bookings_starts_after_a_year():
     assert world.marketing.spend_usd_per_week.sum() == pytest.approx(0.5 * year / 52)
 
 
+def test_bookings_buy_ae_headcount_from_the_second_year_with_a_lag_and_a_ramp():
+    hiring = {
+        "simulation.horizon_days": 6 * QUARTER_DAYS,
+        "sales.ae.cost_usd_per_year": 1000.0,  # cheap AEs: every dollar of bookings buys some
+        "budget.hiring.rule": "share_of_bookings",
+        "budget.hiring.max_hires_per_quarter": 3,
+        "budget.hiring.time_to_hire_days": 20,
+        "budget.hiring.ramp_days": 40,
+    }
+    fixed = run(two_channel_market(**{"simulation.horizon_days": 6 * QUARTER_DAYS}))
+    grown = run(two_channel_market(**hiring))
+    assert len(fixed.ae.reps) == 4 and fixed.org.hiring.hired == 0
+    # decided at the ends of quarters 4 and 5; selling 20 + 40 / 2 days later
+    decided = [4 * QUARTER_DAYS, 5 * QUARTER_DAYS]
+    hires = grown.ae.reps[4:]
+    assert [r.joined_day for r in hires] == [d + 40 for d in decided for _ in range(3)]
+    assert [r.paid_from_day for r in hires] == [d + 20 for d in decided for _ in range(3)]
+    assert all(r.bookings_usd >= 0 and r.trust == grown.ae.trust_initial for r in hires[3:])
+
+    result = gtmsim.simulate(grown.scenario)
+    headcount = result.weekly["ae_headcount"]
+    assert headcount[0] == 4 and headcount[-1] == 10 and np.all(np.diff(headcount) >= 0)
+    m = result.metrics
+    assert m["ae_hired"] == 6 and m["ae_headcount_end"] == 10
+    # a hire costs from signing, not from the start of the run
+    paid_days = 4 * 6 * QUARTER_DAYS + sum(6 * QUARTER_DAYS - r.paid_from_day for r in hires)
+    sdr = len(grown.sdr.reps) * grown.sdr.spec.cost_usd_per_year * 6 * QUARTER_DAYS / 365
+    assert m["sales_cost_usd"] == pytest.approx(1000.0 * paid_days / 365 + sdr)
+    # and a hire's quota is pro-rated from the day they start selling
+    quota = grown.scenario.sales.ae.quota_usd_per_year
+    attainment = result.reps["ae"]["bookings_usd"] / (
+        quota * (6 * QUARTER_DAYS - result.reps["ae"]["joined_day"]) / 365
+    )
+    assert m["ae_quota_missed_share"] == pytest.approx(float((attainment < 1).mean()))
+
+
 def test_leadership_churn_resets_what_was_learned():
     world = run(
         two_channel_market(

@@ -105,13 +105,21 @@ class Programmes:
 
 
 class Quarters:
-    """Sales' quarterly results against the AEs' quotas, and the streak of misses."""
+    """Sales' quarterly results against the AEs' quotas, and the streak of misses.
+
+    A quarter's target is the quota of the AEs selling at its start.
+    """
 
     def __init__(self, world) -> None:
-        ae = world.ae
-        self.target_usd = ae.spec.quota_usd_per_year * len(ae.reps) * QUARTER_DAYS / 365.0
+        self.quota_usd_per_quarter = world.ae.spec.quota_usd_per_year * QUARTER_DAYS / 365.0
+        self.targets_usd = [self.quota_usd_per_quarter * len(world.ae.reps)]
         self.bookings_usd: list[float] = []
         self.missed_streak = 0
+
+    @property
+    def missed(self) -> int:
+        """Quarters closed below their target."""
+        return sum(b < t for b, t in zip(self.bookings_usd, self.targets_usd, strict=False))
 
     def close(self, world, day: int) -> bool:
         """Close the quarter ending at ``day``; returns whether sales missed it."""
@@ -119,9 +127,38 @@ class Quarters:
         q = len(self.bookings_usd)
         booked = float(sum(weeks[13 * q : 13 * q + 13]))
         self.bookings_usd.append(booked)
-        missed = booked < self.target_usd
+        missed = booked < self.targets_usd[q]
         self.missed_streak = self.missed_streak + 1 if missed else 0
+        self.targets_usd.append(self.quota_usd_per_quarter * len(world.ae.reps))
         return missed
+
+
+class Hiring:
+    """M9: the AE headcount plan; bookings buy sales capacity, with a lag and a ramp."""
+
+    def __init__(self, world) -> None:
+        self.spec = world.scenario.budget.hiring
+        self.cost_usd_per_year = world.ae.spec.cost_usd_per_year
+        self.pending: list[tuple[float, float]] = []  # (first selling day, first paid day)
+        self.hired = 0
+
+    def plan(self, world, day: int, last_year_bookings_usd: float) -> None:
+        """At a quarter's end: sign AEs until the team's cost reaches the bookings share."""
+        spec = self.spec
+        if spec.rule != "share_of_bookings" or not self.cost_usd_per_year:
+            return
+        affordable = int(spec.bookings_share * last_year_bookings_usd // self.cost_usd_per_year)
+        gap = affordable - len(world.ae.reps) - len(self.pending)
+        signed = day + spec.time_to_hire_days
+        for _ in range(max(0, min(gap, spec.max_hires_per_quarter))):
+            self.pending.append((signed + spec.ramp_days / 2.0, signed))
+
+    def __call__(self, world, day: int) -> None:
+        """Hires whose ramp has reached its midpoint start selling."""
+        while self.pending and self.pending[0][0] <= day:
+            _, paid_from = self.pending.pop(0)
+            world.ae.hire(paid_from)
+            self.hired += 1
 
 
 class MarketingKPI:
@@ -252,12 +289,14 @@ class Organisation:
         self.quarters = Quarters(world)
         self.kpi = MarketingKPI(world, self.programmes)
         self.reviews = Reviews(world, self.programmes)
+        self.hiring = Hiring(world)
         self.initial_noise = world.marketing.noise_sd
         self.leaders_replaced = 0
 
     def __call__(self, world, day: int) -> None:
         if day and day % QUARTER_DAYS == 0:
             self._quarter_end(world, day)
+        self.hiring(world, day)
         self.kpi(world, day)
         if day % 7 == 0:
             self.reviews(world, day)
@@ -268,9 +307,11 @@ class Organisation:
         if missed:
             self.kpi.sales_missed()
         p, rule = self.programmes, self.budget.rule
-        if rule == "share_of_bookings" and len(q.bookings_usd) >= 4:
-            year = q.bookings_usd[-4:]
-            p.total_usd_per_week = self.budget.bookings_share * sum(year) / 52.0
+        year = sum(q.bookings_usd[-4:]) if len(q.bookings_usd) >= 4 else None
+        if year is not None:
+            self.hiring.plan(world, day, year)
+        if rule == "share_of_bookings" and year is not None:
+            p.total_usd_per_week = self.budget.bookings_share * year / 52.0
             p.apply()
         elif (
             rule == "cut_after_misses" and q.missed_streak >= self.budget.cut_after_missed_quarters
@@ -293,4 +334,4 @@ class Organisation:
                 rep.trust = team.trust_initial
 
 
-__all__ = ["MarketingKPI", "Organisation", "Programmes", "Quarters", "Reviews"]
+__all__ = ["Hiring", "MarketingKPI", "Organisation", "Programmes", "Quarters", "Reviews"]

@@ -57,9 +57,13 @@ class Rep:
         "review_hours",
         "cap_day",
         "cap_used",
+        "joined_day",
+        "paid_from_day",
     )
 
-    def __init__(self, team: SalesTeam, index: int, segment: int | None) -> None:
+    def __init__(
+        self, team: SalesTeam, index: int, segment: int | None, joined_day: float = 0.0
+    ) -> None:
         self.team = team
         self.name = f"{team.key}-{index + 1}"
         self.segment = segment
@@ -68,10 +72,12 @@ class Rep:
         self.deals: list = []  # heap of (due day, seq, card, stage index)
         self.trust = team.trust_initial
         self.selling_hours = self.follow_up_hours = 0.0
-        self.busy_w = 0.0  # working hours spent on tasks (admin included)
-        self.prospect_w = team.cal.worked(0.0) + team.next_prospect_hours() / team.ps
-        self.prospect_after = 0.0  # a lower bound of when W reaches prospect_w (it only grows)
-        self.last_end = 0.0
+        # working hours spent on tasks (admin included); a hire's hours before joining count too
+        self.busy_w = team.cal.worked(joined_day)
+        self.prospect_w = self.busy_w + team.next_prospect_hours() / team.ps
+        self.prospect_after = joined_day  # a lower bound of when W reaches prospect_w
+        self.last_end = joined_day
+        self.joined_day = self.paid_from_day = joined_day
         self.idle = False
         self.wake_at = _INF
         self.proc = None
@@ -275,6 +281,24 @@ class SalesTeam:
         for rep in self.reps:
             rep.proc = self.world.env.process(rep.run())
 
+    def hire(self, paid_from_day: float) -> Rep:
+        """A new rep who starts working now (M9 hiring), paid since ``paid_from_day``.
+
+        With reps assigned to segments, the hire joins the segment with the
+        fewest reps for its original headcount.
+        """
+        segment = None
+        if self.spec.headcount_by_segment:
+            initial = [max(1, sum(r.joined_day == 0 for r in reps)) for reps in self.by_segment]
+            segment = min(range(len(initial)), key=lambda s: len(self.by_segment[s]) / initial[s])
+        rep = Rep(self, len(self.reps), segment, joined_day=self.world.env.now)
+        rep.paid_from_day = paid_from_day
+        self.reps.append(rep)
+        if segment is not None:
+            self.by_segment[segment].append(rep)
+        rep.proc = self.world.env.process(rep.run())
+        return rep
+
     # ------------------------------------------------------------ routing
 
     def pick_rep(self, segment: int, pending: dict | None = None) -> Rep:
@@ -369,9 +393,10 @@ class SalesTeam:
 
     def prospecting_and_worked_hours(self, t: float) -> tuple[float, float]:
         """Productive hours all reps spent prospecting, and worked in total, up to ``t``."""
-        worked = self.cal.worked(t)
+        cal, worked = self.cal, self.cal.worked(t)
         prospecting = sum(max(0.0, worked - r.busy_w) for r in self.reps)
-        return prospecting * self.ps, worked * self.ps * len(self.reps)
+        total = sum(max(0.0, worked - cal.worked(r.joined_day)) for r in self.reps)
+        return prospecting * self.ps, total * self.ps
 
     def take_lead(self, rep: Rep, t: float) -> Card | None:
         """The next lead ``rep`` will attempt at ``t``, or None if it went into the black hole."""

@@ -128,6 +128,7 @@ class World:
         b["scoring_noise_sd"][week] = mk.noise_sd
         b["marketing_budget_usd_per_week"][week] = mk.spend_usd_per_week.sum()
         b["missed_quarters"][week] = self.org.quarters.missed_streak
+        b["ae_headcount"][week] = len(self.ae.reps)
 
     def _end_week(self, week: int) -> None:
         """Record where trust and the AEs' time stood at the end of ``week``."""

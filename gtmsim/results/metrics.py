@@ -66,6 +66,8 @@ METRICS: dict[str, str] = {
     "gtm_cost_per_bookings": "sales and marketing cost / bookings (USD per USD)",
     "bookings_net_of_gtm_cost_usd": "bookings minus sales and marketing cost, USD",
     "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
+    "ae_hired": "AEs hired during the run under the headcount plan (count)",
+    "ae_headcount_end": "AEs selling at the end of the run (count)",
     "reviews_held": "joint sales and marketing reviews held (count)",
     "leaders_replaced": "times leadership was replaced after missed quarters (count)",
     "mql_threshold_end": "marketing's MQL threshold at the end",
@@ -140,6 +142,7 @@ def rep_table(team) -> dict[str, np.ndarray]:
         "hours_admin": worked * spec.admin_share,
         "trust": np.array([r.trust for r in reps]),
         "bookings_usd": np.array([r.bookings_usd for r in reps]),
+        "joined_day": np.array([r.joined_day for r in reps], float),
     }
 
 
@@ -193,14 +196,11 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     ae = rep_table(world.ae)
-    quota = sc.sales.ae.quota_usd_per_year * world.horizon / 365.0
-    attainment = ae["bookings_usd"] / quota if quota else np.full(len(ae["name"]), np.nan)
-    m["ae_quota_attainment_median"] = (
-        float(np.median(attainment)) if attainment.size else float("nan")
-    )
-    m["ae_quota_missed_share"] = (
-        float((attainment < 1.0).mean()) if attainment.size and quota else float("nan")
-    )
+    quota = sc.sales.ae.quota_usd_per_year * (world.horizon - ae["joined_day"]) / 365.0
+    known = bool(ae["name"].size and sc.sales.ae.quota_usd_per_year)
+    attainment = ae["bookings_usd"] / quota if known else None
+    m["ae_quota_attainment_median"] = float(np.median(attainment)) if known else float("nan")
+    m["ae_quota_missed_share"] = float((attainment < 1.0).mean()) if known else float("nan")
     for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
         for act in REP_ACTIVITIES:
             m[f"{key}_hours_{act}"] = float(table[f"hours_{act}"].sum())
@@ -246,9 +246,14 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
         "lead_to_opportunity_rate": ratio(m["opportunities_inbound"], m["inquiries"]),
         "marketing_cost_usd": m["marketing_spend"]
         + embedded.headcount * embedded.cost_usd_per_year * years,
-        "sales_cost_usd": years
-        * sum(len(t.reps) * t.spec.cost_usd_per_year for t in (world.ae, world.sdr)),
-        "quarters_missed": sum(b < org.quarters.target_usd for b in org.quarters.bookings_usd),
+        "sales_cost_usd": sum(
+            t.spec.cost_usd_per_year * max(0.0, world.horizon - r.paid_from_day) / 365.0
+            for t in (world.ae, world.sdr)
+            for r in t.reps
+        ),
+        "quarters_missed": org.quarters.missed,
+        "ae_hired": org.hiring.hired,
+        "ae_headcount_end": len(world.ae.reps),
         "reviews_held": org.reviews.held,
         "leaders_replaced": org.leaders_replaced,
         "mql_threshold_end": world.marketing.mql_threshold,

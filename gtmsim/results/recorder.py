@@ -27,6 +27,7 @@ BEHAVIOUR_SERIES = (
     "scoring_noise_sd",
     "marketing_budget_usd_per_week",
     "missed_quarters",
+    "ae_headcount",
     "trust_ae_mean",
     "trust_sdr_mean",
     "ae_prospecting_share",

@@ -30,6 +30,7 @@ class RunResult:
         (M7-M9): ``mql_threshold``, ``scoring_noise_sd`` and
         ``marketing_budget_usd_per_week`` in force during the week,
         ``missed_quarters`` (sales' current streak of missed quarters),
+        ``ae_headcount`` (AEs selling during the week),
         ``trust_ae_mean`` and ``trust_sdr_mean`` at the week's end, and
         ``ae_prospecting_share`` (AEs' productive hours that week spent prospecting).
     funnel
@@ -38,7 +39,7 @@ class RunResult:
         Lead state transitions made: row = from (last row: newly created), column = to.
     reps
         Per-rep tables of each team (``"ae"``, ``"sdr"``): name, hours by activity,
-        trust, bookings.
+        trust, bookings, the day the rep started selling.
     first_response_hours
         Delay of every first attempt, hours.
     manifest

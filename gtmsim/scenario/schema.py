@@ -712,6 +712,34 @@ class EmbeddedMarketers(BaseModel, **_Strict):
     )
 
 
+class Hiring(BaseModel, **_Strict):
+    """M9: the AE headcount plan: budget moving into sales headcount as bookings grow.
+
+    At each quarter's end from the second year on, with ``rule =
+    "share_of_bookings"``, AEs are hired until the yearly cost of the team
+    (``sales.ae.cost_usd_per_year`` each) reaches ``bookings_share`` of the last
+    four quarters' bookings. Nobody is laid off when bookings fall. A hire is
+    paid from the day they sign and sells from halfway through the ramp: the
+    same output a linear ramp would lose.
+    """
+
+    rule: Literal["fixed", "share_of_bookings"] = Field(
+        "fixed", description="fixed: the AE headcount never changes; share_of_bookings: see above"
+    )
+    bookings_share: float = Field(
+        0.2, gt=0, le=2, description="share_of_bookings: AE cost per dollar of trailing bookings"
+    )
+    max_hires_per_quarter: int = Field(
+        4, ge=0, description="recruiting capacity: most AEs signed at one quarter's end"
+    )
+    time_to_hire_days: float = Field(
+        60.0, ge=0, description="days from the quarter's decision to the hire's first day"
+    )
+    ramp_days: float = Field(
+        150.0, ge=0, description="days a new AE takes to reach full productivity"
+    )
+
+
 class Budget(BaseModel, **_Strict):
     """M9: how the marketing programme budget is set, and what moves between the sides.
 
@@ -739,6 +767,7 @@ class Budget(BaseModel, **_Strict):
     )
     joint_team: JointTeam = Field(default_factory=JointTeam)
     embedded_marketers: EmbeddedMarketers = Field(default_factory=EmbeddedMarketers)
+    hiring: Hiring = Field(default_factory=Hiring)
 
 
 class Leadership(BaseModel, **_Strict):
