@@ -29,8 +29,6 @@ KNOWN_MISSES: dict[str, str] = {
     "year-over-year bookings growth, over_the_wall": "the spiral is buffered: as AEs stop "
     "trusting leads they prospect more and book their own deals, so bookings stay about flat "
     "(+7%, interval -8% to +23%) instead of falling",
-    "year-over-year bookings growth, integrated": "the learning loop saturates within the first "
-    "year and budget cannot move into headcount yet, so nothing compounds in year 3 (-6%)",
     "SMB market: integrated vs defined, bookings net of sales and marketing cost": "integrated's "
     "fast pooled follow-up beats defined's 24 h SLA by far more than its review hours and "
     "embedded marketers cost, even on small, short deals",
