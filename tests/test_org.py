@@ -240,6 +240,35 @@ def test_bookings_buy_ae_headcount_from_the_second_year_with_a_lag_and_a_ramp():
     assert m["ae_quota_missed_share"] == pytest.approx(float((attainment < 1).mean()))
 
 
+def test_quarter_end_push_closes_slipping_deals_early_at_a_discount():
+    push = {
+        "simulation.horizon_days": 2 * QUARTER_DAYS,
+        "sales.ae.quota_usd_per_year": 1e9,  # always behind
+        "incentives.sales.quarter_end_days": 14,
+        "incentives.sales.quarter_end_discount_share": 0.2,
+    }
+    world = World(gtmsim.load_scenario(BASE, push)).run()
+    q = world.org.quarters
+    assert q.pulled_in > 0
+    assert sum(world.rec.won_deal_sizes_usd) == pytest.approx(sum(world.rec.weekly_bookings_usd))
+    calm = World(gtmsim.load_scenario(BASE, {**push, "incentives.sales.quarter_end_days": 0}))
+    assert calm.run().org.quarters.pulled_in == 0
+    m = gtmsim.simulate(world.scenario).metrics
+    assert m["deals_pulled_in"] == q.pulled_in
+    assert m["quarter_end_discounts_usd"] == pytest.approx(q.discounts_usd) and q.discounts_usd > 0
+
+    # the rule: last days of the quarter, a close that would slip past its end, a rep behind
+    rep = world.ae.reps[0]
+    end = 2 * QUARTER_DAYS
+    behind = q._booked(rep) < q.quota_usd_per_quarter
+    assert behind
+    assert q.close_early(world.ae, rep, window_open=end + 5, now=end - 3)
+    assert not q.close_early(world.ae, rep, window_open=end + 5, now=end - 20)  # too early
+    assert not q.close_early(world.ae, rep, window_open=end - 1, now=end - 3)  # closes anyway
+    q.quota_usd_per_quarter = 0.0
+    assert not q.close_early(world.ae, rep, window_open=end + 5, now=end - 3)  # on target
+
+
 def test_leadership_churn_resets_what_was_learned():
     world = run(
         two_channel_market(

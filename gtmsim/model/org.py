@@ -115,6 +115,36 @@ class Quarters:
         self.targets_usd = [self.quota_usd_per_quarter * len(world.ae.reps)]
         self.bookings_usd: list[float] = []
         self.missed_streak = 0
+        pay = world.scenario.incentives.sales
+        self.push_days, self.discount = pay.quarter_end_days, pay.quarter_end_discount_share
+        self.team_plan = pay.plan == "team"
+        self._start_usd: dict[str, float] = {}  # each AE's bookings when the quarter began
+        self.pulled_in = 0
+        self.discounts_usd = 0.0
+
+    def _booked(self, rep) -> float:
+        return rep.bookings_usd - self._start_usd.get(rep.name, 0.0)
+
+    def close_early(self, team, rep, window_open: float, now: float) -> bool:
+        """Whether ``rep`` pulls a close that would slip to ``window_open`` into this quarter.
+
+        Only in the quarter's last ``push_days``, for a deal that would close in
+        a later quarter, and while the rep (on a team plan: the team) is behind.
+        """
+        if not self.push_days:
+            return False
+        end = (now // QUARTER_DAYS + 1) * QUARTER_DAYS
+        if now < end - self.push_days or window_open < end:
+            return False
+        if self.team_plan:
+            return sum(map(self._booked, team.reps)) < self.targets_usd[-1]
+        return self._booked(rep) < self.quota_usd_per_quarter
+
+    def discounted(self, size_usd: float) -> float:
+        """The value of a deal pulled in, after the discount (which is recorded)."""
+        self.pulled_in += 1
+        self.discounts_usd += size_usd * self.discount
+        return size_usd * (1.0 - self.discount)
 
     @property
     def missed(self) -> int:
@@ -130,6 +160,7 @@ class Quarters:
         missed = booked < self.targets_usd[q]
         self.missed_streak = self.missed_streak + 1 if missed else 0
         self.targets_usd.append(self.quota_usd_per_quarter * len(world.ae.reps))
+        self._start_usd = {r.name: r.bookings_usd for r in world.ae.reps}
         return missed
 
 

@@ -502,11 +502,14 @@ class SalesTeam:
         marketing_lead = card.channel != w.marketing.outbound_channel
         if rec.logging:
             w.log(card.lead, f"stage:{rules.names[stage]}", now, rep.name)
+        size = card.deal_size_usd
+        quarters = w.org.quarters
+        if outcome == SLIP and quarters.close_early(self, rep, card.window_open, now):
+            outcome, size = PASS, quarters.discounted(size)  # signed this quarter, for less
         if outcome == SLIP:  # the buyer is not ready to sign yet: meet again when the window opens
             self._seq += 1
             heappush(rep.deals, (card.window_open, self._seq, card, stage))
         elif outcome == PASS and stage == rules.last:
-            size = card.deal_size_usd
             w.move(card, State.WON, now, rep.name)
             w.count(WON, card)
             rep.bookings_usd += size

@@ -67,6 +67,9 @@ METRICS: dict[str, str] = {
     "bookings_net_of_gtm_cost_usd": "bookings minus sales and marketing cost, USD",
     "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
     "ae_hired": "AEs hired during the run under the headcount plan (count)",
+    "deals_pulled_in": "deals closed at a discount in a quarter-end push instead of slipping "
+    "into the next quarter (count)",
+    "quarter_end_discounts_usd": "value given away in quarter-end discounts, USD",
     "ae_headcount_end": "AEs selling at the end of the run (count)",
     "reviews_held": "joint sales and marketing reviews held (count)",
     "leaders_replaced": "times leadership was replaced after missed quarters (count)",
@@ -253,6 +256,8 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
         ),
         "quarters_missed": org.quarters.missed,
         "ae_hired": org.hiring.hired,
+        "deals_pulled_in": org.quarters.pulled_in,
+        "quarter_end_discounts_usd": org.quarters.discounts_usd,
         "ae_headcount_end": len(world.ae.reps),
         "reviews_held": org.reviews.held,
         "leaders_replaced": org.leaders_replaced,

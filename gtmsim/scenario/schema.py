@@ -617,6 +617,17 @@ class SalesIncentive(BaseModel, **_Strict):
         description="when SDRs are paid on meetings: how far below handoff.acceptance_threshold "
         "they still book a meeting",
     )
+    quarter_end_days: int = Field(
+        0,
+        ge=0,
+        le=91,
+        description="quarter-end push: in a quarter's last days, a rep behind quota (their own "
+        "on an individual plan, the team's on a team plan) closes a deal that would slip into "
+        "the next quarter now, at a discount (0: off)",
+    )
+    quarter_end_discount_share: float = Field(
+        0.15, ge=0, lt=1, description="share of the deal's value given away to close it early"
+    )
 
 
 class Incentives(BaseModel, **_Strict):
