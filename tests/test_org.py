@@ -210,12 +210,12 @@ def test_bookings_buy_ae_headcount_from_the_second_year_with_a_lag_and_a_ramp():
         "sales.ae.cost_usd_per_year": 1000.0,  # cheap AEs: every dollar of bookings buys some
         "budget.hiring.rule": "share_of_bookings",
         "budget.hiring.max_hires_per_quarter": 3,
-        "budget.hiring.time_to_hire_days": 20,
-        "budget.hiring.ramp_days": 40,
+        "sales.ae.time_to_hire_days": 20,
+        "sales.ae.ramp_days": 40,
     }
     fixed = run(two_channel_market(**{"simulation.horizon_days": 6 * QUARTER_DAYS}))
     grown = run(two_channel_market(**hiring))
-    assert len(fixed.ae.reps) == 4 and fixed.org.hiring.hired == 0
+    assert len(fixed.ae.reps) == 4 and fixed.org.staffing.hired["ae"] == 0
     # decided at the ends of quarters 4 and 5; selling 20 + 40 / 2 days later
     decided = [4 * QUARTER_DAYS, 5 * QUARTER_DAYS]
     hires = grown.ae.reps[4:]
@@ -238,6 +238,62 @@ def test_bookings_buy_ae_headcount_from_the_second_year_with_a_lag_and_a_ramp():
         quota * (6 * QUARTER_DAYS - result.reps["ae"]["joined_day"]) / 365
     )
     assert m["ae_quota_missed_share"] == pytest.approx(float((attainment < 1).mean()))
+
+
+def attrition_market(**org) -> dict:
+    return two_channel_market(
+        **{
+            "simulation.horizon_days": 4 * QUARTER_DAYS,
+            "sales.ae.headcount": 8,
+            "sales.ae.attrition_share_per_year": 0.0,
+            "sales.ae.attrition_share_per_year_below_quota": 0.9,
+            "sales.ae.time_to_hire_days": 10,
+            "sales.ae.ramp_days": 20,
+            "handoff.route": "round_robin",  # own queues: a leaver's leads must move
+            **org,
+        }
+    )
+
+
+def test_reps_below_quota_leave_and_their_seats_are_refilled():
+    world = run(attrition_market(**{"sales.ae.quota_usd_per_year": 1e9}))
+    ae, staffing = world.ae, world.org.staffing
+    assert staffing.left["ae"] > 0 and ae.former
+    for rep in ae.former:
+        assert rep.left_day % QUARTER_DAYS == 0
+        assert not rep.deals and rep.open_deals == 0 and len(rep.queue) == 0
+    # every seat left before the last 20 days of the run was refilled 10 + 20 / 2 days later
+    refilled = [r for r in (*ae.reps, *ae.former) if r.joined_day > 0]
+    assert sorted(r.joined_day for r in refilled) == sorted(
+        r.left_day + 20 for r in ae.former if r.left_day + 20 <= world.horizon
+    )
+    assert all(r.paid_from_day == r.joined_day - 10 for r in refilled)
+    assert len(ae.reps) + len(staffing.pending) == 8
+    # on quota nobody leaves: the low rate is for AEs below it
+    assert run(attrition_market(**{"sales.ae.quota_usd_per_year": 0.0})).org.staffing.left == {
+        "ae": 0,
+        "sdr": 0,
+    }
+    # every lead still ends in exactly one state, and a leaver is paid until leaving
+    result = gtmsim.simulate(world.scenario)
+    assert sum(result.lead_final_states.values()) == result.metrics["leads_created"]
+    assert result.metrics["ae_left"] == staffing.left["ae"]
+    reps = result.reps["ae"]
+    assert np.isnan(reps["left_day"]).sum() == len(ae.reps)
+
+
+def test_hiring_frozen_after_misses_leaves_seats_empty():
+    frozen = run(
+        attrition_market(
+            **{"sales.ae.quota_usd_per_year": 1e9, "budget.hiring.backfill": "frozen_after_misses"}
+        )
+    )
+    staffing = frozen.org.staffing
+    assert staffing.left["ae"] > 0 and staffing.hired["ae"] == 0
+    assert len(frozen.ae.reps) == 8 - staffing.left["ae"]
+    assert len(staffing.frozen) == staffing.left["ae"]
+    weekly = gtmsim.simulate(frozen.scenario).weekly["ae_headcount"]
+    assert weekly[0] == 8 and weekly[-1] == len(frozen.ae.reps) and np.all(np.diff(weekly) <= 0)
 
 
 def test_quarter_end_push_closes_slipping_deals_early_at_a_discount():

@@ -66,6 +66,13 @@ class LeadQueue:
             heappush(ready, entry)
         return card
 
+    def drain(self) -> list:
+        """Take every waiting card out: (visible time, card) pairs, earliest first."""
+        entries = [(e[0], e[1], e[2]) for e in self._pending]
+        entries += [(e[3], e[1], e[2]) for e in self._ready]
+        self._pending, self._ready, self._upto = [], [], -_INF
+        return [(visible, card) for visible, _, card in sorted(entries, key=lambda e: e[:2])]
+
     def cards(self) -> list:
         """Every waiting card (for end-of-run accounting)."""
         return [e[2] for e in self._pending] + [e[2] for e in self._ready]

@@ -12,8 +12,11 @@ Quarters are 13 weeks (91 days), so that quarterly and weekly figures line up.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 import numpy as np
 
+from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, LEAD, MQL, OPPORTUNITY
 
 QUARTER_DAYS = 91
@@ -159,37 +162,102 @@ class Quarters:
         self.bookings_usd.append(booked)
         missed = booked < self.targets_usd[q]
         self.missed_streak = self.missed_streak + 1 if missed else 0
-        self.targets_usd.append(self.quota_usd_per_quarter * len(world.ae.reps))
-        self._start_usd = {r.name: r.bookings_usd for r in world.ae.reps}
         return missed
 
+    def open_next(self, world) -> None:
+        """Start the next quarter: its target is the quota of the AEs selling now."""
+        self.targets_usd.append(self.quota_usd_per_quarter * len(world.ae.reps))
+        self._start_usd = {r.name: r.bookings_usd for r in world.ae.reps}
 
-class Hiring:
-    """M9: the AE headcount plan; bookings buy sales capacity, with a lag and a ramp."""
+
+class Staffing:
+    """Who leaves (M5 attrition) and who is signed (M9 hiring) at each quarter's end.
+
+    A leaver's seat is refilled after the team's time to hire unless hiring is
+    frozen after missed quarters; frozen seats are refilled once a quarter is
+    on target. Under the share-of-bookings plan, new AE positions are added
+    too. A new rep sells from halfway through the ramp. The last rep of a team
+    stays.
+    """
 
     def __init__(self, world) -> None:
-        self.spec = world.scenario.budget.hiring
-        self.cost_usd_per_year = world.ae.spec.cost_usd_per_year
-        self.pending: list[tuple[float, float]] = []  # (first selling day, first paid day)
-        self.hired = 0
-
-    def plan(self, world, day: int, last_year_bookings_usd: float) -> None:
-        """At a quarter's end: sign AEs until the team's cost reaches the bookings share."""
-        spec = self.spec
-        if spec.rule != "share_of_bookings" or not self.cost_usd_per_year:
-            return
-        affordable = int(spec.bookings_share * last_year_bookings_usd // self.cost_usd_per_year)
-        gap = affordable - len(world.ae.reps) - len(self.pending)
-        signed = day + spec.time_to_hire_days
-        for _ in range(max(0, min(gap, spec.max_hires_per_quarter))):
-            self.pending.append((signed + spec.ramp_days / 2.0, signed))
+        sc = world.scenario
+        self.spec = sc.budget.hiring
+        self.teams = {t.key: t for t in (world.ae, world.sdr)}
+        self._draws = {
+            k: stream(sc.simulation.seed, world.replication, f"{k}/attrition") for k in self.teams
+        }
+        self.quota_usd_per_year = world.ae.spec.quota_usd_per_year
+        self.pending: list[tuple[float, int, str, float, int | None]] = []  # heap by start day
+        self.frozen: list[tuple[str, int | None]] = []  # seats waiting for the freeze to end
+        self.hired = dict.fromkeys(self.teams, 0)
+        self.left = dict.fromkeys(self.teams, 0)
+        self._marks: dict[str, list[float]] = {}  # an AE's bookings at the last 4 quarter ends
+        self._seq = 0
 
     def __call__(self, world, day: int) -> None:
-        """Hires whose ramp has reached its midpoint start selling."""
+        """Signed reps whose ramp has reached its midpoint start selling."""
         while self.pending and self.pending[0][0] <= day:
-            _, paid_from = self.pending.pop(0)
-            world.ae.hire(paid_from)
-            self.hired += 1
+            _, _, key, paid_from, segment = heappop(self.pending)
+            self.teams[key].hire(paid_from, segment)
+            self.hired[key] += 1
+
+    def quarter_end(self, world, day: int, missed_streak: int, year_usd: float | None) -> None:
+        """Departures, then refilling (or freezing) seats, then new AE positions."""
+        seats = self._departures(world, day)
+        spec = self.spec
+        if spec.backfill == "frozen_after_misses" and (
+            missed_streak >= spec.freeze_after_missed_quarters
+        ):
+            self.frozen += seats
+        else:
+            for key, segment in self.frozen + seats:
+                self._sign(key, segment, day)
+            self.frozen = []
+        ae = world.ae
+        if spec.rule == "share_of_bookings" and year_usd is not None and ae.spec.cost_usd_per_year:
+            affordable = int(spec.bookings_share * year_usd // ae.spec.cost_usd_per_year)
+            coming = sum(p[2] == "ae" for p in self.pending) + sum(
+                k == "ae" for k, _ in self.frozen
+            )
+            gap = affordable - len(ae.reps) - coming
+            for _ in range(max(0, min(gap, spec.max_hires_per_quarter))):
+                self._sign("ae", None, day)
+
+    def _sign(self, key: str, segment: int | None, day: int) -> None:
+        team = self.teams[key].spec
+        paid_from = day + team.time_to_hire_days
+        self._seq += 1
+        heappush(
+            self.pending, (paid_from + team.ramp_days / 2.0, self._seq, key, paid_from, segment)
+        )
+
+    def _departures(self, world, day: int) -> list[tuple[str, int | None]]:
+        seats = []
+        for key, team in self.teams.items():
+            spec = team.spec
+            low = spec.attrition_share_per_year_below_quota
+            if not (spec.attrition_share_per_year or low) or not team.reps:
+                continue
+            u = self._draws[key].random(len(team.reps))
+            for rep, ui in zip(list(team.reps), u.tolist(), strict=True):
+                annual = spec.attrition_share_per_year
+                if low is not None and team is world.ae and self._below_quota(rep, day):
+                    annual = low
+                if ui < 1.0 - (1.0 - annual) ** (QUARTER_DAYS / 365.0) and len(team.reps) > 1:
+                    team.leave(rep)
+                    self.left[key] += 1
+                    seats.append((key, rep.segment))
+        for rep in world.ae.reps:
+            self._marks[rep.name] = [*self._marks.get(rep.name, []), rep.bookings_usd][-4:]
+        return seats
+
+    def _below_quota(self, rep, day: int) -> bool:
+        """Whether the AE booked less than quota over the last four quarters (or since joining)."""
+        marks = self._marks.get(rep.name, [])
+        since = marks[0] if len(marks) == 4 else 0.0
+        days = min(4 * QUARTER_DAYS, day - rep.joined_day)
+        return rep.bookings_usd - since < self.quota_usd_per_year * days / 365.0
 
 
 class MarketingKPI:
@@ -320,14 +388,14 @@ class Organisation:
         self.quarters = Quarters(world)
         self.kpi = MarketingKPI(world, self.programmes)
         self.reviews = Reviews(world, self.programmes)
-        self.hiring = Hiring(world)
+        self.staffing = Staffing(world)
         self.initial_noise = world.marketing.noise_sd
         self.leaders_replaced = 0
 
     def __call__(self, world, day: int) -> None:
         if day and day % QUARTER_DAYS == 0:
             self._quarter_end(world, day)
-        self.hiring(world, day)
+        self.staffing(world, day)
         self.kpi(world, day)
         if day % 7 == 0:
             self.reviews(world, day)
@@ -339,8 +407,8 @@ class Organisation:
             self.kpi.sales_missed()
         p, rule = self.programmes, self.budget.rule
         year = sum(q.bookings_usd[-4:]) if len(q.bookings_usd) >= 4 else None
-        if year is not None:
-            self.hiring.plan(world, day, year)
+        self.staffing.quarter_end(world, day, q.missed_streak, year)
+        q.open_next(world)
         if rule == "share_of_bookings" and year is not None:
             p.total_usd_per_week = self.budget.bookings_share * year / 52.0
             p.apply()
@@ -365,4 +433,4 @@ class Organisation:
                 rep.trust = team.trust_initial
 
 
-__all__ = ["Hiring", "MarketingKPI", "Organisation", "Programmes", "Quarters", "Reviews"]
+__all__ = ["MarketingKPI", "Organisation", "Programmes", "Quarters", "Reviews", "Staffing"]

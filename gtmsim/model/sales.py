@@ -59,6 +59,7 @@ class Rep:
         "cap_used",
         "joined_day",
         "paid_from_day",
+        "left_day",
     )
 
     def __init__(
@@ -78,6 +79,7 @@ class Rep:
         self.prospect_after = joined_day  # a lower bound of when W reaches prospect_w
         self.last_end = joined_day
         self.joined_day = self.paid_from_day = joined_day
+        self.left_day = _INF
         self.idle = False
         self.wake_at = _INF
         self.proc = None
@@ -90,7 +92,7 @@ class Rep:
     def prospecting_hours(self) -> float:
         """Productive hours spent prospecting up to the horizon (or the last task's end)."""
         team = self.team
-        end = max(team.world.horizon, self.last_end)
+        end = max(min(team.world.horizon, self.left_day), self.last_end)
         return max(0.0, team.cal.worked(end) - self.busy_w) * team.ps
 
     # ------------------------------------------------------------ the process
@@ -112,7 +114,7 @@ class Rep:
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
         capped = works_leads and team.cap_at_zero_trust < 1.0
         one_at_a_time = team.shared_queue is not None
-        while True:
+        while self.left_day > env.now:
             now = t = env.now
             limit = now if one_at_a_time else min(float(int(now) + 1), horizon)
             t_next = _INF  # the next task, when the rep waits for it instead of committing
@@ -270,6 +272,7 @@ class SalesTeam:
                 segments.index(s) for s, k in spec.headcount_by_segment.items() for _ in range(k)
             ]
         self.reps = [Rep(self, i, seg_of[i]) for i in range(spec.headcount)]
+        self.former: list[Rep] = []  # reps who left (M5 attrition), for the run's accounting
         self.by_segment = [[r for r in self.reps if r.segment == s] for s in range(len(segments))]
         self._turn: dict[int, int] = {}  # round-robin position per segment (-1: whole team)
         self._seq = 0
@@ -281,23 +284,48 @@ class SalesTeam:
         for rep in self.reps:
             rep.proc = self.world.env.process(rep.run())
 
-    def hire(self, paid_from_day: float) -> Rep:
-        """A new rep who starts working now (M9 hiring), paid since ``paid_from_day``.
+    def hire(self, paid_from_day: float, segment: int | None = None) -> Rep:
+        """A new rep who starts selling now (M9 hiring), paid since ``paid_from_day``.
 
-        With reps assigned to segments, the hire joins the segment with the
-        fewest reps for its original headcount.
+        A new position (``segment`` None) in a team of segment reps goes to the
+        segment with the fewest reps for its original headcount; a refilled
+        seat keeps its segment.
         """
-        segment = None
-        if self.spec.headcount_by_segment:
-            initial = [max(1, sum(r.joined_day == 0 for r in reps)) for reps in self.by_segment]
-            segment = min(range(len(initial)), key=lambda s: len(self.by_segment[s]) / initial[s])
-        rep = Rep(self, len(self.reps), segment, joined_day=self.world.env.now)
+        if segment is None and self.spec.headcount_by_segment:
+            initial = list(self.spec.headcount_by_segment.values())
+            segment = min(
+                range(len(initial)), key=lambda s: len(self.by_segment[s]) / max(1, initial[s])
+            )
+        rep = Rep(self, len(self.reps) + len(self.former), segment, joined_day=self.world.env.now)
         rep.paid_from_day = paid_from_day
         self.reps.append(rep)
         if segment is not None:
             self.by_segment[segment].append(rep)
         rep.proc = self.world.env.process(rep.run())
         return rep
+
+    def leave(self, rep: Rep) -> None:
+        """``rep`` leaves now (M5 attrition); colleagues (at least one) take over their work."""
+        now = self.world.env.now
+        rep.left_day = now
+        self.reps.remove(rep)
+        self.former.append(rep)
+        if rep.segment is not None:
+            self.by_segment[rep.segment].remove(rep)
+        if rep.idle:
+            rep.idle = False
+            rep.proc.interrupt()
+        for due, _, card, stage in sorted(rep.deals):
+            heir = self.pick_rep(card.segment)
+            heir.open_deals += 1
+            self._seq += 1
+            heappush(heir.deals, (due, self._seq, card, stage))
+            self._notify(heir, due)
+        rep.deals.clear()
+        rep.open_deals = 0
+        if rep.queue is not self.shared_queue:
+            for visible, card in rep.queue.drain():
+                self.enqueue(card, self.pick_rep(card.segment), visible)
 
     # ------------------------------------------------------------ routing
 
@@ -393,9 +421,11 @@ class SalesTeam:
 
     def prospecting_and_worked_hours(self, t: float) -> tuple[float, float]:
         """Productive hours all reps spent prospecting, and worked in total, up to ``t``."""
-        cal, worked = self.cal, self.cal.worked(t)
-        prospecting = sum(max(0.0, worked - r.busy_w) for r in self.reps)
-        total = sum(max(0.0, worked - cal.worked(r.joined_day)) for r in self.reps)
+        cal, prospecting, total = self.cal, 0.0, 0.0
+        for r in (*self.reps, *self.former):
+            worked = cal.worked(min(t, r.left_day))
+            prospecting += max(0.0, worked - r.busy_w)
+            total += max(0.0, worked - cal.worked(r.joined_day))
         return prospecting * self.ps, total * self.ps
 
     def take_lead(self, rep: Rep, t: float) -> Card | None:

@@ -8,9 +8,12 @@ denominator in a run are ``nan``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gtmsim.model.leads import State
+from gtmsim.model.org import QUARTER_DAYS
 from gtmsim.results.recorder import (
     ACCEPTED,
     LEAD,
@@ -51,8 +54,9 @@ METRICS: dict[str, str] = {
     "lost_competitor": "deals lost to a competitor (count, from discovery on)",
     "lost_no_decision": "deals lost to no decision (count, from discovery on)",
     "no_decision_share": "share of lost deals lost to no decision",
-    "ae_quota_attainment_median": "median AE bookings / pro-rated quota",
-    "ae_quota_missed_share": "share of AEs below their pro-rated quota",
+    "ae_quota_attainment_median": "median AE bookings / quota pro-rated over the days they sold",
+    "ae_quota_missed_share": "share of AEs below their quota, pro-rated over the days they sold "
+    "(AEs who sold less than a quarter are left out)",
     "ae_selling_share": "AE working hours on deal meetings and lead follow-up",
     "ae_prospecting_share_non_admin": "AE working hours prospecting / hours not on admin",
     "sdr_follow_up_share": "SDR working hours on marketing-lead follow-up",
@@ -66,7 +70,10 @@ METRICS: dict[str, str] = {
     "gtm_cost_per_bookings": "sales and marketing cost / bookings (USD per USD)",
     "bookings_net_of_gtm_cost_usd": "bookings minus sales and marketing cost, USD",
     "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
-    "ae_hired": "AEs hired during the run under the headcount plan (count)",
+    "ae_hired": "AEs who started selling during the run: new positions and refilled seats (count)",
+    "ae_left": "AEs who left during the run (count)",
+    "sdr_hired": "SDRs who started during the run to refill seats (count)",
+    "sdr_left": "SDRs who left during the run (count)",
     "deals_pulled_in": "deals closed at a discount in a quarter-end push instead of slipping "
     "into the next quarter (count)",
     "quarter_end_discounts_usd": "value given away in quarter-end discounts, USD",
@@ -130,7 +137,7 @@ def speed_to_lead_table(rec) -> dict[str, np.ndarray]:
 def rep_table(team) -> dict[str, np.ndarray]:
     """Per-rep hours by activity, trust and bookings of one team."""
     spec = team.spec
-    reps = team.reps
+    reps = [*team.reps, *team.former]
     productive = {
         "selling": np.array([r.selling_hours for r in reps]),
         "follow_up": np.array([r.follow_up_hours for r in reps]),
@@ -146,6 +153,7 @@ def rep_table(team) -> dict[str, np.ndarray]:
         "trust": np.array([r.trust for r in reps]),
         "bookings_usd": np.array([r.bookings_usd for r in reps]),
         "joined_day": np.array([r.joined_day for r in reps], float),
+        "left_day": np.array([r.left_day if r.left_day < math.inf else math.nan for r in reps]),
     }
 
 
@@ -199,9 +207,12 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     ae = rep_table(world.ae)
-    quota = sc.sales.ae.quota_usd_per_year * (world.horizon - ae["joined_day"]) / 365.0
-    known = bool(ae["name"].size and sc.sales.ae.quota_usd_per_year)
-    attainment = ae["bookings_usd"] / quota if known else None
+    # pro-rated over the days each AE sold; reps who sold less than a quarter are left out
+    days = np.fmin(ae["left_day"], world.horizon) - ae["joined_day"]
+    counted = days >= min(QUARTER_DAYS, world.horizon)
+    quota = sc.sales.ae.quota_usd_per_year * days[counted] / 365.0
+    known = bool(counted.any() and sc.sales.ae.quota_usd_per_year)
+    attainment = ae["bookings_usd"][counted] / quota if known else None
     m["ae_quota_attainment_median"] = float(np.median(attainment)) if known else float("nan")
     m["ae_quota_missed_share"] = float((attainment < 1.0).mean()) if known else float("nan")
     for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
@@ -250,12 +261,17 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
         "marketing_cost_usd": m["marketing_spend"]
         + embedded.headcount * embedded.cost_usd_per_year * years,
         "sales_cost_usd": sum(
-            t.spec.cost_usd_per_year * max(0.0, world.horizon - r.paid_from_day) / 365.0
+            t.spec.cost_usd_per_year
+            * max(0.0, min(world.horizon, r.left_day) - r.paid_from_day)
+            / 365.0
             for t in (world.ae, world.sdr)
-            for r in t.reps
+            for r in (*t.reps, *t.former)
         ),
         "quarters_missed": org.quarters.missed,
-        "ae_hired": org.hiring.hired,
+        "ae_hired": org.staffing.hired["ae"],
+        "ae_left": org.staffing.left["ae"],
+        "sdr_hired": org.staffing.hired["sdr"],
+        "sdr_left": org.staffing.left["sdr"],
         "deals_pulled_in": org.quarters.pulled_in,
         "quarter_end_discounts_usd": org.quarters.discounts_usd,
         "ae_headcount_end": len(world.ae.reps),

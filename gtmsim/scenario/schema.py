@@ -384,6 +384,32 @@ class Team(BaseModel, **_Strict):
         "sums to headcount",
     )
     work_hours: WorkHours = Field(default_factory=WorkHours)
+    attrition_share_per_year: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="share of reps who leave in a year (AEs: those at or above quota); a "
+        "leaver's open deals and waiting leads go to colleagues, the seat is refilled after "
+        "time_to_hire_days unless hiring is frozen (budget.hiring.backfill)",
+    )
+    attrition_share_per_year_below_quota: Annotated[float | None, BeforeValidator(_none_word)] = (
+        Field(
+            None,
+            ge=0,
+            lt=1,
+            description="AEs below quota over the last four quarters leave at this rate instead "
+            '("none": the same rate)',
+        )
+    )
+    time_to_hire_days: float = Field(
+        60.0, ge=0, description="days from deciding to fill a seat to the new rep's first day"
+    )
+    ramp_days: float = Field(
+        150.0,
+        ge=0,
+        description="days a new rep takes to full productivity; modelled as selling fully from "
+        "halfway through (the output a linear ramp loses), paid from the first day",
+    )
     admin_share: float = Field(0.0, ge=0, lt=1, description="share of working hours on admin")
     internal_meetings_share: float = Field(
         0.0, ge=0, lt=1, description="share of working hours in internal meetings"
@@ -724,30 +750,32 @@ class EmbeddedMarketers(BaseModel, **_Strict):
 
 
 class Hiring(BaseModel, **_Strict):
-    """M9: the AE headcount plan: budget moving into sales headcount as bookings grow.
+    """M9: the sales headcount plan: refilling seats, and buying AEs as bookings grow.
 
-    At each quarter's end from the second year on, with ``rule =
-    "share_of_bookings"``, AEs are hired until the yearly cost of the team
+    With ``rule = "share_of_bookings"``, at each quarter's end from the second
+    year on, AEs are hired until the yearly cost of the team
     (``sales.ae.cost_usd_per_year`` each) reaches ``bookings_share`` of the last
-    four quarters' bookings. Nobody is laid off when bookings fall. A hire is
-    paid from the day they sign and sells from halfway through the ramp: the
-    same output a linear ramp would lose.
+    four quarters' bookings. Nobody is laid off when bookings fall. New reps
+    take the team's ``time_to_hire_days`` and ``ramp_days``.
     """
 
     rule: Literal["fixed", "share_of_bookings"] = Field(
-        "fixed", description="fixed: the AE headcount never changes; share_of_bookings: see above"
+        "fixed", description="fixed: no new positions; share_of_bookings: see above"
     )
     bookings_share: float = Field(
         0.2, gt=0, le=2, description="share_of_bookings: AE cost per dollar of trailing bookings"
     )
     max_hires_per_quarter: int = Field(
-        4, ge=0, description="recruiting capacity: most AEs signed at one quarter's end"
+        4, ge=0, description="recruiting capacity: most new AE positions filled per quarter"
     )
-    time_to_hire_days: float = Field(
-        60.0, ge=0, description="days from the quarter's decision to the hire's first day"
+    backfill: Literal["always", "frozen_after_misses"] = Field(
+        "always",
+        description="seats of reps who leave (sales.*.attrition_share_per_year): always "
+        "refilled, or frozen while sales has missed freeze_after_missed_quarters quarters in "
+        "a row (recruiting starts again after a quarter on target)",
     )
-    ramp_days: float = Field(
-        150.0, ge=0, description="days a new AE takes to reach full productivity"
+    freeze_after_missed_quarters: int = Field(
+        1, ge=1, description="frozen_after_misses: consecutive missed quarters that freeze hiring"
     )
 
 
