@@ -294,6 +294,21 @@ def test_hiring_frozen_after_misses_leaves_seats_empty():
     assert len(staffing.frozen) == staffing.left["ae"]
     weekly = gtmsim.simulate(frozen.scenario).weekly["ae_headcount"]
     assert weekly[0] == 8 and weekly[-1] == len(frozen.ae.reps) and np.all(np.diff(weekly) <= 0)
+    # the empty seats still count in sales' target
+    assert frozen.org.quarters.targets_usd[-1] == pytest.approx(8 * 1e9 * QUARTER_DAYS / 365)
+
+    half = run(
+        attrition_market(
+            **{
+                "sales.ae.quota_usd_per_year": 1e9,
+                "budget.hiring.backfill": "frozen_after_misses",
+                "budget.hiring.frozen_share": 0.5,
+            }
+        )
+    ).org.staffing
+    vacated = half.left["ae"]
+    assert len(half.frozen) == vacated // 2
+    assert len(half.frozen) + len(half.pending) + half.hired["ae"] == vacated
 
 
 def test_quarter_end_push_closes_slipping_deals_early_at_a_discount():

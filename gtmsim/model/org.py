@@ -165,8 +165,12 @@ class Quarters:
         return missed
 
     def open_next(self, world) -> None:
-        """Start the next quarter: its target is the quota of the AEs selling now."""
-        self.targets_usd.append(self.quota_usd_per_quarter * len(world.ae.reps))
+        """Start the next quarter: its target is the quota of every AE seat in the plan.
+
+        Seats being refilled or frozen count: a vacancy does not lower the number.
+        """
+        seats = len(world.ae.reps) + world.org.staffing.open_seats("ae")
+        self.targets_usd.append(self.quota_usd_per_quarter * seats)
         self._start_usd = {r.name: r.bookings_usd for r in world.ae.reps}
 
 
@@ -194,6 +198,7 @@ class Staffing:
         self.left = dict.fromkeys(self.teams, 0)
         self._marks: dict[str, list[float]] = {}  # an AE's bookings at the last 4 quarter ends
         self._seq = 0
+        self._freeze_due = 0.0
 
     def __call__(self, world, day: int) -> None:
         """Signed reps whose ramp has reached its midpoint start selling."""
@@ -209,7 +214,13 @@ class Staffing:
         if spec.backfill == "frozen_after_misses" and (
             missed_streak >= spec.freeze_after_missed_quarters
         ):
-            self.frozen += seats
+            for seat in seats:  # frozen_share of them, spread evenly over the departures
+                self._freeze_due += spec.frozen_share
+                if self._freeze_due >= 1.0:
+                    self._freeze_due -= 1.0
+                    self.frozen.append(seat)
+                else:
+                    self._sign(*seat, day)
         else:
             for key, segment in self.frozen + seats:
                 self._sign(key, segment, day)
@@ -217,12 +228,13 @@ class Staffing:
         ae = world.ae
         if spec.rule == "share_of_bookings" and year_usd is not None and ae.spec.cost_usd_per_year:
             affordable = int(spec.bookings_share * year_usd // ae.spec.cost_usd_per_year)
-            coming = sum(p[2] == "ae" for p in self.pending) + sum(
-                k == "ae" for k, _ in self.frozen
-            )
-            gap = affordable - len(ae.reps) - coming
+            gap = affordable - len(ae.reps) - self.open_seats("ae")
             for _ in range(max(0, min(gap, spec.max_hires_per_quarter))):
                 self._sign("ae", None, day)
+
+    def open_seats(self, key: str) -> int:
+        """Seats of team ``key`` signed but not yet selling, or frozen."""
+        return sum(p[2] == key for p in self.pending) + sum(k == key for k, _ in self.frozen)
 
     def _sign(self, key: str, segment: int | None, day: int) -> None:
         team = self.teams[key].spec

@@ -777,6 +777,13 @@ class Hiring(BaseModel, **_Strict):
     freeze_after_missed_quarters: int = Field(
         1, ge=1, description="frozen_after_misses: consecutive missed quarters that freeze hiring"
     )
+    frozen_share: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="frozen_after_misses: share of the seats vacated during a freeze that stay "
+        "empty (the rest are refilled); empty seats still count in sales' target",
+    )
 
 
 class Budget(BaseModel, **_Strict):
