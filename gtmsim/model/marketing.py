@@ -81,7 +81,7 @@ class Marketing:
 
         # one stream per channel: moving one channel's spend leaves the others' leads alone
         self._arrivals = [
-            Sampler(_UNIT, stream(seed, replication, f"arrivals/{c}")) for c in self.channels
+            Sampler(_UNIT, stream(seed, replication, f"arrivals/{c}")).next for c in self.channels
         ]
         self._nurture_rng = stream(seed, replication, "nurture")
 

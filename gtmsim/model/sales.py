@@ -10,6 +10,7 @@ No lead is a SimPy process; a lead is touched only when a rep spends hours on it
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from heapq import heappop, heappush
 
 import numpy as np
@@ -106,82 +107,95 @@ class Rep:
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
         capped = works_leads and team.cap_at_zero_trust < 1.0
         one_at_a_time = team.shared_queue is not None
+        gets_handoffs = team.gets_handoffs
+        next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
+        next_time, stage_hours = queue.next_time, team.stage_hours
+        take_lead, start_attempt = team.take_lead, team.start_attempt
+        finish_attempt, deal_step = team.finish_attempt, team.deal_step
+        timeout = env.timeout
         while True:
             now = t = env.now
-            limit = now if one_at_a_time else min(float(int(now) + 1), horizon)
+            tomorrow = int(now) + 1.0
+            limit = now if one_at_a_time else min(tomorrow, horizon)
+            wake = None  # team.wake_cap(now), computed when first needed
             t_next = _INF  # the next task, when the rep waits for it instead of committing
+            # hours are accumulated in locals while no other process can run, stored before a yield
+            busy_w, prospect_w, prospect_after = self.busy_w, self.prospect_w, self.prospect_after
+            selling, follow_up = self.selling_hours, self.follow_up_hours
             while True:
                 t_deal = deals[0][0] if deals else _INF
                 if works_leads:
-                    t_lead = queue.next_time(t)
-                    if capped and t_lead < _INF:
-                        t_lead = self._after_cap(t_lead if t_lead > t else t)
+                    t_lead = next_time(t)
+                    if capped and t_lead < _INF:  # today's hours for marketing leads used up?
+                        if t_lead < t:
+                            t_lead = t
+                        day = int(next_open(t_lead))
+                        if day == self.cap_day and self.cap_used >= team.lead_hours_cap(self.trust):
+                            t_lead = next_open(day + 1.0)
                     t_due = t_lead if t_lead < t_deal else t_deal
                 else:
                     t_due = t_deal
                 if t_due == _INF:
                     break
-                t_task = cal.next_open(t_due if t_due > t else t)
+                t_task = next_open(t_due if t_due > t else t)
                 if t_task >= horizon:
                     break
-                if t_task >= self.prospect_after:
-                    if cal.worked(t_task) >= self.prospect_w:
+                if t_task >= prospect_after:
+                    if worked(t_task) >= prospect_w:
                         break  # a prospecting meeting is booked first
-                    self.prospect_after = cal.at_worked(self.prospect_w)
-                if t_task > t and team.gets_handoffs:
+                    prospect_after = at_worked(prospect_w)
+                if t_task > t and gets_handoffs:
                     t_next = t_task
                     break
                 if t > now:
                     if t_task >= limit:
                         break
-                elif t_task >= int(now) + 1.0 and t_task > team.wake_cap(now):
-                    break  # tomorrow's leads may come first
+                elif t_task >= tomorrow:
+                    if wake is None:
+                        wake = team.wake_cap(now)
+                    if t_task > wake:
+                        break  # tomorrow's leads may come first
                 if t_deal <= t_task:
                     _, _, card, stage = heappop(deals)
-                    hours = team.stage_hours[stage]()
-                    self.selling_hours += hours
-                    t = cal.add(t_task, hours / ps)
+                    hours = stage_hours[stage]()
+                    selling += hours
+                    t = add(t_task, hours / ps)
                     if t <= horizon:  # a meeting that ends after the horizon is not counted
-                        team.deal_step(self, card, stage, t)
+                        deal_step(self, card, stage, t)
                 else:
-                    card = team.take_lead(self, t_task)
+                    card = take_lead(self, t_task)
                     if card is None:
                         continue  # it went into the black hole; choose again
-                    reached, hours = team.start_attempt(self, card, t_task)
-                    self.follow_up_hours += hours
+                    reached, hours = start_attempt(self, card, t_task)
+                    follow_up += hours
                     if capped:
                         if int(t_task) != self.cap_day:
                             self.cap_day, self.cap_used = int(t_task), 0.0
                         self.cap_used += hours
-                    t = cal.add(t_task, hours / ps)
+                    t = add(t_task, hours / ps)
                     if t <= horizon:
-                        team.finish_attempt(self, card, reached, t)
-                self.busy_w += hours / ps
-                self.prospect_w += hours / ps
+                        finish_attempt(self, card, reached, t)
+                busy_w += hours / ps
+                prospect_w += hours / ps
+            self.busy_w, self.prospect_w, self.prospect_after = busy_w, prospect_w, prospect_after
+            self.selling_hours, self.follow_up_hours = selling, follow_up
             if t > now:
                 self.last_end = t
-                yield env.timeout(t - now)
+                yield timeout(t - now)
                 continue
-            t_prospect = cal.at_worked(self.prospect_w) if self.prospect_w < _INF else _INF
-            t_wake = max(now, min(t_prospect, t_next, team.wake_cap(now), horizon))
+            t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
+            if wake is None:
+                wake = team.wake_cap(now)
+            t_wake = max(now, min(t_prospect, t_next, wake, horizon))
             self.idle, self.wake_at = True, t_wake
             try:  # noqa: SIM105 (a with-block costs more in this hot loop)
-                yield env.timeout(t_wake - now)
+                yield timeout(t_wake - now)
             except simpy.Interrupt:
                 pass
             self.idle = False
             if env.now >= t_prospect:
                 team.new_prospect(self, env.now)
                 self.prospect_w += team.next_prospect_hours() / ps
-
-    def _after_cap(self, t: float) -> float:
-        """When a rep who has used up today's hours for marketing leads takes the next one."""
-        cal = self.team.cal
-        t_open = cal.next_open(t)
-        day = int(t_open)
-        if day == self.cap_day and self.cap_used >= self.team.lead_hours_cap(self.trust):
-            return cal.next_open(day + 1.0)
-        return t
 
     def meet(self, hours: float) -> None:
         """Spend ``hours`` in a joint review (M8): they come out of prospecting time."""
@@ -213,8 +227,8 @@ class SalesTeam:
         self.abandon_days = handoff.abandon_after_days
         self.recycle = handoff.rejected == "recycle"
 
-        def sampler(name: str, dist) -> Sampler:
-            return Sampler(dist, stream(seed, rep_no, f"{key}/{name}"))
+        def sampler(name: str, dist) -> Callable[[], float]:
+            return Sampler(dist, stream(seed, rep_no, f"{key}/{name}")).next
 
         self.attempt_hours = sampler("attempt_hours", spec.attempt_hours)
         self.qualification_hours = sampler("qualification_hours", spec.qualification_hours)
