@@ -8,6 +8,7 @@ and hands MQLs to sales; the reps' processes do the rest.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Sequence
 from typing import Protocol
@@ -67,7 +68,7 @@ class World:
         self.horizon = scenario.simulation.horizon_days
         seed = scenario.simulation.seed
         self.env = simpy.Environment()
-        self.store = LeadStore()
+        self.store = LeadStore(_expected_leads(scenario))
         self.segments = list(scenario.market.segments)
         self.channels = [*scenario.market.channels, "outbound"]
         self.rec = Recorder(len(self.channels), len(self.segments), self.horizon, event_sink)
@@ -101,7 +102,15 @@ class World:
         self.env.process(self._days())
         self.sdr.start()
         self.ae.start()
-        self.env.run(until=self.horizon)
+        # A run makes almost no reference cycles but keeps many objects alive, so the
+        # cyclic collector's passes over them are pure cost: pause it while the run lasts.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.horizon)
+        finally:
+            if collecting:
+                gc.enable()
         self._finish()
         return self
 
@@ -222,3 +231,15 @@ class World:
         """MQLs still waiting in any queue at the end of the run."""
         queues = {id(r.queue): r.queue for r in self.lead_team.reps}
         return [card for q in queues.values() for card in q.cards()]
+
+
+def _expected_leads(scenario) -> int:
+    """Room for the leads a run is likely to create, so the store rarely has to grow."""
+    per_week = sum(
+        ch.organic_leads_per_week
+        + ch.max_leads_per_week
+        * ch.spend_usd_per_week
+        / (ch.spend_usd_per_week + ch.half_saturation_usd_per_week)
+        for ch in scenario.market.channels.values()
+    )
+    return int(1.2 * per_week * scenario.simulation.horizon_days / 7.0) + 16_384
