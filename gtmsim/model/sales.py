@@ -26,6 +26,15 @@ from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
 from gtmsim.scenario.dists import Uniform
 
 _INF = math.inf
+# plain ints: an IntEnum member costs several times more to look up and to index with
+_NEVER_FOLLOWED_UP, _WORKING, _UNREACHED, _REJECTED = (
+    int(State.NEVER_FOLLOWED_UP),
+    int(State.WORKING),
+    int(State.UNREACHED),
+    int(State.REJECTED),
+)
+_ACCEPTED, _OPPORTUNITY, _WON = int(State.ACCEPTED), int(State.OPPORTUNITY), int(State.WON)
+_LOST_COMPETITOR, _LOST_NO_DECISION = int(State.LOST_COMPETITOR), int(State.LOST_NO_DECISION)
 
 
 class Rep:
@@ -216,6 +225,7 @@ class SalesTeam:
         sc = world.scenario
         seed, rep_no = sc.simulation.seed, world.replication
         self.world, self.key, self.spec = world, key, spec
+        self.rec, self.speed_to_lead = world.rec, world.speed_to_lead
         self.cal = WorkCalendar.from_spec(spec.work_hours)
         self.ps = spec.productive_share
         self.works_leads, self.runs_deals = works_leads, runs_deals
@@ -392,25 +402,24 @@ class SalesTeam:
         card = rep.queue.pop(t)
         if card.attempts == 0 and t - card.mql_day > self.abandon_days:
             w = self.world
-            w.move(card, State.NEVER_FOLLOWED_UP, t, rep.name)
+            w.move(card, _NEVER_FOLLOWED_UP, t, rep.name)
             return None
         return card
 
     def start_attempt(self, rep: Rep, card: Card, t: float) -> tuple[bool, float]:
         """Begin a contact attempt at ``t``: returns (reached, rep hours it takes)."""
-        w = self.world
-        rec = w.rec
+        rec = self.rec
         delay_hours = (t - card.mql_day) * 24.0
         n = card.attempts
         card.attempts = n + 1
-        reached = card.u_contact[n] < w.speed_to_lead(delay_hours)
+        reached = card.u_contact[n] < self.speed_to_lead(delay_hours)
         if n == 0:
             card.first_response_hours = delay_hours
             rec.first_response_day.append(t)
             rec.first_response_hours.append(delay_hours)
             rec.first_attempt_reached.append(reached)
         if rec.logging:
-            w.log(card.lead, "attempt", t, rep.name)
+            self.world.log(card.lead, "attempt", t, rep.name)
         return reached, (self.qualification_hours() if reached else self.attempt_hours())
 
     def finish_attempt(self, rep: Rep, card: Card, reached: bool, now: float) -> None:
@@ -418,7 +427,7 @@ class SalesTeam:
         w = self.world
         rec = w.rec
         if not reached and card.attempts < self.max_attempts:
-            w.move(card, State.WORKING, now, rep.name, log=False)
+            w.move(card, _WORKING, now, rep.name, log=False)
             rep.queue.push(now + self.retry_days, card, card.score)
             return
         accepted = reached and self.verdict.accepts(
@@ -429,13 +438,13 @@ class SalesTeam:
         rec.mqls_judged += reached
         rep.learn(1.0 if accepted else 0.0)
         if accepted:
-            w.move(card, State.ACCEPTED, now, rep.name)
+            w.move(card, _ACCEPTED, now, rep.name)
             w.count(ACCEPTED, card)
             w.ae.new_deal(card, now, rep if self.runs_deals else None)
         elif self.recycle:
             w.marketing.recycle(card.lead, now, card.state)
         else:
-            w.move(card, State.REJECTED if reached else State.UNREACHED, now, rep.name)
+            w.move(card, _REJECTED if reached else _UNREACHED, now, rep.name)
 
     # ------------------------------------------------------------ prospects and deals (M6)
 
@@ -457,7 +466,7 @@ class SalesTeam:
         )
         luck = self.prospect_luck
         card = Card(row, [], math.nan, [luck() for _ in self.stage_hours], state=NEW)
-        w.move(card, State.ACCEPTED, t, rep.name)
+        w.move(card, _ACCEPTED, t, rep.name)
         w.count(ACCEPTED, card)
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
 
@@ -496,7 +505,7 @@ class SalesTeam:
             heappush(rep.deals, (card.window_open, self._seq, card, stage))
         elif outcome == PASS and stage == rules.last:
             size = card.deal_size_usd
-            w.move(card, State.WON, now, rep.name)
+            w.move(card, _WON, now, rep.name)
             w.count(WON, card)
             rep.bookings_usd += size
             rep.open_deals -= 1
@@ -508,7 +517,7 @@ class SalesTeam:
             rec.cycle_days.append(now - card.opportunity_day)
         elif outcome == PASS:
             if stage == 0:
-                w.move(card, State.OPPORTUNITY, now, rep.name)
+                w.move(card, _OPPORTUNITY, now, rep.name)
                 w.count(OPPORTUNITY, card)
                 card.opportunity_day = now
                 w.store.opportunity_day[card.lead] = now
@@ -518,8 +527,8 @@ class SalesTeam:
                     rep.learn(1.0)
             self._schedule(rep, card, stage + 1, now)
         else:
-            lost = State.LOST_NO_DECISION if outcome == NO_DECISION else State.LOST_COMPETITOR
-            rec.losses["competitor" if lost == State.LOST_COMPETITOR else "no_decision"] += 1
+            lost = _LOST_NO_DECISION if outcome == NO_DECISION else _LOST_COMPETITOR
+            rec.losses["competitor" if lost == _LOST_COMPETITOR else "no_decision"] += 1
             w.move(card, lost, now, rep.name)
             rep.open_deals -= 1
             if stage == 0 and marketing_lead and not self.works_leads:

@@ -19,7 +19,7 @@ from simpy.core import URGENT
 
 from gtmsim.model.deals import DealRules
 from gtmsim.model.handoff import SpeedToLead
-from gtmsim.model.leads import Card, LeadStore, State
+from gtmsim.model.leads import STATE_NAMES, Card, LeadStore, State
 from gtmsim.model.marketing import Marketing
 from gtmsim.model.org import Organisation, staffing
 from gtmsim.model.rng import LeadDice
@@ -179,13 +179,13 @@ class World:
 
     # ------------------------------------------------------------ bookkeeping
 
-    def move(self, card: Card, new: State, t: float, resource: str, log: bool = True) -> None:
-        """Move the lead of a card to a new state."""
+    def move(self, card: Card, new: int, t: float, resource: str, log: bool = True) -> None:
+        """Move the lead of a card to a new state (a :class:`State` or its int value)."""
         self.store.state[card.lead] = new
         self.rec.transitions[card.state][new] += 1
         card.state = new
         if log and self.rec.logging:
-            self.log(card.lead, new.name.lower(), t, resource)
+            self.log(card.lead, STATE_NAMES[new], t, resource)
 
     def cards(self, idx: np.ndarray, mql_day: np.ndarray) -> list[Card]:
         """Cards for leads reaching sales, with their own uniforms (common random numbers)."""
