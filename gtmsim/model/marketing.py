@@ -282,7 +282,8 @@ class Marketing:
             # first time t with intent(t) >= need / intent_weight, before the window closes
             ratio = need / self.intent_weight if self.intent_weight else np.inf * np.sign(need)
             t_cross = store.window_open_day[idx] + self.ramp_days * np.log(ratio)
-        t_cross = np.nan_to_num(t_cross, nan=np.inf, posinf=np.inf, neginf=0.0)
+        t_cross = np.where(np.isnan(t_cross), np.inf, t_cross)  # np.nan_to_num costs 3x more
+        t_cross[t_cross == -np.inf] = 0.0
         cross = np.maximum(first, k * np.ceil(t_cross / k))
         reachable = (ratio <= 1.0) & (cross < store.window_close_day[idx])
         cross = np.where(need <= 0, first, np.where(reachable, cross, np.inf))

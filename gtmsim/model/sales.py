@@ -345,10 +345,15 @@ class SalesTeam:
         """
         w = self.world
         store = w.store
-        floor = self.cherry_floor
+        floor, cherry = self.cherry_floor, self.cherry_pick
+        slow, sla = self.slow_response, self.sla_days
+        response_delay_hours = self.response_delay_hours
         pooled = self.shared_queue is not None
         mean_trust = self.mean_trust()
-        load: dict[Rep, int] = {}
+        # round robin inlined: the same turns as pick_rep, kept in a local for the batch
+        round_robin = not pooled and self.route == "round_robin"
+        turn, team = self._turn.get(-1, 0), self.reps
+        load: dict[Rep, int] | None = {} if self.route == "least_loaded" else None
         kept, reps, visible, dropped = [], [], [], []
         for i, (day, score, seg) in enumerate(
             zip(
@@ -358,19 +363,28 @@ class SalesTeam:
                 strict=True,
             )
         ):
-            rep = None if pooled else self.pick_rep(seg, load)
-            trust = mean_trust if pooled else rep.trust
-            if self.cherry_pick and score < floor + self.cherry_pick * (1.0 - trust):
+            if pooled:
+                rep, trust = None, mean_trust
+            else:
+                if round_robin:
+                    rep = team[turn % len(team)]
+                    turn += 1
+                else:
+                    rep = self.pick_rep(seg, load)
+                trust = rep.trust
+            if cherry and score < floor + cherry * (1.0 - trust):
                 dropped.append(i)
                 continue
-            delay = self.response_delay_hours() / 24.0 * (1.0 + self.slow_response * (1.0 - trust))
-            if self.sla_days is not None:
-                delay = min(delay, self.sla_days)
-            if rep is not None:
+            delay = response_delay_hours() / 24.0 * (1.0 + slow * (1.0 - trust))
+            if sla is not None:
+                delay = min(delay, sla)
+            if load is not None:
                 load[rep] = load.get(rep, 0) + 1
             kept.append(i)
             reps.append(rep)
             visible.append(day + delay)
+        if round_robin:
+            self._turn[-1] = turn
         if dropped:
             gone = idx[dropped]
             w.marketing.move(gone, State.NEVER_FOLLOWED_UP, State.QUEUED)
