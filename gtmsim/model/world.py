@@ -22,7 +22,7 @@ from gtmsim.model.handoff import SpeedToLead
 from gtmsim.model.leads import STATE_NAMES, Card, LeadStore, State
 from gtmsim.model.marketing import Marketing
 from gtmsim.model.org import Organisation, staffing
-from gtmsim.model.rng import LeadDice
+from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
 from gtmsim.results.recorder import ChunkSink, Recorder
 
@@ -83,6 +83,12 @@ class World:
         self.dice_contact = LeadDice(seed, replication, "contact")
         self.dice_qualify = LeadDice(seed, replication, "qualify")
         self.dice_stage = LeadDice(seed, replication, "stage")
+        self._attempt_cols = scenario.handoff.max_attempts
+        self._dice_rows = DiceRows(
+            [(self.dice_contact, a) for a in range(self._attempt_cols)]
+            + [(self.dice_qualify, 0)]
+            + [(self.dice_stage, s) for s in range(len(self.deal_rules.names))]
+        )
         by_ae = scenario.handoff.qualifier == "ae"
         sdr_spec, ae_spec = staffing(scenario)
         self.sdr = SalesTeam(self, "sdr", sdr_spec, works_leads=not by_ae, runs_deals=False)
@@ -191,12 +197,11 @@ class World:
         """Cards for leads reaching sales, with their own uniforms (common random numbers)."""
         store = self.store
         slot0 = 32 * store.mql_count[idx].astype(np.int64)  # fresh luck each time it is an MQL
-        col = slot0[:, None]
-        attempts = np.arange(self.scenario.handoff.max_attempts)
-        stages = np.arange(len(self.deal_rules.names))
-        u_contact = self.dice_contact.many(idx[:, None], col + attempts).tolist()
-        u_qualify = self.dice_qualify.many(idx, slot0).tolist()
-        u_stage = self.dice_stage.many(idx[:, None], col + stages).tolist()
+        u = self._dice_rows(idx, slot0)  # contact attempts, qualification, stages
+        a = self._attempt_cols
+        u_contact = u[:, :a].tolist()
+        u_qualify = u[:, a].tolist()
+        u_stage = u[:, a + 1 :].tolist()
         rows = zip(
             idx.tolist(),
             store.channel[idx].tolist(),
