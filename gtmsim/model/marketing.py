@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special
 
 from gtmsim.model.dists import Sampler
-from gtmsim.model.leads import NEW, LatentSource, LeadStore, State, day_fraction
+from gtmsim.model.leads import LATENT_FIELDS, NEW, LatentSource, LeadStore, State, day_fraction
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import LEAD, MQL, Recorder
 from gtmsim.scenario.dists import Uniform
@@ -163,10 +163,12 @@ class Marketing:
             mql_t.append(t)
 
         counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day))
-        batches = [(c, self.sources[c].take(int(k))) for c, k in enumerate(counts) if k]
+        batches = [(c, self.sources[c].take_block(int(k))) for c, k in enumerate(counts) if k]
         if batches:
-            latent = {f: np.concatenate([b[f] for _, b in batches]) for f in batches[0][1]}
-            channel = np.repeat([c for c, _ in batches], [len(b["segment"]) for _, b in batches])
+            latent = dict(
+                zip(LATENT_FIELDS, np.concatenate([b for _, b in batches], axis=1), strict=True)
+            )
+            channel = np.repeat([c for c, _ in batches], [b.shape[1] for _, b in batches])
             t = day + latent["day_fraction"]
             sl = self.store.append(t, channel, latent)
             idx = np.arange(sl.start, sl.stop)
