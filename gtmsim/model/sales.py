@@ -112,15 +112,17 @@ class Rep:
         booked meanwhile for an earlier time is not held up.
         """
         team = self.team
-        env, cal, ps, horizon = team.world.env, team.cal, team.ps, team.world.horizon
+        world, rec = team.world, team.rec
+        env, cal, ps, horizon = world.env, team.cal, team.ps, world.horizon
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
         capped = works_leads and team.cap_at_zero_trust < 1.0
         one_at_a_time = team.shared_queue is not None
         gets_handoffs = team.gets_handoffs
         next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
         next_time, stage_hours = queue.next_time, team.stage_hours
-        take_lead, start_attempt = team.take_lead, team.start_attempt
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
+        abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead
+        qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
         timeout = env.timeout
         while True:
             now = t = env.now
@@ -133,20 +135,25 @@ class Rep:
             selling, follow_up = self.selling_hours, self.follow_up_hours
             while True:
                 t_deal = deals[0][0] if deals else _INF
+                t_task = None  # next_open of the due time, when already known
                 if works_leads:
                     t_lead = next_time(t)
                     if capped and t_lead < _INF:  # today's hours for marketing leads used up?
                         if t_lead < t:
                             t_lead = t
-                        day = int(next_open(t_lead))
+                        t_task = next_open(t_lead)
+                        day = int(t_task)
                         if day == self.cap_day and self.cap_used >= team.lead_hours_cap(self.trust):
-                            t_lead = next_open(day + 1.0)
+                            t_lead = t_task = next_open(day + 1.0)
+                        if t_deal <= t_lead:
+                            t_task = None
                     t_due = t_lead if t_lead < t_deal else t_deal
                 else:
                     t_due = t_deal
                 if t_due == _INF:
                     break
-                t_task = next_open(t_due if t_due > t else t)
+                if t_task is None:
+                    t_task = next_open(t_due if t_due > t else t)
                 if t_task >= horizon:
                     break
                 if t_task >= prospect_after:
@@ -171,11 +178,23 @@ class Rep:
                     t = add(t_task, hours / ps)
                     if t <= horizon:  # a meeting that ends after the horizon is not counted
                         deal_step(self, card, stage, t)
-                else:
-                    card = take_lead(self, t_task)
-                    if card is None:
+                else:  # a contact attempt
+                    card = queue.pop(t_task)
+                    n = card.attempts
+                    if n == 0 and t_task - card.mql_day > abandon_days:
+                        world.move(card, _NEVER_FOLLOWED_UP, t_task, self.name)
                         continue  # it went into the black hole; choose again
-                    reached, hours = start_attempt(self, card, t_task)
+                    card.attempts = n + 1
+                    delay_hours = (t_task - card.mql_day) * 24.0
+                    reached = card.u_contact[n] < speed_to_lead(delay_hours)
+                    if n == 0:
+                        card.first_response_hours = delay_hours
+                        rec.first_response_day.append(t_task)
+                        rec.first_response_hours.append(delay_hours)
+                        rec.first_attempt_reached.append(reached)
+                    if rec.logging:
+                        world.log(card.lead, "attempt", t_task, self.name)
+                    hours = qualification_hours() if reached else attempt_hours()
                     follow_up += hours
                     if capped:
                         if int(t_task) != self.cap_day:
@@ -410,31 +429,6 @@ class SalesTeam:
         worked = self.cal.worked(t)
         prospecting = sum(max(0.0, worked - r.busy_w) for r in self.reps)
         return prospecting * self.ps, worked * self.ps * len(self.reps)
-
-    def take_lead(self, rep: Rep, t: float) -> Card | None:
-        """The next lead ``rep`` will attempt at ``t``, or None if it went into the black hole."""
-        card = rep.queue.pop(t)
-        if card.attempts == 0 and t - card.mql_day > self.abandon_days:
-            w = self.world
-            w.move(card, _NEVER_FOLLOWED_UP, t, rep.name)
-            return None
-        return card
-
-    def start_attempt(self, rep: Rep, card: Card, t: float) -> tuple[bool, float]:
-        """Begin a contact attempt at ``t``: returns (reached, rep hours it takes)."""
-        rec = self.rec
-        delay_hours = (t - card.mql_day) * 24.0
-        n = card.attempts
-        card.attempts = n + 1
-        reached = card.u_contact[n] < self.speed_to_lead(delay_hours)
-        if n == 0:
-            card.first_response_hours = delay_hours
-            rec.first_response_day.append(t)
-            rec.first_response_hours.append(delay_hours)
-            rec.first_attempt_reached.append(reached)
-        if rec.logging:
-            self.world.log(card.lead, "attempt", t, rep.name)
-        return reached, (self.qualification_hours() if reached else self.attempt_hours())
 
     def finish_attempt(self, rep: Rep, card: Card, reached: bool, now: float) -> None:
         """Resolve an attempt at its end, ``now``: accept, reject, retry or give up."""
