@@ -31,6 +31,10 @@ class WorkCalendar:
         self._workday = tuple(d in set(days) for d in _DAYS)
         if not any(self._workday) or self._hours <= 0:
             raise ValueError("a calendar needs at least one working day with working hours")
+        # days from each weekday to the next working day after it
+        self._skip = [
+            next(k for k in range(1, 8) if self._workday[(dow + k) % 7]) for dow in range(7)
+        ]
         self._prefix = [0.0]  # working hours in days 0..k-1 of the week
         for w in self._workday:
             self._prefix.append(self._prefix[-1] + (self._hours if w else 0.0))
@@ -51,10 +55,7 @@ class WorkCalendar:
         dow = d % 7
         if self._workday[dow] and frac < self._end:
             return t if frac >= self._start else d + self._start
-        for k in range(1, 8):
-            if self._workday[(dow + k) % 7]:
-                return d + k + self._start
-        raise AssertionError("unreachable: the calendar has a working day")
+        return d + self._skip[dow] + self._start
 
     def worked(self, t: float) -> float:
         """Working hours in ``[0, t]``."""

@@ -26,6 +26,7 @@ from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
 from gtmsim.scenario.dists import Uniform
 
 _INF = math.inf
+_NAN = math.nan
 # plain ints: an IntEnum member costs several times more to look up and to index with
 _NEVER_FOLLOWED_UP, _WORKING, _UNREACHED, _REJECTED = (
     int(State.NEVER_FOLLOWED_UP),
@@ -268,6 +269,7 @@ class SalesTeam:
         )
         stages = sc.deals.stages
         self.stage_hours = [sampler(f"stage/{n}/rep_hours", s.rep_hours) for n, s in stages.items()]
+        self.n_stages = len(stages)
         self.stage_delay = [
             sampler(f"stage/{n}/buyer_delay_days", s.buyer_delay_days) for n, s in stages.items()
         ]
@@ -459,23 +461,13 @@ class SalesTeam:
     def new_prospect(self, rep: Rep, t: float) -> None:
         """A prospecting rep books a first meeting with a self-sourced account at ``t``."""
         w = self.world
-        lead, (segment, fit, w_open, w_close, size) = w.marketing.new_prospect(t, self.prospects)
-        row = (
-            lead,
-            w.marketing.outbound_channel,
-            segment,
-            fit,
-            w_open,
-            w_close,
-            size,
-            0.0,
-            math.nan,
-            math.nan,
-        )
+        mk = w.marketing
+        lead, (segment, fit, w_open, w_close, size) = mk.new_prospect(t, self.prospects)
+        row = (lead, mk.outbound_channel, segment, fit, w_open, w_close, size, 0.0, _NAN, _NAN)
         luck = self.prospect_luck
-        card = Card(row, [], math.nan, [luck() for _ in self.stage_hours], state=NEW)
+        card = Card(row, [], _NAN, [luck() for _ in range(self.n_stages)], state=NEW)
         w.move(card, _ACCEPTED, t, rep.name)
-        w.count(ACCEPTED, card)
+        self.rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
 
     def new_deal(self, card: Card, t: float, owner: Rep | None) -> None:
