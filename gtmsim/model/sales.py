@@ -128,7 +128,7 @@ class Rep:
         while True:
             now = t = env.now
             tomorrow = int(now) + 1.0
-            limit = now if one_at_a_time else min(tomorrow, horizon)
+            limit = now if one_at_a_time else (horizon if horizon < tomorrow else tomorrow)
             wake = None  # team.wake_cap(now), computed when first needed
             t_next = _INF  # the next task, when the rep waits for it instead of committing
             # hours are accumulated in locals while no other process can run, stored before a yield
@@ -176,7 +176,8 @@ class Rep:
                     _, _, card, stage = heappop(deals)
                     hours = stage_hours[stage]()
                     selling += hours
-                    t = add(t_task, hours / ps)
+                    w = hours / ps
+                    t = add(t_task, w)
                     if t <= horizon:  # a meeting that ends after the horizon is not counted
                         deal_step(self, card, stage, t)
                 else:  # a contact attempt
@@ -201,11 +202,12 @@ class Rep:
                         if int(t_task) != self.cap_day:
                             self.cap_day, self.cap_used = int(t_task), 0.0
                         self.cap_used += hours
-                    t = add(t_task, hours / ps)
+                    w = hours / ps
+                    t = add(t_task, w)
                     if t <= horizon:
                         finish_attempt(self, card, reached, t)
-                busy_w += hours / ps
-                prospect_w += hours / ps
+                busy_w += w
+                prospect_w += w
             self.busy_w, self.prospect_w, self.prospect_after = busy_w, prospect_w, prospect_after
             self.selling_hours, self.follow_up_hours = selling, follow_up
             if t > now:
