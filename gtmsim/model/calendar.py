@@ -9,6 +9,7 @@ in between.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -62,11 +63,16 @@ class WorkCalendar:
         if self.always_open:
             return t * 24.0
         d = math.floor(t)
-        weeks, dow = divmod(d, 7)
+        weeks = d // 7
+        dow = d - 7 * weeks
         total = weeks * self.hours_per_week + self._prefix[dow]
         if self._workday[dow]:
-            frac = min(max(t - d, self._start), self._end)
-            total += (frac - self._start) * 24.0
+            start, frac = self._start, t - d
+            if frac < start:
+                frac = start
+            if frac > self._end:
+                frac = self._end
+            total += (frac - start) * 24.0
         return total
 
     def hours_between(self, t0: float, t1: float) -> float:
@@ -85,9 +91,7 @@ class WorkCalendar:
         if rem == 0:  # ends exactly at the close of the week's last working day
             weeks -= 1
             rem = self.hours_per_week
-        k = 0
-        while self._prefix[k + 1] < rem:
-            k += 1
+        k = bisect_left(self._prefix, rem, 1) - 1  # the day of the week in which rem is reached
         return weeks * 7 + k + self._start + (rem - self._prefix[k]) / 24.0
 
     def add(self, t: float, hours: float) -> float:
