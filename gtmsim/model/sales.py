@@ -169,7 +169,7 @@ class Rep:
                         break
                 elif t_task >= tomorrow:
                     if wake is None:
-                        wake = team.wake_cap(now)
+                        wake = next_open(tomorrow) if works_leads else _INF  # team.wake_cap(now)
                     if t_task > wake:
                         break  # tomorrow's leads may come first
                 if t_deal <= t_task:
@@ -216,8 +216,14 @@ class Rep:
                 continue
             t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
             if wake is None:
-                wake = team.wake_cap(now)
-            t_wake = max(now, min(t_prospect, t_next, wake, horizon))
+                wake = next_open(tomorrow) if works_leads else _INF
+            t_wake = t_next if t_next < t_prospect else t_prospect  # max(now, min(...)), inlined
+            if wake < t_wake:
+                t_wake = wake
+            if horizon < t_wake:
+                t_wake = horizon
+            if now > t_wake:
+                t_wake = now
             self.idle, self.wake_at = True, t_wake
             try:  # noqa: SIM105 (a with-block costs more in this hot loop)
                 yield timeout(t_wake - now)
