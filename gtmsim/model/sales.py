@@ -122,7 +122,7 @@ class Rep:
         next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
         next_time, stage_hours = queue.next_time, team.stage_hours
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
-        abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead
+        abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
         timeout = env.timeout
         while True:
