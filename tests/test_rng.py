@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gtmsim.model.rng import LeadDice, stream, stream_key
+from gtmsim.model.rng import DiceRows, LeadDice, stream, stream_key
 
 
 def test_stream_same_key_same_numbers():
@@ -161,3 +161,17 @@ def test_engine_slot_pattern_never_repeats_across_neighbouring_leads():
     u = d.many(leads, slots)
     assert u.size == 4 * 40 * 20
     assert len(np.unique(u)) == u.size
+
+
+def test_dice_rows_equal_each_stream_at_its_slots():
+    a, b = LeadDice(11, 3, "contact"), LeadDice(11, 3, "stage")
+    rows = DiceRows([(a, 0), (a, 1), (b, 0), (b, 4)])
+    leads = np.array([0, 7, 2**40 + 5], dtype=np.int64)
+    base = np.array([0, 32, 64], dtype=np.int64)
+    got = rows(leads, base)
+    assert got.shape == (3, 4)
+    expected = [
+        [a(i, s), a(i, s + 1), b(i, s), b(i, s + 4)]
+        for i, s in zip(leads.tolist(), base.tolist(), strict=True)
+    ]
+    assert got.tolist() == expected

@@ -9,6 +9,7 @@ in between.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -31,6 +32,10 @@ class WorkCalendar:
         self._workday = tuple(d in set(days) for d in _DAYS)
         if not any(self._workday) or self._hours <= 0:
             raise ValueError("a calendar needs at least one working day with working hours")
+        # days from each weekday to the next working day after it
+        self._skip = [
+            next(k for k in range(1, 8) if self._workday[(dow + k) % 7]) for dow in range(7)
+        ]
         self._prefix = [0.0]  # working hours in days 0..k-1 of the week
         for w in self._workday:
             self._prefix.append(self._prefix[-1] + (self._hours if w else 0.0))
@@ -51,21 +56,23 @@ class WorkCalendar:
         dow = d % 7
         if self._workday[dow] and frac < self._end:
             return t if frac >= self._start else d + self._start
-        for k in range(1, 8):
-            if self._workday[(dow + k) % 7]:
-                return d + k + self._start
-        raise AssertionError("unreachable: the calendar has a working day")
+        return d + self._skip[dow] + self._start
 
     def worked(self, t: float) -> float:
         """Working hours in ``[0, t]``."""
         if self.always_open:
             return t * 24.0
         d = math.floor(t)
-        weeks, dow = divmod(d, 7)
+        weeks = d // 7
+        dow = d - 7 * weeks
         total = weeks * self.hours_per_week + self._prefix[dow]
         if self._workday[dow]:
-            frac = min(max(t - d, self._start), self._end)
-            total += (frac - self._start) * 24.0
+            start, frac = self._start, t - d
+            if frac < start:
+                frac = start
+            if frac > self._end:
+                frac = self._end
+            total += (frac - start) * 24.0
         return total
 
     def hours_between(self, t0: float, t1: float) -> float:
@@ -84,9 +91,7 @@ class WorkCalendar:
         if rem == 0:  # ends exactly at the close of the week's last working day
             weeks -= 1
             rem = self.hours_per_week
-        k = 0
-        while self._prefix[k + 1] < rem:
-            k += 1
+        k = bisect_left(self._prefix, rem, 1) - 1  # the day of the week in which rem is reached
         return weeks * 7 + k + self._start + (rem - self._prefix[k]) / 24.0
 
     def add(self, t: float, hours: float) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from gtmsim.scenario.dists import (
@@ -47,23 +49,23 @@ class Sampler:
     """Scalar draws from one spec and one generator, drawn in blocks.
 
     Calling a numpy generator once per event costs microseconds; handing out
-    Python floats from a pre-drawn block costs tens of nanoseconds.
+    Python floats from a pre-drawn block costs tens of nanoseconds. Hot loops
+    bind :attr:`next` (a plain callable, cheaper than calling the sampler).
     """
 
-    __slots__ = ("_spec", "_rng", "_block", "_buf", "_i", "_const")
+    __slots__ = ("next",)
 
     def __init__(self, spec, rng: np.random.Generator, block: int = 1024):
-        self._spec, self._rng, self._block = spec, rng, block
-        self._const = spec.value if isinstance(spec, Constant) else None
-        self._buf: list[float] = []
-        self._i = 0
+        if isinstance(spec, Constant):
+            self.next = repeat(spec.value).__next__
+        else:
+            self.next = _blocks(spec, rng, block).__next__
 
     def __call__(self) -> float:
-        if self._const is not None:
-            return self._const
-        i = self._i
-        if i == len(self._buf):
-            self._buf = draw(self._spec, self._rng, self._block).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+        return self.next()
+
+
+def _blocks(spec, rng: np.random.Generator, block: int):
+    """Draws one at a time, a block drawn only when the previous one is used up."""
+    while True:
+        yield from draw(spec, rng, block).tolist()

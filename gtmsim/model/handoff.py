@@ -53,11 +53,15 @@ class LeadQueue:
     def pop(self, t: float):
         """Take the best card visible by ``t`` (the caller knows there is one)."""
         pending, ready = self._pending, self._ready
-        if pending and pending[0][0] <= t and t > self._upto:
-            self._upto = t
-        while pending and pending[0][0] <= t:
-            visible, seq, card, score = heappop(pending)
-            heappush(ready, (-score if self._by_score else visible, seq, card, visible))
+        if pending and pending[0][0] <= t:
+            if t > self._upto:
+                self._upto = t
+            by_score = self._by_score
+            while pending and pending[0][0] <= t:
+                visible, seq, card, score = heappop(pending)
+                heappush(ready, (-score if by_score else visible, seq, card, visible))
+        if ready[0][3] <= t:
+            return heappop(ready)[2]
         later = []
         while ready[0][3] > t:  # made ready by a rep planning further ahead
             later.append(heappop(ready))
@@ -84,23 +88,27 @@ class SpeedToLead:
     Log-linear interpolation between the scenario's points; flat beyond the last.
     """
 
-    __slots__ = ("_p", "_h", "_logm")
+    __slots__ = ("_p", "_h", "_logm", "_n", "_first", "_last")
 
     def __init__(self, spec) -> None:
         self._p = spec.contact_probability
         self._h = list(spec.decay_hours)
         self._logm = [math.log(m) for m in spec.decay_multiplier]
+        self._n = len(self._h)
+        self._first = self._p * math.exp(self._logm[0])
+        self._last = self._p * math.exp(self._logm[-1])
 
     def __call__(self, delay_hours: float) -> float:
-        h, logm = self._h, self._logm
+        h = self._h
         i = bisect_right(h, delay_hours)
-        if i >= len(h):
-            return self._p * math.exp(logm[-1])
+        if i >= self._n:
+            return self._last
         if i == 0:
-            return self._p * math.exp(logm[0])
-        h0, h1 = h[i - 1], h[i]
-        w = (delay_hours - h0) / (h1 - h0)
-        return self._p * math.exp(logm[i - 1] + w * (logm[i] - logm[i - 1]))
+            return self._first
+        logm = self._logm
+        h0, m0 = h[i - 1], logm[i - 1]
+        w = (delay_hours - h0) / (h[i] - h0)
+        return self._p * math.exp(m0 + w * (logm[i] - m0))
 
 
 def normal_from_uniform(u: float) -> float:

@@ -198,6 +198,7 @@ class Card:
 
 
 _ROW = ("segment", "fit", "window_start_days", "window_length_days", "deal_size_usd", "score_z")
+LATENT_FIELDS = (*_ROW, "day_fraction")  # rows of LatentSource.take_block
 
 
 class LatentSource:
@@ -237,7 +238,7 @@ class LatentSource:
         self._start, self._length = window_start, window_length
         self._hour_cum = np.asarray(hour_cum, float)
         self._block = block
-        self._buf: dict[str, np.ndarray] = {}
+        self._buf = np.empty((len(LATENT_FIELDS), 0))  # one row per field (segment as float)
         self._rows: list[tuple] | None = None
         self._i = 0
         self._n = 0
@@ -248,17 +249,25 @@ class LatentSource:
             self._refill(1)
         if self._rows is None:
             b = self._buf
-            self._rows = list(zip(*(b[f].tolist() for f in _ROW), strict=True))
+            segment = b[0].astype(np.int64).tolist()
+            self._rows = list(zip(segment, *(b[j].tolist() for j in range(1, 6)), strict=True))
         i, self._i = self._i, self._i + 1
         return self._rows[i]
 
     def take(self, k: int) -> dict[str, np.ndarray]:
         """The next ``k`` leads' latent attributes."""
-        if self._i + k > self._n or not self._buf:
+        block = self.take_block(k)
+        out = dict(zip(LATENT_FIELDS, block, strict=True))
+        out["segment"] = out["segment"].astype(np.int64)
+        return out
+
+    def take_block(self, k: int) -> np.ndarray:
+        """The next ``k`` leads as one float array, a row per field of :data:`LATENT_FIELDS`."""
+        if self._i + k > self._n or not self._buf.size:
             self._refill(k)
         self._rows = None
         i, self._i = self._i, self._i + k
-        return {name: arr[i : i + k] for name, arr in self._buf.items()}
+        return self._buf[:, i : i + k]
 
     def _refill(self, k: int) -> None:
         """Draw whole blocks until ``k`` leads are buffered.
@@ -266,12 +275,13 @@ class LatentSource:
         Always whole blocks: the k-th lead of a channel must not depend on how
         many leads were asked for at once.
         """
-        parts = [{name: arr[self._i :] for name, arr in self._buf.items()}] if self._buf else []
+        parts = [self._buf[:, self._i :]] if self._buf.size else []
         have = self._n - self._i
         while have < k or not parts:
-            parts.append(self._block_of_leads())
+            b = self._block_of_leads()
+            parts.append(np.array([b[f] for f in LATENT_FIELDS], dtype=float))
             have += self._block
-        self._buf = {name: np.concatenate([p[name] for p in parts]) for name in parts[-1]}
+        self._buf = np.concatenate(parts, axis=1)
         self._i, self._n = 0, have
         self._rows = None  # Python copies of the block, made on the first take_one
 

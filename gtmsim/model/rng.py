@@ -17,6 +17,7 @@ Two kinds of stream:
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -62,6 +63,37 @@ class LeadDice:
         """The same numbers as ``__call__``, for arrays of leads and slots (broadcast)."""
         x = np.asarray(leads, np.uint64) << np.uint64(SLOT_BITS)
         x = x + np.asarray(slots, np.uint64) + np.uint64((self._key + 0x9E3779B97F4A7C15) & _MASK)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return ((x ^ (x >> np.uint64(31))) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        return _finalise(x)
+
+
+class DiceRows:
+    """Rows of lead uniforms from several counter-based streams, hashed in one pass.
+
+    Column ``j`` is ``(dice_j, slot_j)``: for lead ``i`` with base slot ``s``
+    it holds ``dice_j(i, s + slot_j)``, the number :class:`LeadDice` gives.
+    One pass over all columns costs a third of a pass per stream.
+    """
+
+    __slots__ = ("_offset",)
+
+    def __init__(self, columns: Sequence[tuple[LeadDice, int]]):
+        self._offset = np.array(
+            [(d._key + slot + 0x9E3779B97F4A7C15) & _MASK for d, slot in columns], dtype=np.uint64
+        )
+
+    def __call__(self, leads: np.ndarray, base_slots: np.ndarray) -> np.ndarray:
+        """A (leads x columns) array of uniforms."""
+        x = np.asarray(leads, np.uint64) << np.uint64(SLOT_BITS)
+        x += np.asarray(base_slots, np.uint64)
+        return _finalise(x[:, None] + self._offset)
+
+
+def _finalise(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser of a fresh uint64 array (overwritten), as uniforms."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    x >>= np.uint64(11)
+    return x.astype(np.float64) * _TO_UNIT

@@ -10,6 +10,7 @@ No lead is a SimPy process; a lead is touched only when a rep spends hours on it
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from heapq import heappop, heappush
 
 import numpy as np
@@ -25,6 +26,16 @@ from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
 from gtmsim.scenario.dists import Uniform
 
 _INF = math.inf
+_NAN = math.nan
+# plain ints: an IntEnum member costs several times more to look up and to index with
+_NEVER_FOLLOWED_UP, _WORKING, _UNREACHED, _REJECTED = (
+    int(State.NEVER_FOLLOWED_UP),
+    int(State.WORKING),
+    int(State.UNREACHED),
+    int(State.REJECTED),
+)
+_ACCEPTED, _OPPORTUNITY, _WON = int(State.ACCEPTED), int(State.OPPORTUNITY), int(State.WON)
+_LOST_COMPETITOR, _LOST_NO_DECISION = int(State.LOST_COMPETITOR), int(State.LOST_NO_DECISION)
 
 
 class Rep:
@@ -110,86 +121,126 @@ class Rep:
         booked meanwhile for an earlier time is not held up.
         """
         team = self.team
-        env, cal, ps, horizon = team.world.env, team.cal, team.ps, team.world.horizon
+        world, rec = team.world, team.rec
+        env, cal, ps, horizon = world.env, team.cal, team.ps, world.horizon
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
         capped = works_leads and team.cap_at_zero_trust < 1.0
         one_at_a_time = team.shared_queue is not None
+        gets_handoffs = team.gets_handoffs
+        next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
+        next_time, stage_hours = queue.next_time, team.stage_hours
+        finish_attempt, deal_step = team.finish_attempt, team.deal_step
+        abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
+        qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
+        timeout = env.timeout
         while self.left_day > env.now:
             now = t = env.now
-            limit = now if one_at_a_time else min(float(int(now) + 1), horizon)
+            tomorrow = int(now) + 1.0
+            limit = now if one_at_a_time else (horizon if horizon < tomorrow else tomorrow)
+            wake = None  # team.wake_cap(now), computed when first needed
             t_next = _INF  # the next task, when the rep waits for it instead of committing
+            # hours are accumulated in locals while no other process can run, stored before a yield
+            busy_w, prospect_w, prospect_after = self.busy_w, self.prospect_w, self.prospect_after
+            selling, follow_up = self.selling_hours, self.follow_up_hours
             while True:
                 t_deal = deals[0][0] if deals else _INF
+                t_task = None  # next_open of the due time, when already known
                 if works_leads:
-                    t_lead = queue.next_time(t)
-                    if capped and t_lead < _INF:
-                        t_lead = self._after_cap(t_lead if t_lead > t else t)
+                    t_lead = next_time(t)
+                    if capped and t_lead < _INF:  # today's hours for marketing leads used up?
+                        if t_lead < t:
+                            t_lead = t
+                        t_task = next_open(t_lead)
+                        day = int(t_task)
+                        if day == self.cap_day and self.cap_used >= team.lead_hours_cap(self.trust):
+                            t_lead = t_task = next_open(day + 1.0)
+                        if t_deal <= t_lead:
+                            t_task = None
                     t_due = t_lead if t_lead < t_deal else t_deal
                 else:
                     t_due = t_deal
                 if t_due == _INF:
                     break
-                t_task = cal.next_open(t_due if t_due > t else t)
+                if t_task is None:
+                    t_task = next_open(t_due if t_due > t else t)
                 if t_task >= horizon:
                     break
-                if t_task >= self.prospect_after:
-                    if cal.worked(t_task) >= self.prospect_w:
+                if t_task >= prospect_after:
+                    if worked(t_task) >= prospect_w:
                         break  # a prospecting meeting is booked first
-                    self.prospect_after = cal.at_worked(self.prospect_w)
-                if t_task > t and team.gets_handoffs:
+                    prospect_after = at_worked(prospect_w)
+                if t_task > t and gets_handoffs:
                     t_next = t_task
                     break
                 if t > now:
                     if t_task >= limit:
                         break
-                elif t_task >= int(now) + 1.0 and t_task > team.wake_cap(now):
-                    break  # tomorrow's leads may come first
+                elif t_task >= tomorrow:
+                    if wake is None:
+                        wake = next_open(tomorrow) if works_leads else _INF  # team.wake_cap(now)
+                    if t_task > wake:
+                        break  # tomorrow's leads may come first
                 if t_deal <= t_task:
                     _, _, card, stage = heappop(deals)
-                    hours = team.stage_hours[stage]()
-                    self.selling_hours += hours
-                    t = cal.add(t_task, hours / ps)
+                    hours = stage_hours[stage]()
+                    selling += hours
+                    w = hours / ps
+                    t = add(t_task, w)
                     if t <= horizon:  # a meeting that ends after the horizon is not counted
-                        team.deal_step(self, card, stage, t)
-                else:
-                    card = team.take_lead(self, t_task)
-                    if card is None:
+                        deal_step(self, card, stage, t)
+                else:  # a contact attempt
+                    card = queue.pop(t_task)
+                    n = card.attempts
+                    if n == 0 and t_task - card.mql_day > abandon_days:
+                        world.move(card, _NEVER_FOLLOWED_UP, t_task, self.name)
                         continue  # it went into the black hole; choose again
-                    reached, hours = team.start_attempt(self, card, t_task)
-                    self.follow_up_hours += hours
+                    card.attempts = n + 1
+                    delay_hours = (t_task - card.mql_day) * 24.0
+                    reached = card.u_contact[n] < speed_to_lead(delay_hours)
+                    if n == 0:
+                        card.first_response_hours = delay_hours
+                        rec.first_response_day.append(t_task)
+                        rec.first_response_hours.append(delay_hours)
+                        rec.first_attempt_reached.append(reached)
+                    if rec.logging:
+                        world.log(card.lead, "attempt", t_task, self.name)
+                    hours = qualification_hours() if reached else attempt_hours()
+                    follow_up += hours
                     if capped:
                         if int(t_task) != self.cap_day:
                             self.cap_day, self.cap_used = int(t_task), 0.0
                         self.cap_used += hours
-                    t = cal.add(t_task, hours / ps)
+                    w = hours / ps
+                    t = add(t_task, w)
                     if t <= horizon:
-                        team.finish_attempt(self, card, reached, t)
-                self.busy_w += hours / ps
-                self.prospect_w += hours / ps
+                        finish_attempt(self, card, reached, t)
+                busy_w += w
+                prospect_w += w
+            self.busy_w, self.prospect_w, self.prospect_after = busy_w, prospect_w, prospect_after
+            self.selling_hours, self.follow_up_hours = selling, follow_up
             if t > now:
                 self.last_end = t
-                yield env.timeout(t - now)
+                yield timeout(t - now)
                 continue
-            t_prospect = cal.at_worked(self.prospect_w) if self.prospect_w < _INF else _INF
-            t_wake = max(now, min(t_prospect, t_next, team.wake_cap(now), horizon))
+            t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
+            if wake is None:
+                wake = next_open(tomorrow) if works_leads else _INF
+            t_wake = t_next if t_next < t_prospect else t_prospect  # max(now, min(...)), inlined
+            if wake < t_wake:
+                t_wake = wake
+            if horizon < t_wake:
+                t_wake = horizon
+            if now > t_wake:
+                t_wake = now
             self.idle, self.wake_at = True, t_wake
             try:  # noqa: SIM105 (a with-block costs more in this hot loop)
-                yield env.timeout(t_wake - now)
+                yield timeout(t_wake - now)
             except simpy.Interrupt:
                 pass
             self.idle = False
             if env.now >= t_prospect:
                 team.new_prospect(self, env.now)
                 self.prospect_w += team.next_prospect_hours() / ps
-
-    def _after_cap(self, t: float) -> float:
-        """When a rep who has used up today's hours for marketing leads takes the next one."""
-        cal = self.team.cal
-        t_open = cal.next_open(t)
-        day = int(t_open)
-        if day == self.cap_day and self.cap_used >= self.team.lead_hours_cap(self.trust):
-            return cal.next_open(day + 1.0)
-        return t
 
     def meet(self, hours: float) -> None:
         """Spend ``hours`` in a joint review (M8): they come out of prospecting time."""
@@ -210,6 +261,7 @@ class SalesTeam:
         sc = world.scenario
         seed, rep_no = sc.simulation.seed, world.replication
         self.world, self.key, self.spec = world, key, spec
+        self.rec, self.speed_to_lead = world.rec, world.speed_to_lead
         self.cal = WorkCalendar.from_spec(spec.work_hours)
         self.ps = spec.productive_share
         self.works_leads, self.runs_deals = works_leads, runs_deals
@@ -221,8 +273,8 @@ class SalesTeam:
         self.abandon_days = handoff.abandon_after_days
         self.recycle = handoff.rejected == "recycle"
 
-        def sampler(name: str, dist) -> Sampler:
-            return Sampler(dist, stream(seed, rep_no, f"{key}/{name}"))
+        def sampler(name: str, dist) -> Callable[[], float]:
+            return Sampler(dist, stream(seed, rep_no, f"{key}/{name}")).next
 
         self.attempt_hours = sampler("attempt_hours", spec.attempt_hours)
         self.qualification_hours = sampler("qualification_hours", spec.qualification_hours)
@@ -233,6 +285,7 @@ class SalesTeam:
         )
         stages = sc.deals.stages
         self.stage_hours = [sampler(f"stage/{n}/rep_hours", s.rep_hours) for n, s in stages.items()]
+        self.n_stages = len(stages)
         self.stage_delay = [
             sampler(f"stage/{n}/buyer_delay_days", s.buyer_delay_days) for n, s in stages.items()
         ]
@@ -373,10 +426,15 @@ class SalesTeam:
         """
         w = self.world
         store = w.store
-        floor = self.cherry_floor
+        floor, cherry = self.cherry_floor, self.cherry_pick
+        slow, sla = self.slow_response, self.sla_days
+        response_delay_hours = self.response_delay_hours
         pooled = self.shared_queue is not None
         mean_trust = self.mean_trust()
-        load: dict[Rep, int] = {}
+        # round robin inlined: the same turns as pick_rep, kept in a local for the batch
+        round_robin = not pooled and self.route == "round_robin"
+        turn, team = self._turn.get(-1, 0), self.reps
+        load: dict[Rep, int] | None = {} if self.route == "least_loaded" else None
         kept, reps, visible, dropped = [], [], [], []
         for i, (day, score, seg) in enumerate(
             zip(
@@ -386,19 +444,28 @@ class SalesTeam:
                 strict=True,
             )
         ):
-            rep = None if pooled else self.pick_rep(seg, load)
-            trust = mean_trust if pooled else rep.trust
-            if self.cherry_pick and score < floor + self.cherry_pick * (1.0 - trust):
+            if pooled:
+                rep, trust = None, mean_trust
+            else:
+                if round_robin:
+                    rep = team[turn % len(team)]
+                    turn += 1
+                else:
+                    rep = self.pick_rep(seg, load)
+                trust = rep.trust
+            if cherry and score < floor + cherry * (1.0 - trust):
                 dropped.append(i)
                 continue
-            delay = self.response_delay_hours() / 24.0 * (1.0 + self.slow_response * (1.0 - trust))
-            if self.sla_days is not None:
-                delay = min(delay, self.sla_days)
-            if rep is not None:
+            delay = response_delay_hours() / 24.0 * (1.0 + slow * (1.0 - trust))
+            if sla is not None:
+                delay = min(delay, sla)
+            if load is not None:
                 load[rep] = load.get(rep, 0) + 1
             kept.append(i)
             reps.append(rep)
             visible.append(day + delay)
+        if round_robin:
+            self._turn[-1] = turn
         if dropped:
             gone = idx[dropped]
             w.marketing.move(gone, State.NEVER_FOLLOWED_UP, State.QUEUED)
@@ -428,38 +495,12 @@ class SalesTeam:
             total += max(0.0, worked - cal.worked(r.joined_day))
         return prospecting * self.ps, total * self.ps
 
-    def take_lead(self, rep: Rep, t: float) -> Card | None:
-        """The next lead ``rep`` will attempt at ``t``, or None if it went into the black hole."""
-        card = rep.queue.pop(t)
-        if card.attempts == 0 and t - card.mql_day > self.abandon_days:
-            w = self.world
-            w.move(card, State.NEVER_FOLLOWED_UP, t, rep.name)
-            return None
-        return card
-
-    def start_attempt(self, rep: Rep, card: Card, t: float) -> tuple[bool, float]:
-        """Begin a contact attempt at ``t``: returns (reached, rep hours it takes)."""
-        w = self.world
-        rec = w.rec
-        delay_hours = (t - card.mql_day) * 24.0
-        n = card.attempts
-        card.attempts = n + 1
-        reached = card.u_contact[n] < w.speed_to_lead(delay_hours)
-        if n == 0:
-            card.first_response_hours = delay_hours
-            rec.first_response_day.append(t)
-            rec.first_response_hours.append(delay_hours)
-            rec.first_attempt_reached.append(reached)
-        if rec.logging:
-            w.log(card.lead, "attempt", t, rep.name)
-        return reached, (self.qualification_hours() if reached else self.attempt_hours())
-
     def finish_attempt(self, rep: Rep, card: Card, reached: bool, now: float) -> None:
         """Resolve an attempt at its end, ``now``: accept, reject, retry or give up."""
         w = self.world
         rec = w.rec
         if not reached and card.attempts < self.max_attempts:
-            w.move(card, State.WORKING, now, rep.name, log=False)
+            w.move(card, _WORKING, now, rep.name, log=False)
             rep.queue.push(now + self.retry_days, card, card.score)
             return
         accepted = reached and self.verdict.accepts(
@@ -470,36 +511,26 @@ class SalesTeam:
         rec.mqls_judged += reached
         rep.learn(1.0 if accepted else 0.0)
         if accepted:
-            w.move(card, State.ACCEPTED, now, rep.name)
+            w.move(card, _ACCEPTED, now, rep.name)
             w.count(ACCEPTED, card)
             w.ae.new_deal(card, now, rep if self.runs_deals else None)
         elif self.recycle:
             w.marketing.recycle(card.lead, now, card.state)
         else:
-            w.move(card, State.REJECTED if reached else State.UNREACHED, now, rep.name)
+            w.move(card, _REJECTED if reached else _UNREACHED, now, rep.name)
 
     # ------------------------------------------------------------ prospects and deals (M6)
 
     def new_prospect(self, rep: Rep, t: float) -> None:
         """A prospecting rep books a first meeting with a self-sourced account at ``t``."""
         w = self.world
-        lead, (segment, fit, w_open, w_close, size) = w.marketing.new_prospect(t, self.prospects)
-        row = (
-            lead,
-            w.marketing.outbound_channel,
-            segment,
-            fit,
-            w_open,
-            w_close,
-            size,
-            0.0,
-            math.nan,
-            math.nan,
-        )
+        mk = w.marketing
+        lead, (segment, fit, w_open, w_close, size) = mk.new_prospect(t, self.prospects)
+        row = (lead, mk.outbound_channel, segment, fit, w_open, w_close, size, 0.0, _NAN, _NAN)
         luck = self.prospect_luck
-        card = Card(row, [], math.nan, [luck() for _ in self.stage_hours], state=NEW)
-        w.move(card, State.ACCEPTED, t, rep.name)
-        w.count(ACCEPTED, card)
+        card = Card(row, [], _NAN, [luck() for _ in range(self.n_stages)], state=NEW)
+        w.move(card, _ACCEPTED, t, rep.name)
+        self.rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
 
     def new_deal(self, card: Card, t: float, owner: Rep | None) -> None:
@@ -540,7 +571,7 @@ class SalesTeam:
             self._seq += 1
             heappush(rep.deals, (card.window_open, self._seq, card, stage))
         elif outcome == PASS and stage == rules.last:
-            w.move(card, State.WON, now, rep.name)
+            w.move(card, _WON, now, rep.name)
             w.count(WON, card)
             rep.bookings_usd += size
             rep.open_deals -= 1
@@ -552,7 +583,7 @@ class SalesTeam:
             rec.cycle_days.append(now - card.opportunity_day)
         elif outcome == PASS:
             if stage == 0:
-                w.move(card, State.OPPORTUNITY, now, rep.name)
+                w.move(card, _OPPORTUNITY, now, rep.name)
                 w.count(OPPORTUNITY, card)
                 card.opportunity_day = now
                 w.store.opportunity_day[card.lead] = now
@@ -562,8 +593,8 @@ class SalesTeam:
                     rep.learn(1.0)
             self._schedule(rep, card, stage + 1, now)
         else:
-            lost = State.LOST_NO_DECISION if outcome == NO_DECISION else State.LOST_COMPETITOR
-            rec.losses["competitor" if lost == State.LOST_COMPETITOR else "no_decision"] += 1
+            lost = _LOST_NO_DECISION if outcome == NO_DECISION else _LOST_COMPETITOR
+            rec.losses["competitor" if lost == _LOST_COMPETITOR else "no_decision"] += 1
             w.move(card, lost, now, rep.name)
             rep.open_deals -= 1
             if stage == 0 and marketing_lead and not self.works_leads:

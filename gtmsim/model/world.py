@@ -8,6 +8,7 @@ and hands MQLs to sales; the reps' processes do the rest.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Sequence
 from typing import Protocol
@@ -18,10 +19,10 @@ from simpy.core import URGENT
 
 from gtmsim.model.deals import DealRules
 from gtmsim.model.handoff import SpeedToLead
-from gtmsim.model.leads import Card, LeadStore, State
+from gtmsim.model.leads import STATE_NAMES, Card, LeadStore, State
 from gtmsim.model.marketing import Marketing
 from gtmsim.model.org import Organisation, staffing
-from gtmsim.model.rng import LeadDice
+from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
 from gtmsim.results.recorder import ChunkSink, Recorder
 
@@ -67,7 +68,7 @@ class World:
         self.horizon = scenario.simulation.horizon_days
         seed = scenario.simulation.seed
         self.env = simpy.Environment()
-        self.store = LeadStore()
+        self.store = LeadStore(_expected_leads(scenario))
         self.segments = list(scenario.market.segments)
         self.channels = [*scenario.market.channels, "outbound"]
         self.rec = Recorder(len(self.channels), len(self.segments), self.horizon, event_sink)
@@ -82,6 +83,12 @@ class World:
         self.dice_contact = LeadDice(seed, replication, "contact")
         self.dice_qualify = LeadDice(seed, replication, "qualify")
         self.dice_stage = LeadDice(seed, replication, "stage")
+        self._attempt_cols = scenario.handoff.max_attempts
+        self._dice_rows = DiceRows(
+            [(self.dice_contact, a) for a in range(self._attempt_cols)]
+            + [(self.dice_qualify, 0)]
+            + [(self.dice_stage, s) for s in range(len(self.deal_rules.names))]
+        )
         by_ae = scenario.handoff.qualifier == "ae"
         sdr_spec, ae_spec = staffing(scenario)
         self.sdr = SalesTeam(self, "sdr", sdr_spec, works_leads=not by_ae, runs_deals=False)
@@ -101,7 +108,15 @@ class World:
         self.env.process(self._days())
         self.sdr.start()
         self.ae.start()
-        self.env.run(until=self.horizon)
+        # A run makes almost no reference cycles but keeps many objects alive, so the
+        # cyclic collector's passes over them are pure cost: pause it while the run lasts.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.horizon)
+        finally:
+            if collecting:
+                gc.enable()
         self._finish()
         return self
 
@@ -171,24 +186,23 @@ class World:
 
     # ------------------------------------------------------------ bookkeeping
 
-    def move(self, card: Card, new: State, t: float, resource: str, log: bool = True) -> None:
-        """Move the lead of a card to a new state."""
+    def move(self, card: Card, new: int, t: float, resource: str, log: bool = True) -> None:
+        """Move the lead of a card to a new state (a :class:`State` or its int value)."""
         self.store.state[card.lead] = new
         self.rec.transitions[card.state][new] += 1
         card.state = new
         if log and self.rec.logging:
-            self.log(card.lead, new.name.lower(), t, resource)
+            self.log(card.lead, STATE_NAMES[new], t, resource)
 
     def cards(self, idx: np.ndarray, mql_day: np.ndarray) -> list[Card]:
         """Cards for leads reaching sales, with their own uniforms (common random numbers)."""
         store = self.store
         slot0 = 32 * store.mql_count[idx].astype(np.int64)  # fresh luck each time it is an MQL
-        col = slot0[:, None]
-        attempts = np.arange(self.scenario.handoff.max_attempts)
-        stages = np.arange(len(self.deal_rules.names))
-        u_contact = self.dice_contact.many(idx[:, None], col + attempts).tolist()
-        u_qualify = self.dice_qualify.many(idx, slot0).tolist()
-        u_stage = self.dice_stage.many(idx[:, None], col + stages).tolist()
+        u = self._dice_rows(idx, slot0)  # contact attempts, qualification, stages
+        a = self._attempt_cols
+        u_contact = u[:, :a].tolist()
+        u_qualify = u[:, a].tolist()
+        u_stage = u[:, a + 1 :].tolist()
         rows = zip(
             idx.tolist(),
             store.channel[idx].tolist(),
@@ -223,3 +237,15 @@ class World:
         """MQLs still waiting in any queue at the end of the run."""
         queues = {id(r.queue): r.queue for r in self.lead_team.reps}
         return [card for q in queues.values() for card in q.cards()]
+
+
+def _expected_leads(scenario) -> int:
+    """Room for the leads a run is likely to create, so the store rarely has to grow."""
+    per_week = sum(
+        ch.organic_leads_per_week
+        + ch.max_leads_per_week
+        * ch.spend_usd_per_week
+        / (ch.spend_usd_per_week + ch.half_saturation_usd_per_week)
+        for ch in scenario.market.channels.values()
+    )
+    return int(1.2 * per_week * scenario.simulation.horizon_days / 7.0) + 16_384

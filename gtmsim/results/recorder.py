@@ -51,6 +51,11 @@ class Recorder:
         Called with each chunk of event-log rows; ``None`` switches the log off.
     chunk_rows
         Rows buffered before a chunk is handed to the sink.
+
+    Attributes
+    ----------
+    logging
+        Whether the per-lead event log is on (a plain attribute: the hot path reads it).
     """
 
     def __init__(
@@ -88,16 +93,12 @@ class Recorder:
         self.losses = {"competitor": 0, "no_decision": 0}
         self.mqls_judged = 0  # reached MQLs that sales accepted or rejected
         self._sink = event_sink
+        self.logging = event_sink is not None  # whether the per-lead event log is on
         self._chunk_rows = chunk_rows
         self._log: dict[str, list] = {c: [] for c in EVENT_LOG_COLUMNS}
         self.event_rows = 0
 
     # ---------------------------------------------------------------- event log
-
-    @property
-    def logging(self) -> bool:
-        """Whether the per-lead event log is on."""
-        return self._sink is not None
 
     def log(
         self, case_id: int, activity: str, t: float, resource: str, channel: str, segment: str
