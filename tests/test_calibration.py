@@ -25,10 +25,10 @@ KNOWN_MISSES: dict[str, str] = {
     "of inquiries become customers, not 0.3%-1.5%",
     "lead -> opportunity, aligned vs over_the_wall": "a one-hour SLA on a pooled SDR queue "
     "against an 11 h median response reaches several times more leads under the same decay: "
-    "the model gives about +520%, not +10% to +40%",
+    "the model gives about +440%, not +10% to +40%",
     "year-over-year bookings growth, over_the_wall": "the spiral is buffered: as AEs stop "
-    "trusting leads they prospect more and book their own deals, so bookings stay about flat "
-    "(+7%, interval -8% to +23%) instead of falling",
+    "trusting leads they prospect more and book their own deals, and leavers' seats are "
+    "refilled, so bookings stay about flat (+7%, interval -5% to +19%) instead of falling",
     "SMB market: integrated vs defined, bookings net of sales and marketing cost": "integrated's "
     "fast pooled follow-up beats defined's 24 h SLA by far more than its review hours and "
     "embedded marketers cost, even on small, short deals",
