@@ -395,6 +395,10 @@ def test_low_trust_caps_the_hours_a_rep_gives_marketing_leads():
     assert max(per_rep) <= days_worked * 2.0
     free = run(capped | {"sales": {**capped["sales"], "trust": {"enabled": False}}})
     assert sum(per_rep) < 0.9 * sum(r.follow_up_hours for r in free.ae.reps)
+    # an SLA binds the rep as it does against cherry-picking: no cap, whatever the trust
+    bound = run(capped | {"handoff": {"sla_hours": 24}})
+    assert bound.ae.cap_at_zero_trust == 1.0 and bound.ae.cherry_pick == 0.0
+    assert sum(r.follow_up_hours for r in bound.ae.reps) > 1.1 * sum(per_rep)
 
 
 def test_sdrs_paid_on_meetings_pass_weaker_leads():

@@ -309,7 +309,9 @@ class SalesTeam:
         self.cherry_pick = trust.cherry_pick_score if selfish and self.sla_days is None else 0.0
         self.cherry_floor = sc.marketing.scoring.mql_threshold
         self.slow_response = trust.slow_response_multiplier - 1.0 if trust.enabled else 0.0
-        self.cap_at_zero_trust = trust.follow_up_share_at_zero_trust if selfish else 1.0
+        self.cap_at_zero_trust = (
+            trust.follow_up_share_at_zero_trust if selfish and self.sla_days is None else 1.0
+        )
         wh = spec.work_hours
         self.day_hours = (wh.end_hour - wh.start_hour) * self.ps
         lenient = key == "sdr" and pay.sdr_paid_on == "meetings"

@@ -298,9 +298,9 @@ class Handoff(BaseModel, **_Strict):
     sla_hours: Annotated[float | None, BeforeValidator(_none_word)] = Field(
         None,
         gt=0,
-        description="first-response target, hours: a rep turns to a new MQL within it and does "
-        "not cherry-pick (the first call can still wait for working hours or a busy rep; "
-        '"none": no SLA)',
+        description="first-response target, hours: a rep turns to a new MQL within it, and "
+        "distrust neither makes them cherry-pick nor caps their hours for marketing leads (the "
+        'first call can still wait for working hours or a busy rep; "none": no SLA)',
     )
     max_attempts: int = Field(1, ge=1, le=20, description="contact attempts before giving up")
     retry_after_hours: float = Field(24.0, ge=0, description="calendar hours between attempts")
@@ -487,7 +487,8 @@ class Trust(BaseModel, **_Strict):
         le=1,
         description="at zero trust, a rep gives marketing leads at most this share of a working "
         "day's productive hours (rising linearly to all of them at full trust); the rest goes "
-        "to prospecting. Leads over the cap wait for the next day",
+        "to prospecting. Leads over the cap wait for the next day. Only on an individual plan "
+        "without an SLA",
     )
 
 
