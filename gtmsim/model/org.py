@@ -110,7 +110,9 @@ class Programmes:
 class Quarters:
     """Sales' quarterly results against the AEs' quotas, and the streak of misses.
 
-    A quarter's target is the quota of the AEs selling at its start.
+    A quarter's target is the quota of every AE seat in the plan at its start
+    (selling, being refilled or frozen). Also the sales side of the quarter's
+    end: reps behind pull slipping deals in at a discount.
     """
 
     def __init__(self, world) -> None:
