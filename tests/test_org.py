@@ -243,7 +243,7 @@ def test_bookings_buy_ae_headcount_from_the_second_year_with_a_lag_and_a_ramp():
 def attrition_market(**org) -> dict:
     return two_channel_market(
         **{
-            "simulation.horizon_days": 4 * QUARTER_DAYS,
+            "simulation.horizon_days": 7 * QUARTER_DAYS,  # AEs are judged on a full year
             "sales.ae.headcount": 8,
             "sales.ae.attrition_share_per_year": 0.0,
             "sales.ae.attrition_share_per_year_below_quota": 0.9,
@@ -261,6 +261,7 @@ def test_reps_below_quota_leave_and_their_seats_are_refilled():
     assert staffing.left["ae"] > 0 and ae.former
     for rep in ae.former:
         assert rep.left_day % QUARTER_DAYS == 0
+        assert rep.left_day >= 5 * QUARTER_DAYS  # judged only once a year of bookings is in
         assert not rep.deals and rep.open_deals == 0 and len(rep.queue) == 0
     # every seat left before the last 20 days of the run was refilled 10 + 20 / 2 days later
     refilled = [r for r in (*ae.reps, *ae.former) if r.joined_day > 0]

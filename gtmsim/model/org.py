@@ -267,11 +267,16 @@ class Staffing:
         return seats
 
     def _below_quota(self, rep, day: int) -> bool:
-        """Whether the AE booked less than quota over the last four quarters (or since joining)."""
+        """Whether the AE booked less than quota over the last four quarters.
+
+        AEs are judged on a full year of bookings: before that (a new hire, or
+        anyone in the run's first year, while pipelines fill) they leave at the
+        base rate.
+        """
         marks = self._marks.get(rep.name, [])
-        since = marks[0] if len(marks) == 4 else 0.0
-        days = min(4 * QUARTER_DAYS, day - rep.joined_day)
-        return rep.bookings_usd - since < self.quota_usd_per_year * days / 365.0
+        if len(marks) < 4:
+            return False
+        return rep.bookings_usd - marks[0] < self.quota_usd_per_year * 4 * QUARTER_DAYS / 365.0
 
 
 class MarketingKPI:
