@@ -508,3 +508,15 @@ def test_no_code_knows_a_preset_by_name():
         if pattern.search(line)
     ]
     assert not hits
+
+
+def test_the_last_rep_of_a_segment_stays():
+    segment_teams = {
+        "handoff.route": "segment",
+        "simulation.horizon_days": 730,
+        "sales.sdr.headcount_by_segment": {"smb": 8, "midmarket": 3, "enterprise": 1},
+        "sales.ae.headcount_by_segment": {"smb": 28, "midmarket": 10, "enterprise": 2},
+    }
+    world = World(gtmsim.load_scenario(BASE, segment_teams)).run()  # used to divide by zero
+    assert world.org.staffing.left["ae"] > 0
+    assert all(world.ae.by_segment) and all(world.sdr.by_segment)

@@ -183,7 +183,7 @@ class Staffing:
     frozen after missed quarters; frozen seats are refilled once a quarter is
     on target. Under the share-of-bookings plan, new AE positions are added
     too. A new rep sells from halfway through the ramp. The last rep of a team
-    stays.
+    (or of a segment, for reps dedicated to segments) stays.
     """
 
     def __init__(self, world) -> None:
@@ -258,13 +258,22 @@ class Staffing:
                 annual = spec.attrition_share_per_year
                 if low is not None and team is world.ae and self._below_quota(rep, day):
                     annual = low
-                if ui < 1.0 - (1.0 - annual) ** (QUARTER_DAYS / 365.0) and len(team.reps) > 1:
+                if ui < 1.0 - (1.0 - annual) ** (QUARTER_DAYS / 365.0) and self._replaceable(
+                    team, rep
+                ):
                     team.leave(rep)
                     self.left[key] += 1
                     seats.append((key, rep.segment))
         for rep in world.ae.reps:
             self._marks[rep.name] = [*self._marks.get(rep.name, []), rep.bookings_usd][-4:]
         return seats
+
+    @staticmethod
+    def _replaceable(team, rep) -> bool:
+        """A rep may leave unless they are the last of their team, or of their segment."""
+        if rep.segment is not None and len(team.by_segment[rep.segment]) <= 1:
+            return False
+        return len(team.reps) > 1
 
     def _below_quota(self, rep, day: int) -> bool:
         """Whether the AE booked less than quota over the last four quarters.
