@@ -373,9 +373,7 @@ class SalesTeam:
         for due, _, card, stage in sorted(rep.deals):
             heir = self.pick_rep(card.segment)
             heir.open_deals += 1
-            self._seq += 1
-            heappush(heir.deals, (due, self._seq, card, stage))
-            self._notify(heir, due)
+            self._book(heir, due, card, stage)
         rep.deals.clear()
         rep.open_deals = 0
         if rep.queue is not self.shared_queue:
@@ -543,6 +541,10 @@ class SalesTeam:
 
     def _schedule(self, rep: Rep, card: Card, stage: int, t: float) -> None:
         due = t + self.stage_delay[stage]() * self.delay_multiplier[card.segment]
+        self._book(rep, due, card, stage)
+
+    def _book(self, rep: Rep, due: float, card: Card, stage: int) -> None:
+        """Put a deal meeting in ``rep``'s diary at ``due``, waking the rep if idle."""
         self._seq += 1
         heappush(rep.deals, (due, self._seq, card, stage))
         self._notify(rep, due)
