@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gtmsim.model.leads import (
     ALLOWED_TRANSITIONS,
+    IDLE,
     NEW,
     STATE_NAMES,
     LatentSource,
@@ -180,8 +181,10 @@ def test_lifecycle_tables():
     assert len(STATE_NAMES) == len(State)
     assert STATE_NAMES[State.NEVER_FOLLOWED_UP] == "never_followed_up"
     assert len(State) == NEW
-    terminal = {State.WON, State.LOST_COMPETITOR, State.LOST_NO_DECISION, State.DISCARDED}
+    terminal = {State.WON, State.LOST_COMPETITOR, State.LOST_NO_DECISION}
     assert not terminal & set(ALLOWED_TRANSITIONS)
+    for idle in IDLE:  # a lead nobody works may come back to sales by itself
+        assert State.ACCEPTED in ALLOWED_TRANSITIONS[idle]
 
 
 # ------------------------------------------------------------------ LatentSource
@@ -213,6 +216,7 @@ FIELDS = {
     "deal_size_usd",
     "score_z",
     "day_fraction",
+    "u_return",
 }
 ROW = ("segment", "fit", "window_start_days", "window_length_days", "deal_size_usd", "score_z")
 

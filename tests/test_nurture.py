@@ -25,7 +25,11 @@ def brute_force_touch(world: World, day: int, pool: set[int]) -> tuple[set[int],
         np.maximum(s.nurture_entry_score[live] + m.requalify_gain, m.mql_threshold),
         m.mql_threshold,
     )
-    return set(live[score >= bar - 1e-12].tolist()), set(idx[expired].tolist())
+    # a lead that ignores the touches shows no intent: only its fit can clear the bar
+    engaged = m._engaged_dice.many(live, 0) < m.engaged_share
+    fit_alone = m.fit_weight * s.fit[live] + m.noise_sd * s.score_z[live] >= bar - 1e-12
+    requalified = (score >= bar - 1e-12) & (engaged | fit_alone)
+    return set(live[requalified].tolist()), set(idx[expired].tolist())
 
 
 @pytest.mark.parametrize("every", [1, 3, 7])
@@ -76,7 +80,27 @@ def test_lowering_the_threshold_requalifies_every_lead_that_now_clears_it():
         + m.intent_weight * intent
         + m.noise_sd * store.score_z[fresh]
     )
-    clears = set(fresh[score >= m.mql_threshold].tolist())
+    fit_alone = score - m.intent_weight * intent >= m.mql_threshold
+    engaged = m._engaged_dice.many(fresh, 0) < m.engaged_share
+    clears = set(fresh[(score >= m.mql_threshold) & (engaged | fit_alone)].tolist())
     assert len(clears) > 100
     idx, _ = m.day(42)
     assert clears <= set(idx.tolist())
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_only_engaged_leads_requalify_on_rising_intent(share):
+    scenario = gtmsim.load_scenario(
+        BASE, {"marketing.nurture.engaged_share": share, "simulation.horizon_days": 120}
+    )
+    world = World(scenario, 0).run()
+    m, s = world.marketing, world.store
+    n = s.n
+    was_nurtured = ~np.isnan(s.nurture_since_day[:n]) & (s.mql_count[:n] > 0)
+    back = np.flatnonzero(was_nurtured & (s.created_day[:n] < s.mql_day[:n]))
+    engaged = m._engaged_dice.many(back, 0) < share
+    # requalified by nurture: either engaged, or its fit alone clears the (entry) bar
+    fit_alone = m.fit_weight * s.fit[back] + m.noise_sd * s.score_z[back] >= m.mql_threshold
+    assert np.all(engaged | fit_alone)
+    if share == 1.0:
+        assert (~fit_alone).sum() > 50  # plenty of leads came back on intent alone

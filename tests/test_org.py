@@ -261,8 +261,8 @@ def test_reps_below_quota_leave_and_their_seats_are_refilled():
     assert staffing.left["ae"] > 0 and ae.former
     for rep in ae.former:
         assert rep.left_day % QUARTER_DAYS == 0
-        assert rep.left_day >= 5 * QUARTER_DAYS  # judged only once a year of bookings is in
         assert not rep.deals and rep.open_deals == 0 and len(rep.queue) == 0
+    assert any(rep.left_day >= 5 * QUARTER_DAYS for rep in ae.former)  # judged after a year
     # every seat left before the last 20 days of the run was refilled 10 + 20 / 2 days later
     refilled = [r for r in (*ae.reps, *ae.former) if r.joined_day > 0]
     assert sorted(r.joined_day for r in refilled) == sorted(
@@ -270,11 +270,12 @@ def test_reps_below_quota_leave_and_their_seats_are_refilled():
     )
     assert all(r.paid_from_day == r.joined_day - 10 for r in refilled)
     assert len(ae.reps) + len(staffing.pending) == 8
-    # on quota nobody leaves: the low rate is for AEs below it
-    assert run(attrition_market(**{"sales.ae.quota_usd_per_year": 0.0})).org.staffing.left == {
-        "ae": 0,
-        "sdr": 0,
-    }
+    # on quota nobody judged leaves (the on-quota rate is 0 here); before a year of
+    # bookings an AE's standing is unknown, and they leave at the midpoint of the rates
+    on_quota = run(attrition_market(**{"sales.ae.quota_usd_per_year": 0.0})).ae
+    assert on_quota.former
+    for rep in on_quota.former:
+        assert rep.left_day < max(rep.joined_day, 0.0) + 5 * QUARTER_DAYS
     # every lead still ends in exactly one state, and a leaver is paid until leaving
     result = gtmsim.simulate(world.scenario)
     assert sum(result.lead_final_states.values()) == result.metrics["leads_created"]

@@ -18,7 +18,11 @@ from gtmsim.model.dists import draw
 
 
 class State(IntEnum):
-    """Where a lead is. Every lead is in exactly one state at any time."""
+    """Where a lead is. Every lead is in exactly one state at any time.
+
+    A lead in one of the :data:`IDLE` states may come back to sales by itself
+    when its buying window opens (``market.buying_window.return_share``).
+    """
 
     DISCARDED = 0  # scored below the MQL threshold, no nurture: lost
     NURTURE = 1  # in the nurture pool, re-scored on each touch
@@ -38,10 +42,21 @@ class State(IntEnum):
 STATE_NAMES = tuple(s.name.lower() for s in State)
 NEW = len(State)  # row index for "just created" in the transition matrix
 
+# Leads nobody in sales is working on; one may come back when its buying window opens.
+IDLE = (
+    State.DISCARDED,
+    State.NURTURE,
+    State.NURTURE_EXPIRED,
+    State.NEVER_FOLLOWED_UP,
+    State.UNREACHED,
+    State.REJECTED,
+)
+
 # The lifecycle: which transitions the model may make (checked by the tests).
 ALLOWED_TRANSITIONS = {
+    **{idle: {State.ACCEPTED} for idle in IDLE},
     NEW: {State.DISCARDED, State.NURTURE, State.QUEUED, State.ACCEPTED},
-    State.NURTURE: {State.QUEUED, State.NURTURE_EXPIRED},
+    State.NURTURE: {State.QUEUED, State.NURTURE_EXPIRED, State.ACCEPTED},
     State.QUEUED: {
         State.NEVER_FOLLOWED_UP,
         State.WORKING,
@@ -198,7 +213,7 @@ class Card:
 
 
 _ROW = ("segment", "fit", "window_start_days", "window_length_days", "deal_size_usd", "score_z")
-LATENT_FIELDS = (*_ROW, "day_fraction")  # rows of LatentSource.take_block
+LATENT_FIELDS = (*_ROW, "day_fraction", "u_return")  # rows of LatentSource.take_block
 
 
 class LatentSource:
@@ -303,6 +318,7 @@ class LatentSource:
             "deal_size_usd": deal,
             "score_z": rng.standard_normal(n),
             "day_fraction": day_fraction(rng, self._hour_cum, n),
+            "u_return": rng.random(n),  # whether it comes back by itself, if ever dropped
         }
 
 

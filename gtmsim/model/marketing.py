@@ -12,8 +12,16 @@ import numpy as np
 from scipy import special
 
 from gtmsim.model.dists import Sampler
-from gtmsim.model.leads import LATENT_FIELDS, NEW, LatentSource, LeadStore, State, day_fraction
-from gtmsim.model.rng import stream
+from gtmsim.model.leads import (
+    IDLE,
+    LATENT_FIELDS,
+    NEW,
+    LatentSource,
+    LeadStore,
+    State,
+    day_fraction,
+)
+from gtmsim.model.rng import LeadDice, stream
 from gtmsim.results.recorder import LEAD, MQL, Recorder
 from gtmsim.scenario.dists import Uniform
 
@@ -84,6 +92,8 @@ class Marketing:
             Sampler(_UNIT, stream(seed, replication, f"arrivals/{c}")).next for c in self.channels
         ]
         self._nurture_rng = stream(seed, replication, "nurture")
+        self.return_share = bw.return_share
+        self._returns: dict[int, list[int]] = {}  # day a window opens -> buyers who would return
 
         scoring = scenario.marketing.scoring
         self.fit_weight = scoring.fit_weight
@@ -102,9 +112,13 @@ class Marketing:
         self.nurture_max_days = nurture.max_days
         self.affinity_per_touch = nurture.affinity_per_touch
         self.requalify_gain = nurture.requalify_score_gain
+        self.engaged_share = nurture.engaged_share
+        self._engaged_dice = LeadDice(seed, replication, "nurture/engaged")
         self._due: list[tuple[np.ndarray, np.ndarray]] = []  # (touch day, lead) of the pool
         self._entering: list[tuple[tuple, np.ndarray]] = []  # (knobs, leads) not yet scheduled
         self._scheduled_with = self._schedule_key()
+        if self.return_share:
+            self._add_history()
 
     def latent_source(
         self, name: str, mix: dict[str, float], fit, in_market: float
@@ -174,6 +188,8 @@ class Marketing:
             sl = self.store.append(t, channel, latent)
             idx = np.arange(sl.start, sl.stop)
             self._count(LEAD, idx)
+            if self.return_share:
+                self._plan_returns(idx, latent["u_return"])
             if self.rec.logging:
                 self.log(idx, "created", t)
             is_mql = self._score(idx, t)
@@ -187,6 +203,65 @@ class Marketing:
         idx, t = np.concatenate(mql_idx), np.concatenate(mql_t)
         order = np.argsort(t, kind="stable")
         return idx[order], t[order]
+
+    def _add_history(self) -> None:
+        """The year before the run: its buyers who come back during the run.
+
+        A run starts in a firm that has taken inquiries for years, so returns
+        must not ramp up from zero. Its past year of inquiries is drawn at the
+        channels' starting rates from streams of their own, as if every lead had
+        been dropped; the ones that come back on or after day 0 are stored (as
+        discarded inquiries created before day 0), the rest are forgotten.
+        """
+        days = 365
+        per_day = self.leads_per_day(0) / self.weekday_factor[0]  # a day of an average week
+        for c, name in enumerate(self.channels):
+            rng = stream(self._seed, self._replication, f"history/{name}")
+            k = int(rng.poisson(per_day[c] * days))
+            if not k:
+                continue
+            spec = self._specs[c]
+            source = self.latent_source(
+                f"history/{name}", spec.segment_mix, spec.fit, spec.in_market_multiplier
+            )
+            latent = source.take(k)
+            created = rng.uniform(-days, 0.0, k)
+            opens = created + latent["window_start_days"]
+            back = np.isfinite(opens) & (opens >= 0) & (latent["u_return"] < self.return_share)
+            if not back.any():
+                continue
+            sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()})
+            idx = np.arange(sl.start, sl.stop)
+            self._count(LEAD, idx)
+            self.move(idx, State.DISCARDED, NEW)
+            if self.rec.logging:
+                self.log(idx, "created", created[back])
+            self._schedule_returns(idx)
+
+    def _plan_returns(self, idx: np.ndarray, u: np.ndarray) -> None:
+        """Note which new leads would come back by themselves when their window opens."""
+        self._schedule_returns(
+            idx[np.isfinite(self.store.window_open_day[idx]) & (u < self.return_share)]
+        )
+
+    def _schedule_returns(self, idx: np.ndarray) -> None:
+        days = self.store.window_open_day[idx].astype(np.int64).tolist()
+        for lead, day in zip(idx.tolist(), days, strict=True):
+            self._returns.setdefault(day, []).append(lead)
+
+    def returning(self, day: int) -> np.ndarray:
+        """Leads whose buying window opens on ``day`` and who come back to sales themselves.
+
+        Each buying lead comes back with probability ``return_share`` (a number
+        drawn with its latent truth: the same leads in every design), but only
+        if nobody in sales is working on it: a lead still queued or in a deal
+        needs no return.
+        """
+        leads = self._returns.pop(day, None)
+        if not leads:
+            return np.empty(0, dtype=np.int64)
+        idx = np.array(leads, dtype=np.int64)
+        return idx[np.isin(self.store.state[idx], IDLE)]
 
     def new_prospect(self, t: float, source: LatentSource) -> tuple[int, tuple]:
         """Add one self-sourced (outbound) lead created at ``t``.
@@ -309,6 +384,8 @@ class Marketing:
         t_cross[t_cross == -np.inf] = 0.0
         cross = np.maximum(first, k * np.ceil(t_cross / k))
         reachable = (ratio <= 1.0) & (cross < store.window_close_day[idx])
+        if self.engaged_share < 1.0:
+            reachable &= self._engaged_dice.many(idx, 0) < self.engaged_share
         cross = np.where(need <= 0, first, np.where(reachable, cross, np.inf))
         day = np.minimum(cross, expire)
         store.nurture_touch_day[idx] = day

@@ -256,8 +256,9 @@ class Staffing:
             u = self._draws[key].random(len(team.reps))
             for rep, ui in zip(list(team.reps), u.tolist(), strict=True):
                 annual = spec.attrition_share_per_year
-                if low is not None and team is world.ae and self._below_quota(rep, day):
-                    annual = low
+                if low is not None and team is world.ae:
+                    below = self._below_quota(rep)
+                    annual = (annual + low) / 2.0 if below is None else low if below else annual
                 if ui < 1.0 - (1.0 - annual) ** (QUARTER_DAYS / 365.0) and self._replaceable(
                     team, rep
                 ):
@@ -275,16 +276,17 @@ class Staffing:
             return False
         return len(team.reps) > 1
 
-    def _below_quota(self, rep, day: int) -> bool:
+    def _below_quota(self, rep) -> bool | None:
         """Whether the AE booked less than quota over the last four quarters.
 
-        AEs are judged on a full year of bookings: before that (a new hire, or
-        anyone in the run's first year, while pipelines fill) they leave at the
-        base rate.
+        AEs are judged on a full year of bookings. Before that (a new hire, or
+        anyone in the run's first year, while pipelines fill) their standing is
+        unknown (None): they leave at the midpoint of the two rates, so that
+        turnover does not jump when the first judgements arrive.
         """
         marks = self._marks.get(rep.name, [])
         if len(marks) < 4:
-            return False
+            return None
         return rep.bookings_usd - marks[0] < self.quota_usd_per_year * 4 * QUARTER_DAYS / 365.0
 
 
@@ -390,9 +392,8 @@ class Reviews:
 
     def _recalibrate_trust(self, world) -> None:
         rec = world.rec
-        accepted = int(rec.funnel[ACCEPTED, : world.marketing.outbound_channel].sum())
-        judged, accepted_new = rec.mqls_judged - self._judged, accepted - self._accepted
-        self._judged, self._accepted = rec.mqls_judged, accepted
+        judged, accepted_new = rec.mqls_judged - self._judged, rec.mqls_accepted - self._accepted
+        self._judged, self._accepted = rec.mqls_judged, rec.mqls_accepted
         share = self.spec.trust_recalibration_share
         if judged and share:
             observed = accepted_new / judged

@@ -24,7 +24,7 @@ from gtmsim.model.marketing import Marketing
 from gtmsim.model.org import Organisation, staffing
 from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
-from gtmsim.results.recorder import ChunkSink, Recorder
+from gtmsim.results.recorder import ACCEPTED, ChunkSink, Recorder
 
 
 class Policy(Protocol):
@@ -135,6 +135,9 @@ class World:
             idx, t = self.marketing.day(day)
             if len(idx):
                 self._hand_over(idx, t)
+            back = self.marketing.returning(day)
+            if len(back):
+                self._come_back(back)
 
     def _start_week(self, week: int) -> None:
         """Record the knobs in force during ``week`` (after the day's policies)."""
@@ -173,6 +176,16 @@ class World:
         if kept:
             for card, rep, v in zip(self.cards(idx[kept], t[kept]), reps, visible, strict=True):
                 team.enqueue(card, rep, v)
+
+    def _come_back(self, idx: np.ndarray) -> None:
+        """Idle buyers book a discovery meeting with an AE as their window opens."""
+        t = self.store.window_open_day[idx]
+        states = self.store.state[idx].tolist()
+        for card, state, ti in zip(self.cards(idx, t), states, t.tolist(), strict=True):
+            card.state = state
+            self.move(card, State.ACCEPTED, ti, "buyer")
+            self.count(ACCEPTED, card)
+            self.ae.new_deal(card, ti, None)
 
     def _finish(self) -> None:
         abandon = self.scenario.handoff.abandon_after_days

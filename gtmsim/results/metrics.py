@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from gtmsim.model.leads import State
+from gtmsim.model.leads import IDLE, State
 from gtmsim.model.org import QUARTER_DAYS
 from gtmsim.results.recorder import (
     ACCEPTED,
@@ -30,7 +30,10 @@ METRICS: dict[str, str] = {
     "prospects_created": "self-sourced (outbound) first meetings booked by prospecting reps (count)",
     "mqls": "times a lead became marketing-qualified; nurture can requalify a lead (count)",
     "mqls_worked": "MQLs that got at least one contact attempt (count)",
-    "accepted": "MQLs accepted by sales after a conversation (count)",
+    "accepted": "marketing leads accepted by sales: MQLs after a conversation, and returning "
+    "buyers (count)",
+    "buyers_returned": "marketing leads nobody in sales was working on that came back and "
+    "booked a meeting themselves when their buying window opened (count)",
     "opportunities": "accepted leads and prospects that passed discovery (count)",
     "opportunities_inbound": "opportunities from marketing leads (count)",
     "deals_won": "deals won (count)",
@@ -42,7 +45,7 @@ METRICS: dict[str, str] = {
     "marketing_spend_per_bookings": "marketing spend / bookings (USD per USD)",
     "lead_to_customer_rate": "inbound deals won / inquiries",
     "mql_to_customer_rate": "inbound deals won / MQLs",
-    "mql_acceptance_rate": "accepted / MQLs that sales reached and judged (accepted or rejected)",
+    "mql_acceptance_rate": "MQLs accepted / MQLs that sales reached and judged (accepted or rejected)",
     "mqls_never_followed_up_share": "share of MQLs with no contact attempt by the end of the run",
     "first_response_hours_median": "median delay from MQL to first attempt, hours (attempted MQLs)",
     "first_response_hours_mean": "mean delay from MQL to first attempt, hours (attempted MQLs)",
@@ -172,6 +175,7 @@ def compute_metrics(world) -> dict[str, float]:
     m["mqls"] = int(funnel[MQL].sum())
     m["mqls_worked"] = len(rec.first_response_hours)
     m["accepted"] = int(funnel[ACCEPTED, :outbound].sum())
+    m["buyers_returned"] = int(sum(rec.transitions[s][State.ACCEPTED] for s in IDLE))
     m["opportunities"] = int(funnel[OPPORTUNITY].sum())
     m["opportunities_inbound"] = int(funnel[OPPORTUNITY, :outbound].sum())
     m["deals_won"] = int(funnel[WON].sum())
@@ -183,7 +187,7 @@ def compute_metrics(world) -> dict[str, float]:
     m["marketing_spend_per_bookings"] = ratio(m["marketing_spend"], m["bookings"])
     m["lead_to_customer_rate"] = ratio(m["deals_won_inbound"], m["inquiries"])
     m["mql_to_customer_rate"] = ratio(m["deals_won_inbound"], m["mqls"])
-    m["mql_acceptance_rate"] = ratio(m["accepted"], rec.mqls_judged)
+    m["mql_acceptance_rate"] = ratio(rec.mqls_accepted, rec.mqls_judged)
     m["mqls_never_followed_up_share"] = ratio(m["mqls"] - m["mqls_worked"], m["mqls"])
 
     fr = np.asarray(rec.first_response_hours)

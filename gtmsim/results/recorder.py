@@ -92,6 +92,7 @@ class Recorder:
         self.won_deal_sizes_usd: list[float] = []
         self.losses = {"competitor": 0, "no_decision": 0}
         self.mqls_judged = 0  # reached MQLs that sales accepted or rejected
+        self.mqls_accepted = 0  # MQLs sales reached and accepted
         self._sink = event_sink
         self.logging = event_sink is not None  # whether the per-lead event log is on
         self._chunk_rows = chunk_rows

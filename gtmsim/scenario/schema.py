@@ -156,6 +156,15 @@ class BuyingWindow(BaseModel, **_Strict):
         gt=0,
         description="observable intent is exp(-days until the window opens / this); 1 while open",
     )
+    return_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of buying inquirers who, if nobody in sales is working on them when "
+        "their window opens (discarded, nurtured, never followed up, unreached or rejected), "
+        "come back then and book a meeting with an AE themselves: no contact attempt, no "
+        "speed-to-lead decay",
+    )
 
 
 class Market(BaseModel, **_Strict):
@@ -240,6 +249,13 @@ class Nurture(BaseModel, **_Strict):
         ge=0,
         le=1,
         description="brand affinity gained per nurture touch (saturates at 1); raises win odds",
+    )
+    engaged_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of nurtured leads who engage with the touches at all (the same leads "
+        "in every design); the rest show no rising intent, so nurture never requalifies them",
     )
 
 
@@ -397,8 +413,8 @@ class Team(BaseModel, **_Strict):
             None,
             ge=0,
             lt=1,
-            description="AEs below quota over the last four quarters leave at this rate instead "
-            '("none": the same rate)',
+            description="AEs below quota over the last four quarters leave at this rate instead, "
+            'AEs without four quarters yet at the midpoint of the two ("none": the same rate)',
         )
     )
     time_to_hire_days: float = Field(
