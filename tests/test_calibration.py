@@ -20,15 +20,6 @@ TARGETS = Path(__file__).resolve().parent.parent / "docs" / "calibration.toml"
 
 # label -> why the model misses it (the README's calibration section says more)
 KNOWN_MISSES: dict[str, str] = {
-    "inquiries -> customer": "over_the_wall's AEs first call a median 11 h after the MQL; under "
-    "the steep published speed-to-lead decay (section B) too few leads are reached: about 0.1% "
-    "of inquiries become customers, not 0.3%-1.5%",
-    "lead -> opportunity, aligned vs over_the_wall": "a one-hour SLA on a pooled SDR queue "
-    "against an 11 h median response reaches several times more leads under the same decay: "
-    "the model gives about +440%, not +10% to +40%",
-    "over_the_wall, quarters 2-3 -> 7-8: prospecting share up": "AEs who leave from the second "
-    "year hand their deals and leads to colleagues, who then have less time to prospect: the "
-    "rise from distrust is there (+0.8%) but within noise (interval -0.6% to +2.2%)",
     "SMB market: integrated vs defined, bookings net of sales and marketing cost": "integrated's "
     "fast pooled follow-up beats defined's 24 h SLA by far more than its review hours and "
     "embedded marketers cost, even on small, short deals",
