@@ -166,6 +166,10 @@ def test_lead_flows_conserve_leads(ensemble):
     )
     assert sum(flows[k] for k in mql_out) == pytest.approx(flows["mqls"])
     assert flows["inquiries"] == pytest.approx(np.nanmean(ensemble.metric("inquiries")[0]))
+    # discovery: everything accepted (handed over, self-sourced or back by itself) is accounted for
+    discovery = flows["opportunities"] + flows["lost_at_discovery"] + flows["accepted_open"]
+    assert flows["accepted"] == pytest.approx(discovery)
+    assert flows["returned"] == pytest.approx(np.nanmean(ensemble.metric("buyers_returned")[0]))
     recycle = gtmsim.load_scenario(ROOT / "scenarios/examples/recycle_rejected.toml", SHORT)
     e = gtmsim.run_experiment(recycle, 1, executor="serial")
     assert lead_flows(e.details["transitions"][0, 0])["recycled"] > 0

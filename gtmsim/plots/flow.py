@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.sankey import Sankey
 
 from gtmsim.experiment.ensemble import Ensemble
-from gtmsim.model.leads import NEW, State
+from gtmsim.model.leads import IDLE, NEW, State
 from gtmsim.plots.style import (
     GREY,
     count,
@@ -59,6 +59,7 @@ def lead_flows(transitions: np.ndarray) -> dict[str, float]:
         "to_nurture": moves(NEW, S.NURTURE),
         "mql_new": moves(NEW, S.QUEUED),
         "prospects": moves(NEW, S.ACCEPTED),
+        "returned": moves(IDLE, S.ACCEPTED),
         "requalified": moves(S.NURTURE, S.QUEUED),
         "nurture_expired": moves(S.NURTURE, S.NURTURE_EXPIRED),
         "black_hole": moves(FOLLOW_UP, S.NEVER_FOLLOWED_UP),
@@ -78,11 +79,21 @@ def lead_flows(transitions: np.ndarray) -> dict[str, float]:
         f[k] for k in ("black_hole", "unreached", "rejected", "recycled", "accepted_inbound")
     )
     f["in_follow_up"] = max(0.0, f["mqls"] - done)
-    f["accepted"] = f["accepted_inbound"] + f["prospects"]
+    f["accepted"] = f["accepted_inbound"] + f["prospects"] + f["returned"]
     f["accepted_open"] = max(0.0, f["accepted"] - f["opportunities"] - f["lost_at_discovery"])
     lost_opp = f["lost_competitor"] + f["lost_no_decision"]
     f["opportunities_open"] = max(0.0, f["opportunities"] - f["won"] - lost_opp)
     return f
+
+
+def _others(f: dict[str, float]) -> str:
+    """Panel 3's subtitle: what reached discovery without marketing's handoff."""
+    parts = [
+        f"{count(f[key])} {label}"
+        for key, label in (("prospects", "self-sourced prospects"), ("returned", "buyers back"))
+        if f[key] >= 0.5
+    ]
+    return "(of them " + ",\n".join(parts) + ")" if parts else "\n"
 
 
 def _panel(ax, flows: list[Flow], colour: str) -> tuple[float, float, float, float] | None:
@@ -172,12 +183,7 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
             ],
         ),
         (
-            "3. Discovery\n"
-            + (
-                f"({count(f['prospects'])} of them\nself-sourced prospects)"
-                if f["prospects"] >= 0.5
-                else "\n"
-            ),
+            "3. Discovery\n" + _others(f),
             [
                 Flow("accepted", f["accepted"], 0),
                 Flow("lost at discovery", -f["lost_at_discovery"], -1, loss),
