@@ -90,7 +90,10 @@ def _others(f: dict[str, float]) -> str:
     """Panel 3's subtitle: what reached discovery without marketing's handoff."""
     parts = [
         f"{count(f[key])} {label}"
-        for key, label in (("prospects", "self-sourced prospects"), ("returned", "buyers back"))
+        for key, label in (
+            ("prospects", "self-sourced prospects"),
+            ("returned", "buyers who came back"),
+        )
         if f[key] >= 0.5
     ]
     return "(of them " + ",\n".join(parts) + ")" if parts else "\n"
