@@ -23,6 +23,8 @@ def overrides(draw, horizon_days=(14, 45)) -> dict:
         "handoff.abandon_after_days": draw(st.sampled_from([2.0, 30.0])),
         "marketing.nurture.enabled": (nurture := draw(st.booleans())),
         "marketing.nurture.rescore_every_days": draw(st.integers(1, 14)),
+        "marketing.nurture.engaged_share": draw(st.sampled_from([0.1, 1.0])),
+        "market.buying_window.return_share": draw(st.sampled_from([0.0, 0.05, 0.5])),
         "marketing.scoring.mql_threshold": draw(st.floats(0.2, 0.7)),
         "marketing.scoring.noise_sd": draw(st.floats(0.0, 0.3)),
         "sales.trust.enabled": draw(st.booleans()),
