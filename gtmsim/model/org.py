@@ -211,7 +211,7 @@ class Staffing:
 
     def quarter_end(self, world, day: int, missed_streak: int, year_usd: float | None) -> None:
         """Departures, then refilling (or freezing) seats, then new AE positions."""
-        seats = self._departures(world, day)
+        seats = self._departures(world)
         spec = self.spec
         if spec.backfill == "frozen_after_misses" and (
             missed_streak >= spec.freeze_after_missed_quarters
@@ -246,7 +246,7 @@ class Staffing:
             self.pending, (paid_from + team.ramp_days / 2.0, self._seq, key, paid_from, segment)
         )
 
-    def _departures(self, world, day: int) -> list[tuple[str, int | None]]:
+    def _departures(self, world) -> list[tuple[str, int | None]]:
         seats = []
         for key, team in self.teams.items():
             spec = team.spec

@@ -26,7 +26,8 @@ from gtmsim.results.recorder import (
 
 METRICS: dict[str, str] = {
     "leads_created": "all leads created: marketing inquiries plus reps' self-sourced prospects (count)",
-    "inquiries": "leads from marketing channels (count)",
+    "inquiries": "leads from marketing channels (count); with returning buyers, also those of "
+    "the year before the run who come back during it",
     "prospects_created": "self-sourced (outbound) first meetings booked by prospecting reps (count)",
     "mqls": "times a lead became marketing-qualified; nurture can requalify a lead (count)",
     "mqls_worked": "MQLs that got at least one contact attempt (count)",
