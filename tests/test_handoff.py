@@ -241,3 +241,22 @@ def test_noise_uses_the_given_uniform():
     # and bad luck sinks a lead that would pass without noise
     assert not v.accepts(0.6, INF, INF, t=0.0, u=0.05)
     assert v.accepts(0.6, INF, INF, t=0.0, u=0.5)
+
+
+def test_a_call_at_the_sla_deadline_is_on_time():
+    import gtmsim
+    from gtmsim.model.world import World
+    from gtmsim.results.metrics import compute_metrics
+    from tests.conftest import BASE
+
+    scenario = gtmsim.load_scenario(
+        BASE, {"simulation.horizon_days": 7, "handoff.qualifier": "sdr", "handoff.sla_hours": 1}
+    )
+    world = World(scenario, 0).run()
+    # days -> hours: a call capped at the deadline comes out a rounding error late
+    deadline = (1.0 + 1.0 / 24.0 - 1.0) * 24.0
+    assert deadline != 1.0
+    fr = world.rec.first_response_hours
+    assert len(fr) > 10
+    fr[:] = [deadline] * (len(fr) - 1) + [2.0]
+    assert compute_metrics(world)["sla_compliance_share"] == pytest.approx(1 - 1 / len(fr))
