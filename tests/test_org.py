@@ -232,6 +232,17 @@ def test_bookings_buy_ae_headcount_from_the_second_year_with_a_lag_and_a_ramp():
     paid_days = 4 * 6 * QUARTER_DAYS + sum(6 * QUARTER_DAYS - r.paid_from_day for r in hires)
     sdr = len(grown.sdr.reps) * grown.sdr.spec.cost_usd_per_year * 6 * QUARTER_DAYS / 365
     assert m["sales_cost_usd"] == pytest.approx(1000.0 * paid_days / 365 + sdr)
+    # hires paid but not yet selling at the end cost too: stop the run 30 days into
+    # quarter 6, when the last three are paid (from day 20) but not selling (day 40)
+    end = 5 * QUARTER_DAYS + 30
+    shorter = gtmsim.load_scenario(
+        grown.scenario.model_dump(mode="json"), {"simulation.horizon_days": end}
+    )
+    early = gtmsim.simulate(shorter)
+    assert early.metrics["ae_headcount_end"] == 7
+    paid_days = 4 * end + sum(end - r.paid_from_day for r in hires)
+    sdr = len(grown.sdr.reps) * grown.sdr.spec.cost_usd_per_year * end / 365
+    assert early.metrics["sales_cost_usd"] == pytest.approx(1000.0 * paid_days / 365 + sdr)
     # and a hire's quota is pro-rated from the day they start selling
     quota = grown.scenario.sales.ae.quota_usd_per_year
     attainment = result.reps["ae"]["bookings_usd"] / (

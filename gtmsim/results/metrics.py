@@ -70,7 +70,8 @@ METRICS: dict[str, str] = {
     "bookings_growth_yoy": "bookings of the last 52 weeks / the 52 weeks before, minus 1 "
     "(nan for runs shorter than 104 weeks)",
     "marketing_cost_usd": "programme spend plus embedded marketers' cost over the run, USD",
-    "sales_cost_usd": "loaded cost of the AEs and SDRs (joint team included) over the run, USD",
+    "sales_cost_usd": "loaded cost of the AEs and SDRs (joint team included) over the run, "
+    "from the day each is paid (hires still ramping up included), USD",
     "gtm_cost_per_bookings": "sales and marketing cost / bookings (USD per USD)",
     "bookings_net_of_gtm_cost_usd": "bookings minus sales and marketing cost, USD",
     "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
@@ -274,6 +275,12 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
             / 365.0
             for t in (world.ae, world.sdr)
             for r in (*t.reps, *t.former)
+        )
+        + sum(  # hires signed and paid, still ramping up at the end
+            org.staffing.teams[key].spec.cost_usd_per_year
+            * max(0.0, world.horizon - paid_from)
+            / 365.0
+            for _, _, key, paid_from, _ in org.staffing.pending
         ),
         "quarters_missed": org.quarters.missed,
         "ae_hired": org.staffing.hired["ae"],
