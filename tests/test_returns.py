@@ -46,7 +46,10 @@ def test_every_discarded_buyer_comes_back_when_all_do():
     assert np.all(came_back[opens < HORIZON - 1])
     assert not np.any(came_back[~(opens < HORIZON)])
     assert np.all(s.state[never_mql][came_back] >= State.ACCEPTED)
-    assert compute_metrics(world)["buyers_returned"] >= came_back.sum()
+    m = compute_metrics(world)
+    assert m["buyers_returned"] >= came_back.sum()
+    # sales accepted MQLs after a conversation, and the buyers who came back
+    assert m["accepted"] == m["mqls_accepted"] + m["buyers_returned"]
 
 
 def test_the_same_buyers_come_back_whatever_the_sales_team():
@@ -70,8 +73,14 @@ def test_the_year_before_the_run_sends_its_buyers_back():
     assert len(before) > 20
     assert np.all(s.created_day[before] >= -365)
     # only buyers whose window opens during the run are kept, and they count as inquiries
-    assert np.all(np.isfinite(s.window_open_day[before]) & (s.window_open_day[before] >= 0))
+    assert np.all((s.window_open_day[before] >= 0) & (s.window_open_day[before] < HORIZON))
     m = compute_metrics(world)
     assert m["inquiries"] + m["prospects_created"] == m["leads_created"] == s.n
     early = before[s.window_open_day[before] < HORIZON - 1]
     assert np.all(s.state[early] >= State.ACCEPTED)
+
+
+def test_a_closed_monday_does_not_stop_the_year_before_the_run():
+    weekdays = [0.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+    world = run(**{"market.arrivals.weekday_weights": weekdays, "simulation.horizon_days": 14})
+    assert (world.store.created_day[: world.store.n] < 0).any()

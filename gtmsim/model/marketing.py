@@ -93,6 +93,7 @@ class Marketing:
         ]
         self._nurture_rng = stream(seed, replication, "nurture")
         self.return_share = bw.return_share
+        self._horizon = scenario.simulation.horizon_days
         self._returns: dict[int, list[int]] = {}  # day a window opens -> buyers who would return
 
         scoring = scenario.marketing.scoring
@@ -139,11 +140,14 @@ class Marketing:
 
     # ------------------------------------------------------------------ leads
 
+    def leads_per_week(self) -> np.ndarray:
+        """Expected leads per channel in a week at the current spend."""
+        spend = self.spend_usd_per_week  # the same curve as Channel.leads_per_week, vectorised
+        return self._organic + self._max * spend / (spend + self._half)
+
     def leads_per_day(self, day: int) -> np.ndarray:
         """Expected leads per channel on ``day`` at the current spend."""
-        spend = self.spend_usd_per_week  # the same curve as Channel.leads_per_week, vectorised
-        per_week = self._organic + self._max * spend / (spend + self._half)
-        return per_week * (self.weekday_factor[day % 7] / 7.0)
+        return self.leads_per_week() * (self.weekday_factor[day % 7] / 7.0)
 
     @property
     def buys_leads(self) -> np.ndarray:
@@ -210,11 +214,11 @@ class Marketing:
         A run starts in a firm that has taken inquiries for years, so returns
         must not ramp up from zero. Its past year of inquiries is drawn at the
         channels' starting rates from streams of their own, as if every lead had
-        been dropped; the ones that come back on or after day 0 are stored (as
+        been dropped; the ones that come back during the run are stored (as
         discarded inquiries created before day 0), the rest are forgotten.
         """
         days = 365
-        per_day = self.leads_per_day(0) / self.weekday_factor[0]  # a day of an average week
+        per_day = self.leads_per_week() / 7.0
         for c, name in enumerate(self.channels):
             rng = stream(self._seed, self._replication, f"history/{name}")
             k = int(rng.poisson(per_day[c] * days))
@@ -227,7 +231,7 @@ class Marketing:
             latent = source.take(k)
             created = rng.uniform(-days, 0.0, k)
             opens = created + latent["window_start_days"]
-            back = np.isfinite(opens) & (opens >= 0) & (latent["u_return"] < self.return_share)
+            back = (opens >= 0) & (opens < self._horizon) & (latent["u_return"] < self.return_share)
             if not back.any():
                 continue
             sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()})

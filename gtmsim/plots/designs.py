@@ -92,6 +92,8 @@ def funnel(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Fi
 
     Top: mean leads reaching each stage (log scale, so that every stage shows).
     Bottom: the share of each stage that reaches the next, and lead to won overall.
+    MQL -> accepted counts MQLs only: buyers who come back by themselves are
+    accepted without ever being MQLs.
     """
     idx = pick(ensemble, designs)
     names = [ensemble.designs[d] for d in idx]
@@ -101,6 +103,10 @@ def funnel(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Fi
     )  # design x stage
     with np.errstate(invalid="ignore", divide="ignore"):
         rates = np.column_stack([means[:, 1:] / means[:, :-1], means[:, -1] / means[:, 0]])
+        if "mqls_accepted" in ensemble.metrics:  # results saved before it was kept lack it
+            # buyers who came back by themselves are accepted without being MQLs
+            mqls_accepted = [np.nanmean(ensemble.metric("mqls_accepted")[d]) for d in idx]
+            rates[:, 1] = np.asarray(mqls_accepted) / means[:, 1]
     labels = [label for _, label in FUNNEL]
     steps = [
         f"{a.split(chr(10))[0]}\n→ {b.split(chr(10))[0]}"

@@ -97,7 +97,7 @@ def _panels(weekly: dict[str, np.ndarray]) -> list[tuple[str, str, object, Calla
         ),
         (
             "MQL → won",
-            "inbound deals won / MQLs",
+            "inbound deals won (returning buyers' included) / MQLs",
             PERCENT,
             ratio("deals_won_inbound", "mqls") if have("deals_won_inbound", "mqls") else None,
         ),

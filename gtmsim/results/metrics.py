@@ -33,6 +33,7 @@ METRICS: dict[str, str] = {
     "mqls_worked": "MQLs that got at least one contact attempt (count)",
     "accepted": "marketing leads accepted by sales: MQLs after a conversation, and returning "
     "buyers (count)",
+    "mqls_accepted": "MQLs accepted by sales after a conversation (count)",
     "buyers_returned": "marketing leads nobody in sales was working on that came back and "
     "booked a meeting themselves when their buying window opened (count)",
     "opportunities": "accepted leads and prospects that passed discovery (count)",
@@ -45,7 +46,7 @@ METRICS: dict[str, str] = {
     "marketing_spend": "marketing programme spend over the run, USD",
     "marketing_spend_per_bookings": "marketing spend / bookings (USD per USD)",
     "lead_to_customer_rate": "inbound deals won / inquiries",
-    "mql_to_customer_rate": "inbound deals won / MQLs",
+    "mql_to_customer_rate": "inbound deals won (returning buyers' included) / MQLs",
     "mql_acceptance_rate": "MQLs accepted / MQLs that sales reached and judged (accepted or rejected)",
     "mqls_never_followed_up_share": "share of MQLs with no contact attempt by the end of the run",
     "first_response_hours_median": "median delay from MQL to first attempt, hours (attempted MQLs)",
@@ -177,6 +178,7 @@ def compute_metrics(world) -> dict[str, float]:
     m["mqls"] = int(funnel[MQL].sum())
     m["mqls_worked"] = len(rec.first_response_hours)
     m["accepted"] = int(funnel[ACCEPTED, :outbound].sum())
+    m["mqls_accepted"] = rec.mqls_accepted
     m["buyers_returned"] = int(sum(rec.transitions[s][State.ACCEPTED] for s in IDLE))
     m["opportunities"] = int(funnel[OPPORTUNITY].sum())
     m["opportunities_inbound"] = int(funnel[OPPORTUNITY, :outbound].sum())
@@ -189,7 +191,7 @@ def compute_metrics(world) -> dict[str, float]:
     m["marketing_spend_per_bookings"] = ratio(m["marketing_spend"], m["bookings"])
     m["lead_to_customer_rate"] = ratio(m["deals_won_inbound"], m["inquiries"])
     m["mql_to_customer_rate"] = ratio(m["deals_won_inbound"], m["mqls"])
-    m["mql_acceptance_rate"] = ratio(rec.mqls_accepted, rec.mqls_judged)
+    m["mql_acceptance_rate"] = ratio(m["mqls_accepted"], rec.mqls_judged)
     m["mqls_never_followed_up_share"] = ratio(m["mqls"] - m["mqls_worked"], m["mqls"])
 
     fr = np.asarray(rec.first_response_hours)
