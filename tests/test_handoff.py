@@ -8,9 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import gtmsim
 from gtmsim.model.handoff import LeadQueue, SpeedToLead, Verdict, normal_from_uniform
+from gtmsim.model.world import World
+from gtmsim.results.metrics import compute_metrics
 from gtmsim.scenario.schema import Handoff, Scoring
 from gtmsim.scenario.schema import SpeedToLead as SpeedToLeadSpec
+from tests.conftest import BASE
 
 INF = math.inf
 
@@ -244,11 +248,6 @@ def test_noise_uses_the_given_uniform():
 
 
 def test_a_call_at_the_sla_deadline_is_on_time():
-    import gtmsim
-    from gtmsim.model.world import World
-    from gtmsim.results.metrics import compute_metrics
-    from tests.conftest import BASE
-
     scenario = gtmsim.load_scenario(
         BASE, {"simulation.horizon_days": 7, "handoff.qualifier": "sdr", "handoff.sla_hours": 1}
     )

@@ -231,7 +231,7 @@ class Marketing:
             latent = source.take(k)
             created = rng.uniform(-days, 0.0, k)
             opens = created + latent["window_start_days"]
-            back = (opens >= 0) & (opens < self._horizon) & (latent["u_return"] < self.return_share)
+            back = (opens >= 0) & self._returns_in_run(opens, latent["u_return"])
             if not back.any():
                 continue
             sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()})
@@ -242,11 +242,13 @@ class Marketing:
                 self.log(idx, "created", created[back])
             self._schedule_returns(idx)
 
+    def _returns_in_run(self, opens: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Which buyers would come back by themselves before the run ends."""
+        return (opens < self._horizon) & (u < self.return_share)
+
     def _plan_returns(self, idx: np.ndarray, u: np.ndarray) -> None:
         """Note which new leads would come back by themselves when their window opens."""
-        self._schedule_returns(
-            idx[np.isfinite(self.store.window_open_day[idx]) & (u < self.return_share)]
-        )
+        self._schedule_returns(idx[self._returns_in_run(self.store.window_open_day[idx], u)])
 
     def _schedule_returns(self, idx: np.ndarray) -> None:
         days = self.store.window_open_day[idx].astype(np.int64).tolist()

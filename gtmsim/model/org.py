@@ -258,7 +258,10 @@ class Staffing:
                 annual = spec.attrition_share_per_year
                 if low is not None and team is world.ae:
                     below = self._below_quota(rep)
-                    annual = (annual + low) / 2.0 if below is None else low if below else annual
+                    if below is None:  # not judged yet
+                        annual = (annual + low) / 2.0
+                    elif below:
+                        annual = low
                 if ui < 1.0 - (1.0 - annual) ** (QUARTER_DAYS / 365.0) and self._replaceable(
                     team, rep
                 ):

@@ -509,7 +509,6 @@ class SalesTeam:
         rec.resolved_first_response_hours.append(card.first_response_hours)
         rec.resolved_accepted.append(accepted)
         rec.mqls_judged += reached
-        rec.mqls_accepted += accepted
         rep.learn(1.0 if accepted else 0.0)
         if accepted:
             w.move(card, _ACCEPTED, now, rep.name)

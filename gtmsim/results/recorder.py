@@ -92,12 +92,17 @@ class Recorder:
         self.won_deal_sizes_usd: list[float] = []
         self.losses = {"competitor": 0, "no_decision": 0}
         self.mqls_judged = 0  # reached MQLs that sales accepted or rejected
-        self.mqls_accepted = 0  # MQLs sales reached and accepted
         self._sink = event_sink
         self.logging = event_sink is not None  # whether the per-lead event log is on
         self._chunk_rows = chunk_rows
         self._log: dict[str, list] = {c: [] for c in EVENT_LOG_COLUMNS}
         self.event_rows = 0
+
+    @property
+    def mqls_accepted(self) -> int:
+        """MQLs sales reached and accepted: every move into accepted from a rep's queue."""
+        into = State.ACCEPTED
+        return self.transitions[State.QUEUED][into] + self.transitions[State.WORKING][into]
 
     # ---------------------------------------------------------------- event log
 
