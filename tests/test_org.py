@@ -532,3 +532,14 @@ def test_the_last_rep_of_a_segment_stays():
     world = World(gtmsim.load_scenario(BASE, segment_teams)).run()  # used to divide by zero
     assert world.org.staffing.left["ae"] > 0
     assert all(world.ae.by_segment) and all(world.sdr.by_segment)
+
+
+def test_embedded_marketers_lift_nothing_while_nobody_is_embedded():
+    uplift = {"budget.embedded_marketers.segments": ["enterprise"]}
+    uplift["budget.embedded_marketers.pass_uplift"] = 0.5
+    staffed = World(
+        gtmsim.load_scenario(BASE, {**uplift, "budget.embedded_marketers.headcount": 1})
+    )
+    empty = World(gtmsim.load_scenario(BASE, uplift))
+    assert max(staffed.deal_rules.uplift) == 1.5
+    assert empty.deal_rules.uplift == [1.0] * len(empty.segments)

@@ -75,10 +75,11 @@ class World:
         self.marketing = Marketing(scenario, replication, self.store, self.rec)
         self.speed_to_lead = SpeedToLead(scenario.handoff.speed_to_lead)
         embedded = scenario.budget.embedded_marketers
+        uplift = embedded.pass_uplift if embedded.headcount else 0.0  # nobody embedded, no insight
         self.deal_rules = DealRules(
             scenario.deals,
             scenario.handoff.in_market_horizon_days,
-            [embedded.pass_uplift if s in embedded.segments else 0.0 for s in self.segments],
+            [uplift if s in embedded.segments else 0.0 for s in self.segments],
         )
         self.dice_contact = LeadDice(seed, replication, "contact")
         self.dice_qualify = LeadDice(seed, replication, "qualify")

@@ -762,7 +762,7 @@ class EmbeddedMarketers(BaseModel, **_Strict):
         0.0,
         ge=0,
         description="relative uplift of every stage's pass chance in those segments "
-        "(account insight, content for the buying committee)",
+        "(account insight, content for the buying committee); none while headcount is 0",
     )
 
 
