@@ -12,6 +12,7 @@ market, the same leads and the same random draws.
 
 __version__ = "0.1.0"
 
+from gtmsim.experiment.attribute import Attribution, attribute
 from gtmsim.experiment.calibrate import calibrate, load_observed
 from gtmsim.experiment.compare import compare, revenue_bridge
 from gtmsim.experiment.ensemble import Ensemble
@@ -28,6 +29,7 @@ from gtmsim.simulate import simulate
 
 __all__ = [
     "METRICS",
+    "Attribution",
     "Ensemble",
     "ExperimentError",
     "ExperimentInterrupted",
@@ -36,6 +38,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "attribute",
     "calibrate",
     "compare",
     "load_observed",

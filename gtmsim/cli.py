@@ -289,6 +289,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attribute(args: argparse.Namespace) -> int:
+    overrides = parse_set(args.set)
+    metrics = args.metrics.split(",") if args.metrics else None
+    result = gtmsim.attribute(
+        gtmsim.load_scenario(args.baseline, overrides),
+        gtmsim.load_scenario(args.design, overrides),
+        metrics=metrics,
+        by=args.by,
+        replications=_count(args.replications),
+        seed=args.seed,
+        executor=_executor(args),
+        workers=args.jobs,
+        progress=_progress,
+    )
+    table = result.table()
+    if args.json or args.csv:
+        _print_table(table, args)
+        return 0
+    n = result.ensemble.manifest["replications"]
+    print(
+        f"What {result.design!r} loses with each group of settings switched back to "
+        f"{result.baseline!r} ({n} paired replications; share: of the whole difference)\n"
+    )
+    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"]))
+    print("\nsettings switched back:")
+    for name, settings in result.groups.items():
+        shown = (f"{k} = {'none' if v is None else json.dumps(v)}" for k, v in settings.items())
+        print(f"  {name}: " + ", ".join(shown))
+    for name, reason in result.invalid.items():
+        print(f"\nnot run, {name} cannot be switched back alone:\n{reason}")
+    return 0
+
+
 def parse_vary(items: Sequence[str], *, steps: bool) -> dict:
     """``KEY=LO:HI[:STEPS]`` ranges, or ``KEY=A,B,C`` lists of values (read as TOML)."""
     vary = {}
@@ -762,6 +795,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="reuse an --out folder that holds another run"
     )
     compare.set_defaults(func=cmd_compare)
+
+    attr = sub.add_parser(
+        "attribute",
+        help="which settings make a design's difference: each group switched back in turn",
+        description="Run DESIGN once per group of the settings in which it differs from "
+        "BASELINE, with that group switched back to the baseline's values (common random "
+        "numbers), and print what the design loses without each group.",
+    )
+    attr.add_argument("baseline", metavar="BASELINE", type=scenario_file, help=FILE_HELP)
+    attr.add_argument("design", metavar="DESIGN", type=scenario_file, help=FILE_HELP)
+    _replication_options(attr, "5", csv="the table as CSV")
+    attr.add_argument(
+        "--by",
+        choices=["table", "setting"],
+        default="table",
+        help="group settings by their table (default) or switch back each setting alone",
+    )
+    attr.add_argument(
+        "--metrics",
+        help="comma-separated metrics (default: bookings,bookings_net_of_gtm_cost_usd)",
+    )
+    attr.add_argument("--seed", type=int, help="one seed for every run (default: the baseline's)")
+    attr.set_defaults(func=cmd_attribute)
 
     sweep = sub.add_parser(
         "sweep",

@@ -140,7 +140,7 @@ def deep_merge(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
 _WHOLE_TABLES = {"segment_mix", "headcount_by_segment"}
 
 
-def _is_whole(key: str, value: Any) -> bool:
+def is_whole_value(key: str, value: Any) -> bool:
     """A table that is one value (a distribution, a share map), replaced rather than merged."""
     return key in _WHOLE_TABLES or (_is_table(value) and "kind" in value)
 
@@ -152,7 +152,7 @@ def _merged(key: str, old: Any, new: Any) -> Any:
     and the share and headcount maps are replaced whole, so that a child can
     turn a gamma into an exponential or give a channel fewer segments.
     """
-    if _is_table(old) and _is_table(new) and not _is_whole(key, new):
+    if _is_table(old) and _is_table(new) and not is_whole_value(key, new):
         return deep_merge(old, new)
     return _plain(new)
 
@@ -340,7 +340,7 @@ def _decides(data: Any, keys: list[str]) -> bool:
         if not _is_table(data) or key not in data:
             return False
         data = data[key]
-        if n < len(keys) - 1 and (not _is_table(data) or _is_whole(key, data)):
+        if n < len(keys) - 1 and (not _is_table(data) or is_whole_value(key, data)):
             return True
     return bool(keys)
 

@@ -1,0 +1,251 @@
+"""Which settings make a design's difference: switch them back, one group at a time.
+
+The revenue bridge (:func:`gtmsim.revenue_bridge`) says at which funnel step
+two designs part ways; :func:`attribute` says which of the design's settings
+cause it. It finds every setting in which the design differs from the
+baseline, groups them by the table they sit in (``handoff``, ``feedback``,
+``deals``, ...) or keeps them one by one, and runs the design once more per
+group with that group switched back to the baseline's values. A group's
+contribution is what the design loses without it. All variants run with
+common random numbers, so contributions are paired differences.
+
+Contributions need not add up to the whole difference: mechanisms interact
+(a faster follow-up is worth more when there are more leads to follow up).
+The table shows the remainder as its own row.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from gtmsim.experiment.ensemble import Ensemble
+from gtmsim.experiment.run import Progress, run_experiment
+from gtmsim.results.metrics import METRICS
+from gtmsim.results.summary import mean_ci
+from gtmsim.results.table import Table
+from gtmsim.scenario.errors import ScenarioError
+from gtmsim.scenario.loader import is_whole_value, load_scenario
+from gtmsim.scenario.schema import Scenario
+
+Source = Scenario | str | os.PathLike | Mapping[str, Any]
+
+# Not design settings: labels, and the seed (every run of an experiment shares one).
+_IGNORED = {("name",), ("description",), ("simulation", "seed")}
+
+
+def _diff(old: Any, new: Any, path: tuple[str, ...], found: dict[str, Any]) -> None:
+    if path in _IGNORED or old == new:
+        return
+    key = path[-1] if path else ""
+    if (
+        isinstance(old, dict)
+        and isinstance(new, dict)
+        and old.keys() == new.keys()
+        and not is_whole_value(key, new)
+    ):
+        for k in new:
+            _diff(old[k], new[k], (*path, k), found)
+    else:
+        found[".".join(path)] = old
+
+
+def setting_groups(
+    baseline: Scenario, design: Scenario, by: Literal["table", "setting"] = "table"
+) -> dict[str, dict[str, Any]]:
+    """The differing settings, grouped: group name -> {dotted key: baseline value}.
+
+    ``by="table"`` groups settings by the table that holds them
+    (``handoff.sla_hours`` and ``handoff.route`` form ``handoff``);
+    ``by="setting"`` makes every setting its own group. A distribution, a
+    share map or a table whose keys differ (say, other deal stages) counts as
+    one setting, since only a whole one can be switched back; the labels and
+    the seed are left out.
+    """
+    if by not in ("table", "setting"):
+        raise ValueError(f'by: expected "table" or "setting", got {by!r}')
+    groups: dict[str, dict[str, Any]] = {}
+    found: dict[str, Any] = {}
+    _diff(baseline.model_dump(mode="json"), design.model_dump(mode="json"), (), found)
+    for key, value in found.items():
+        name = (key.rpartition(".")[0] or key) if by == "table" else key
+        groups.setdefault(name, {})[key] = value
+    return groups
+
+
+def switched_back(design: Scenario, settings: Mapping[str, Any]) -> Scenario:
+    """``design`` with ``settings`` (dotted key -> value) replaced whole, validated.
+
+    Raises :class:`ScenarioError` when the result is not a valid scenario (a
+    setting that only makes sense together with one outside the group).
+    """
+    data = design.model_dump(mode="json")
+    for key, value in settings.items():
+        *parents, last = key.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node[last] = copy.deepcopy(value)
+    return load_scenario(data)
+
+
+@dataclass
+class Attribution:
+    """The result of :func:`attribute`.
+
+    Attributes
+    ----------
+    baseline, design
+        The two designs' names in ``ensemble``.
+    groups
+        Group name -> {dotted key: the baseline's value} for every group that
+        was run, in the order of the table.
+    invalid
+        Group name -> why the design is not a valid scenario with that group
+        switched back alone (such groups are not run).
+    ensemble
+        Every replication: the baseline, the design, then one variant per group
+        (named ``"<design> without <group>"``).
+    metrics
+        The default metrics of :meth:`table`.
+    """
+
+    baseline: str
+    design: str
+    groups: dict[str, dict[str, Any]]
+    invalid: dict[str, str]
+    ensemble: Ensemble
+    metrics: list[str]
+
+    def table(self, metrics: list[str] | None = None, level: float = 0.95) -> Table:
+        """Per metric: the whole difference, each group's contribution, the interactions.
+
+        Returns
+        -------
+        Table
+            Columns ``metric``, ``row`` (``"design - baseline"``, a group, or
+            ``"interactions"``), ``settings`` (the group's keys), ``mean`` and
+            its ``ci_low`` / ``ci_high`` (paired, Student t over replications),
+            and ``share`` of the whole difference. A group's ``mean`` is the
+            design's value minus the value with the group switched back; the
+            interactions are the whole difference minus the sum of the groups.
+        """
+        cols: dict[str, list] = {
+            k: [] for k in ("metric", "row", "settings", "mean", "ci_low", "ci_high", "share")
+        }
+
+        def add(metric: str, row: str, settings: str, diffs: np.ndarray, total: float) -> None:
+            mean, half = mean_ci(diffs, level)
+            cols["metric"].append(metric)
+            cols["row"].append(row)
+            cols["settings"].append(settings)
+            cols["mean"].append(mean)
+            cols["ci_low"].append(mean - half)
+            cols["ci_high"].append(mean + half)
+            cols["share"].append(mean / total if total else math.nan)
+
+        d = self.ensemble.design_index(self.design)
+        b = self.ensemble.design_index(self.baseline)
+        for metric in metrics or self.metrics:
+            x = self.ensemble.metric(metric)
+            whole = x[d] - x[b]
+            total = float(np.nanmean(whole))
+            add(metric, "design - baseline", "", whole, total)
+            parts = np.zeros_like(whole)
+            for name, settings in self.groups.items():
+                part = x[d] - x[self.ensemble.design_index(self.variant(name))]
+                parts += part
+                add(metric, name, ", ".join(settings), part, total)
+            add(metric, "interactions", "", whole - parts, total)
+        return Table(cols)
+
+    def variant(self, group: str) -> str:
+        """The name in ``ensemble`` of the design with ``group`` switched back."""
+        return _variant(self.design, group)
+
+
+def attribute(
+    baseline: Source,
+    design: Source,
+    *,
+    metrics: list[str] | None = None,
+    by: Literal["table", "setting"] = "table",
+    replications: int = 5,
+    seed: int | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    out: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+) -> Attribution:
+    """Run ``design`` once per group of its differing settings, that group switched back.
+
+    Parameters
+    ----------
+    baseline, design
+        :class:`Scenario` objects, scenario files or scenario data.
+    metrics
+        Default metrics of :meth:`Attribution.table` (default ``bookings`` and
+        ``bookings_net_of_gtm_cost_usd``); every metric is recorded either way.
+    by
+        ``"table"`` (default): one group per table of settings; ``"setting"``:
+        one group per setting (more runs, finer answers).
+    replications, seed, executor, workers, out, progress
+        As for :func:`~gtmsim.experiment.run.run_experiment`; the baseline,
+        the design and every variant share the replications' random streams.
+
+    Returns
+    -------
+    Attribution
+
+    Raises
+    ------
+    ValueError
+        When the designs do not differ, or for an unknown metric.
+    ScenarioError
+        For a file or data that is not a valid scenario.
+    """
+    base = baseline if isinstance(baseline, Scenario) else load_scenario(baseline)
+    des = design if isinstance(design, Scenario) else load_scenario(design)
+    metrics = list(metrics or ("bookings", "bookings_net_of_gtm_cost_usd"))
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; gtmsim.METRICS lists them")
+    groups = setting_groups(base, des, by)
+    if not groups:
+        raise ValueError(f"{des.name!r} and {base.name!r} have the same settings")
+    b_name, d_name = base.name, des.name
+    if b_name == d_name:
+        b_name = f"{b_name} (baseline)"
+    runs: dict[str, Scenario] = {b_name: base, d_name: des}
+    run_groups: dict[str, dict[str, Any]] = {}
+    invalid: dict[str, str] = {}
+    for name, settings in groups.items():
+        try:
+            runs[_variant(d_name, name)] = switched_back(des, settings)
+        except ScenarioError as exc:
+            invalid[name] = str(exc)
+        else:
+            run_groups[name] = settings
+    ensemble = run_experiment(
+        runs,
+        replications,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        out=out,
+        progress=progress,
+    )
+    return Attribution(b_name, d_name, run_groups, invalid, ensemble, metrics)
+
+
+def _variant(design: str, group: str) -> str:
+    return f"{design} without {group}"
+
+
+__all__ = ["Attribution", "attribute", "setting_groups", "switched_back"]

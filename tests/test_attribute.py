@@ -1,0 +1,152 @@
+"""attribute(): which of a design's settings make its difference from a baseline."""
+
+from __future__ import annotations
+
+import pytest
+
+import gtmsim
+from gtmsim.experiment.attribute import setting_groups, switched_back
+from tests.conftest import BASE, ROOT
+from tests.test_cli import gtmsim as run_cli
+
+DESIGN = {
+    "handoff.sla_hours": 4,
+    "handoff.route": "pooled",
+    "deals.enablement_uplift": 0.1,
+    "market.segments.smb.deal_size_usd": {"kind": "constant", "value": 9000},
+    "simulation.seed": 99,  # not a design setting
+    "name": "other",
+}
+
+
+def _settings(scenario: gtmsim.Scenario) -> dict:
+    data = scenario.model_dump(mode="json")
+    for key in ("name", "description"):
+        data.pop(key)
+    data["simulation"].pop("seed")
+    return data
+
+
+def test_groups_by_table_or_by_setting_with_the_baselines_values():
+    base = gtmsim.load_scenario(BASE)
+    design = gtmsim.load_scenario(BASE, DESIGN)
+    groups = setting_groups(base, design)
+    assert groups == {
+        "market.segments.smb": {
+            "market.segments.smb.deal_size_usd": base.market.segments[
+                "smb"
+            ].deal_size_usd.model_dump(mode="json")
+        },
+        "handoff": {"handoff.route": "round_robin", "handoff.sla_hours": None},
+        "deals": {"deals.enablement_uplift": 0.0},
+    }
+    single = setting_groups(base, design, by="setting")
+    assert list(single) == [
+        "market.segments.smb.deal_size_usd",
+        "handoff.route",
+        "handoff.sla_hours",
+        "deals.enablement_uplift",
+    ]
+    with pytest.raises(ValueError, match="by"):
+        setting_groups(base, design, by="channel")
+
+
+@pytest.mark.parametrize(
+    "baseline, design",
+    [
+        ("base/market", "integrated"),
+        ("over_the_wall", "oc2"),
+        ("defined", "aligned"),
+        ("smb/defined", "smb/integrated"),
+        ("integrated", "base/market"),
+    ],
+)
+def test_switching_every_group_back_gives_the_baseline(baseline, design):
+    base = gtmsim.load_scenario(ROOT / "scenarios" / f"{baseline}.toml")
+    des = gtmsim.load_scenario(ROOT / "scenarios" / f"{design}.toml")
+    groups = setting_groups(base, des)
+    assert groups
+    everything = {k: v for settings in groups.values() for k, v in settings.items()}
+    assert _settings(switched_back(des, everything)) == _settings(base)
+    for settings in groups.values():  # each group alone: a step toward the baseline, or an error
+        try:
+            assert _settings(switched_back(des, settings)) != _settings(des)
+        except gtmsim.ScenarioError as exc:
+            assert exc.problems
+
+
+def test_a_table_whose_keys_differ_is_switched_back_whole():
+    base = gtmsim.load_scenario(BASE)
+    data = base.model_dump(mode="json")
+    data["deals"]["stages"].pop("negotiation")
+    design = gtmsim.load_scenario(data)
+    groups = setting_groups(base, design, by="setting")
+    assert list(groups) == ["deals.stages"]
+    assert list(switched_back(design, groups["deals.stages"]).deals.stages) == list(
+        base.deals.stages
+    )
+
+
+def test_settings_valid_only_together_are_reported_not_run():
+    lists = {
+        "handoff.speed_to_lead.decay_hours": [0.0, 24.0],
+        "handoff.speed_to_lead.decay_multiplier": [1.0, 0.1],
+        "simulation.horizon_days": 20,
+    }
+    base = gtmsim.load_scenario(BASE, {"simulation.horizon_days": 20})
+    design = gtmsim.load_scenario(BASE, lists)
+    result = gtmsim.attribute(base, design, by="setting", replications=1, executor="serial")
+    assert set(result.invalid) == {
+        "handoff.speed_to_lead.decay_hours",
+        "handoff.speed_to_lead.decay_multiplier",
+    }
+    assert "same length" in result.invalid["handoff.speed_to_lead.decay_hours"]
+    assert result.groups == {}
+    assert result.ensemble.designs == [f"{base.name} (baseline)", design.name]
+
+
+def test_one_group_explains_the_whole_difference_exactly():
+    short = {"simulation.horizon_days": 60}
+    base = gtmsim.load_scenario(BASE, short)
+    design = gtmsim.load_scenario(BASE, {**short, "handoff.sla_hours": 1, "name": "fast"})
+    result = gtmsim.attribute(base, design, replications=2, executor="serial")
+    assert list(result.groups) == ["handoff"]
+    table = result.table(["deals_won", "first_response_hours_median"])
+    for metric in ("deals_won", "first_response_hours_median"):
+        rows = {r["row"]: r for r in table.where(metric=metric)}
+        assert list(rows) == ["design - baseline", "handoff", "interactions"]
+        # switched back, the design is the baseline: same settings, same random streams
+        assert rows["handoff"]["mean"] == pytest.approx(rows["design - baseline"]["mean"])
+        assert rows["interactions"]["mean"] == pytest.approx(0.0, abs=1e-9)
+    speed = {r["row"]: r for r in table.where(metric="first_response_hours_median")}
+    assert speed["handoff"]["mean"] < 0 and speed["handoff"]["share"] == pytest.approx(1.0)
+
+
+def test_bad_requests_say_what_is_wrong():
+    base = gtmsim.load_scenario(BASE)
+    with pytest.raises(ValueError, match="same settings"):
+        gtmsim.attribute(base, gtmsim.load_scenario(BASE, {"name": "copy"}))
+    with pytest.raises(ValueError, match="unknown metric"):
+        gtmsim.attribute(base, gtmsim.load_scenario(BASE, {"handoff.sla_hours": 2}), metrics=["x"])
+
+
+def test_command_line(tmp_path):
+    fast = tmp_path / "fast.toml"
+    fast.write_text(
+        f'extends = "{(ROOT / BASE).as_posix()}"\nname = "fast"\n'
+        '[handoff]\nsla_hours = 1\nroute = "pooled"\n[deals]\nenablement_uplift = 0.1\n'
+    )
+    short = ["--set", "simulation.horizon_days=45", "-n", "2", "--executor", "serial"]
+    out = run_cli("attribute", BASE, str(fast), *short, "--metrics", "deals_won")
+    assert out.returncode == 0, out.stderr
+    assert "What 'fast' loses" in out.stdout
+    for row in ("design - baseline", "handoff", "deals", "interactions"):
+        assert row in out.stdout
+    assert 'handoff.route = "round_robin"' in out.stdout
+    csv = run_cli("attribute", BASE, str(fast), *short, "--by", "setting", "--csv")
+    assert csv.returncode == 0, csv.stderr
+    header, *lines = csv.stdout.splitlines()
+    assert header.split(",")[:2] == ["metric", "row"]
+    assert sum(",handoff.route," in line for line in lines) == 2  # one per default metric
+    same = run_cli("attribute", BASE, BASE, "-n", "1")
+    assert same.returncode == 2 and "same settings" in same.stderr
