@@ -297,10 +297,11 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         gtmsim.load_scenario(args.design, overrides),
         metrics=metrics,
         by=args.by,
-        replications=_count(args.replications),
+        replications=_replications(args.replications),
         seed=args.seed,
         executor=_executor(args),
         workers=args.jobs,
+        out=args.out,
         progress=_progress,
     )
     table = result.table()
@@ -817,6 +818,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated metrics (default: bookings,bookings_net_of_gtm_cost_usd)",
     )
     attr.add_argument("--seed", type=int, help="one seed for every run (default: the baseline's)")
+    attr.add_argument(
+        "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
+    )
     attr.set_defaults(func=cmd_attribute)
 
     sweep = sub.add_parser(

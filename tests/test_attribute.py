@@ -137,8 +137,12 @@ def test_command_line(tmp_path):
         '[handoff]\nsla_hours = 1\nroute = "pooled"\n[deals]\nenablement_uplift = 0.1\n'
     )
     short = ["--set", "simulation.horizon_days=45", "-n", "2", "--executor", "serial"]
-    out = run_cli("attribute", BASE, str(fast), *short, "--metrics", "deals_won")
+    saved = tmp_path / "runs"
+    args = ("attribute", BASE, str(fast), *short, "--metrics", "deals_won", "--out", str(saved))
+    out = run_cli(*args)
     assert out.returncode == 0, out.stderr
+    assert len(list(saved.rglob("*"))) >= 3 * 2  # three designs, two replications each
+    assert run_cli(*args).stdout == out.stdout  # a rerun reads them back
     assert "What 'fast' loses" in out.stdout
     for row in ("design - baseline", "handoff", "deals", "interactions"):
         assert row in out.stdout

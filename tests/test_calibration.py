@@ -21,8 +21,9 @@ TARGETS = Path(__file__).resolve().parent.parent / "docs" / "calibration.toml"
 # label -> why the model misses it (the README's calibration section says more)
 KNOWN_MISSES: dict[str, str] = {
     "SMB market: integrated vs defined, bookings net of sales and marketing cost": "integrated's "
-    "fast pooled follow-up beats defined's 24 h SLA by far more than its review hours and "
-    "embedded marketers cost, even on small, short deals",
+    "enablement and embedded-marketer uplifts and its share-of-bookings budget do not depend on "
+    "deal size or cycle length; its weekly review does cost more than it earns on this market "
+    "(`gtmsim attribute smb/defined smb/integrated`, README)",
 }
 
 

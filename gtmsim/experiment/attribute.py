@@ -176,7 +176,7 @@ def attribute(
     *,
     metrics: list[str] | None = None,
     by: Literal["table", "setting"] = "table",
-    replications: int = 5,
+    replications: int | str = 5,
     seed: int | None = None,
     executor: Any = None,
     workers: int | None = None,
@@ -196,8 +196,10 @@ def attribute(
         ``"table"`` (default): one group per table of settings; ``"setting"``:
         one group per setting (more runs, finer answers).
     replications, seed, executor, workers, out, progress
-        As for :func:`~gtmsim.experiment.run.run_experiment`; the baseline,
-        the design and every variant share the replications' random streams.
+        As for :func:`~gtmsim.experiment.run.run_experiment` (``"auto"``
+        replicates until the interval of bookings is narrow enough); the
+        baseline, the design and every variant share the replications' random
+        streams, and ``out`` keeps every replication so that a rerun resumes.
 
     Returns
     -------

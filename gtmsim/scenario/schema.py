@@ -643,7 +643,9 @@ class SalesIncentive(BaseModel, **_Strict):
     marketing leads acts on it (``sales.trust``: cherry-picking, the cap on time
     for marketing leads) and keeps self-sourced accounts. On a ``team`` plan the
     team's bookings pay: reps work every lead they are given, trust or not (only
-    the slower response of a doubtful rep remains).
+    the slower response of a doubtful rep remains). Under an SLA
+    (``handoff.sla_hours``) reps work every lead whatever the plan, so there
+    the plan matters only through the quarter-end push.
     """
 
     plan: Literal["individual", "team"] = Field(
