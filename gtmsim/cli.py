@@ -305,6 +305,14 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     table = result.table()
+    if args.plot:
+        from gtmsim import plots
+
+        plot = Path(args.plot)
+        if plot.suffix.lower() not in FIGURE_SUFFIXES:
+            raise BadInput(f"--plot {plot}: a figure is written as {', '.join(FIGURE_SUFFIXES)}")
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plots.attribution(result).savefig(plot, dpi=plots.DPI)
     if args.json or args.csv:
         _print_table(table, args)
         return 0
@@ -320,6 +328,8 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         print(f"  {name}: " + ", ".join(shown))
     for name, reason in result.invalid.items():
         print(f"\nnot run, {name} cannot be switched back alone:\n{reason}")
+    if args.plot:
+        print(f"\nfigure of the first metric written to {args.plot}")
     return 0
 
 
@@ -820,6 +830,9 @@ def build_parser() -> argparse.ArgumentParser:
     attr.add_argument("--seed", type=int, help="one seed for every run (default: the baseline's)")
     attr.add_argument(
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
+    )
+    attr.add_argument(
+        "--plot", metavar="FILE", help="also draw the first metric's bars (.png, .svg, .pdf)"
     )
     attr.set_defaults(func=cmd_attribute)
 

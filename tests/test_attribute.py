@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import gtmsim
+from gtmsim import plots
 from gtmsim.experiment.attribute import setting_groups, switched_back
 from tests.conftest import BASE, ROOT
 from tests.test_cli import gtmsim as run_cli
@@ -120,6 +121,13 @@ def test_one_group_explains_the_whole_difference_exactly():
         assert rows["interactions"]["mean"] == pytest.approx(0.0, abs=1e-9)
     speed = {r["row"]: r for r in table.where(metric="first_response_hours_median")}
     assert speed["handoff"]["mean"] < 0 and speed["handoff"]["share"] == pytest.approx(1.0)
+    fig = plots.attribution(result, "deals_won")  # one bar per row: whole, handoff, interactions
+    assert len(fig.axes[0].patches) == 3
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
+        f"fast - {base.name}",
+        "handoff",
+        "interactions",
+    ]
 
 
 def test_bad_requests_say_what_is_wrong():
@@ -147,7 +155,11 @@ def test_command_line(tmp_path):
     for row in ("design - baseline", "handoff", "deals", "interactions"):
         assert row in out.stdout
     assert 'handoff.route = "round_robin"' in out.stdout
-    csv = run_cli("attribute", BASE, str(fast), *short, "--by", "setting", "--csv")
+    png = tmp_path / "why.png"
+    csv = run_cli(
+        "attribute", BASE, str(fast), *short, "--by", "setting", "--csv", "--plot", str(png)
+    )
+    assert png.stat().st_size > 10_000
     assert csv.returncode == 0, csv.stderr
     header, *lines = csv.stdout.splitlines()
     assert header.split(",")[:2] == ["metric", "row"]

@@ -11,6 +11,7 @@ changes and any backend works; save one with ``fig.savefig("x.png")``.
 """
 
 from gtmsim.plots.designs import (
+    attribution,
     cumulative_bookings,
     forest,
     funnel,
@@ -25,6 +26,7 @@ from gtmsim.plots.style import DPI, design_colours
 
 __all__ = [
     "DPI",
+    "attribution",
     "cumulative_bookings",
     "death_spiral",
     "design_colours",

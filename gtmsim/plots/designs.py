@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from gtmsim.experiment.compare import compare as compare_designs
 from gtmsim.experiment.compare import revenue_bridge as bridge_table
@@ -32,6 +34,7 @@ from gtmsim.plots.style import (
     set_title,
     styled,
 )
+from gtmsim.results.metrics import METRICS
 from gtmsim.results.recorder import RESPONSE_BIN_LABELS
 from gtmsim.results.table import Table
 
@@ -545,5 +548,70 @@ def quota_attainment(ensemble: Ensemble, designs: Sequence[str | int] | None = N
         fig,
         "AE quota attainment (each dot: one AE in one replication)",
         describe(ensemble, names),
+    )
+    return fig
+
+
+def _number(value: float, _pos: Any = None) -> str:
+    return count(value) if abs(value) >= 100 else f"{value:.3g}"
+
+
+@styled
+def attribution(result: Any, metric: str | None = None) -> Figure:
+    """What a design loses without each group of its settings: bars with their intervals.
+
+    ``result`` is an :class:`~gtmsim.experiment.attribute.Attribution`; the bars
+    show ``metric`` (default: its first metric), from the whole difference at
+    the top to the interactions at the bottom.
+    """
+    metric = metric or result.metrics[0]
+    rows = result.table([metric]).where(metric=metric)
+    colours = design_colours(result.ensemble.designs)
+    fig = new_figure(14, max(5.0, 1.8 + 0.65 * len(rows)))
+    ax = fig.subplots()
+    fmt = money if "USD" in METRICS.get(metric, "") else _number
+    for y, r in enumerate(rows):
+        mean = r["mean"]
+        if r["row"] == "design - baseline":
+            style = {"color": colours[result.design]}
+        elif r["row"] == "interactions":
+            style = {"color": "white", "edgecolor": GREY, "hatch": "..", "linewidth": 1}
+        else:
+            style = {"color": UP if mean >= 0 else DOWN}
+        ax.barh(-y, mean, height=0.65, **style)
+        if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
+            ax.errorbar(
+                mean,
+                -y,
+                xerr=[[mean - r["ci_low"]], [r["ci_high"] - mean]],
+                fmt="none",
+                ecolor="black",
+                capsize=4,
+                lw=1.5,
+            )
+        ax.annotate(
+            ("+" if mean >= 0 else "") + fmt(mean),
+            (max(mean, r["ci_high"]) if mean >= 0 else min(mean, r["ci_low"]), -y),
+            xytext=(6 if mean >= 0 else -6, 0),
+            textcoords="offset points",
+            ha="left" if mean >= 0 else "right",
+            va="center",
+            fontsize=12,
+        )
+    labels = [
+        f"{result.design} - {result.baseline}" if r["row"] == "design - baseline" else r["row"]
+        for r in rows
+    ]
+    ax.set_yticks([-y for y in range(len(rows))], labels)
+    ax.axvline(0, color="black", lw=1)
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(fmt))
+    ax.margins(x=0.18)
+    ax.set_xlabel(f"{metric}: mean paired difference (bars: 95% interval)")
+    set_title(
+        fig,
+        f"What {result.design} loses without each group of its settings",
+        describe(result.ensemble, [result.baseline, result.design])
+        + f" · each group switched back to {result.baseline}'s values in turn",
     )
     return fig
