@@ -290,8 +290,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_attribute(args: argparse.Namespace) -> int:
+    from gtmsim.experiment.attribute import dotted
+
     overrides = parse_set(args.set)
-    metrics = args.metrics.split(",") if args.metrics else None
+    metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+    unknown = [m for m in metrics or () if m not in gtmsim.METRICS]
+    if unknown:
+        raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
+    plot = Path(args.plot) if args.plot else None
+    if plot is not None and plot.suffix.lower() not in FIGURE_SUFFIXES:
+        raise BadInput(f"--plot {plot}: a figure is written as {', '.join(FIGURE_SUFFIXES)}")
     result = gtmsim.attribute(
         gtmsim.load_scenario(args.baseline, overrides),
         gtmsim.load_scenario(args.design, overrides),
@@ -305,16 +313,28 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     table = result.table()
-    if args.plot:
+    if plot is not None:
         from gtmsim import plots
 
-        plot = Path(args.plot)
-        if plot.suffix.lower() not in FIGURE_SUFFIXES:
-            raise BadInput(f"--plot {plot}: a figure is written as {', '.join(FIGURE_SUFFIXES)}")
         plot.parent.mkdir(parents=True, exist_ok=True)
         plots.attribution(result).savefig(plot, dpi=plots.DPI)
-    if args.json or args.csv:
-        _print_table(table, args)
+    switched = {
+        name: {dotted(path): value for path, value in settings.items()}
+        for name, settings in result.groups.items()
+    }
+    if args.json:
+        payload = {
+            "baseline": result.baseline,
+            "design": result.design,
+            "table": list(table.rows()),
+            "switched_back": switched,
+            "not_run": result.invalid,
+            "manifest": result.ensemble.manifest,
+        }
+        print(json.dumps(_json_safe(payload), indent=2, allow_nan=False, default=str))
+        return 0
+    if args.csv:
+        print(table.to_csv(), end="")
         return 0
     n = result.ensemble.manifest["replications"]
     print(
@@ -323,13 +343,13 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     )
     print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"]))
     print("\nsettings switched back:")
-    for name, settings in result.groups.items():
+    for name, settings in switched.items():
         shown = (f"{k} = {'none' if v is None else json.dumps(v)}" for k, v in settings.items())
         print(f"  {name}: " + ", ".join(shown))
     for name, reason in result.invalid.items():
         print(f"\nnot run, {name} cannot be switched back alone:\n{reason}")
-    if args.plot:
-        print(f"\nfigure of the first metric written to {args.plot}")
+    if plot is not None:
+        print(f"\nfigure of the first metric written to {plot}")
     return 0
 
 

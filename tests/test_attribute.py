@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import gtmsim
@@ -32,14 +34,11 @@ def test_groups_by_table_or_by_setting_with_the_baselines_values():
     base = gtmsim.load_scenario(BASE)
     design = gtmsim.load_scenario(BASE, DESIGN)
     groups = setting_groups(base, design)
+    smb_size = base.market.segments["smb"].deal_size_usd.model_dump(mode="json")
     assert groups == {
-        "market.segments.smb": {
-            "market.segments.smb.deal_size_usd": base.market.segments[
-                "smb"
-            ].deal_size_usd.model_dump(mode="json")
-        },
-        "handoff": {"handoff.route": "round_robin", "handoff.sla_hours": None},
-        "deals": {"deals.enablement_uplift": 0.0},
+        "market.segments.smb": {("market", "segments", "smb", "deal_size_usd"): smb_size},
+        "handoff": {("handoff", "route"): "round_robin", ("handoff", "sla_hours"): None},
+        "deals": {("deals", "enablement_uplift"): 0.0},
     }
     single = setting_groups(base, design, by="setting")
     assert list(single) == [
@@ -62,48 +61,82 @@ def test_groups_by_table_or_by_setting_with_the_baselines_values():
         ("integrated", "base/market"),
     ],
 )
-def test_switching_every_group_back_gives_the_baseline(baseline, design):
+def test_switching_groups_back_moves_exactly_those_settings(baseline, design):
     base = gtmsim.load_scenario(ROOT / "scenarios" / f"{baseline}.toml")
     des = gtmsim.load_scenario(ROOT / "scenarios" / f"{design}.toml")
     groups = setting_groups(base, des)
     assert groups
     everything = {k: v for settings in groups.values() for k, v in settings.items()}
     assert _settings(switched_back(des, everything)) == _settings(base)
-    for settings in groups.values():  # each group alone: a step toward the baseline, or an error
+    for name, settings in groups.items():
         try:
-            assert _settings(switched_back(des, settings)) != _settings(des)
-        except gtmsim.ScenarioError as exc:
+            variant = switched_back(des, settings)
+        except gtmsim.ScenarioError as exc:  # valid only with settings of another group
             assert exc.problems
+            continue
+        others = {k: v for k, v in groups.items() if k != name}
+        assert setting_groups(base, variant) == others
 
 
-def test_a_table_whose_keys_differ_is_switched_back_whole():
+def test_a_table_whose_keys_differ_or_move_is_switched_back_whole():
     base = gtmsim.load_scenario(BASE)
-    data = base.model_dump(mode="json")
-    data["deals"]["stages"].pop("negotiation")
+    for change in ("drop", "reorder"):
+        data = base.model_dump(mode="json")
+        stages = data["deals"]["stages"]
+        if change == "drop":
+            stages.pop("negotiation")
+        else:  # the order of the stages is the order of the sale
+            stages["demo"], stages["discovery"] = stages.pop("discovery"), stages.pop("demo")
+        design = gtmsim.load_scenario(data)
+        groups = setting_groups(base, design, by="setting")
+        assert list(groups) == ["deals.stages"], change
+        back = switched_back(design, groups["deals.stages"])
+        assert list(back.deals.stages) == list(base.deals.stages)
+
+
+def test_keys_with_dots_and_names_like_settings_work():
+    data = gtmsim.load_scenario(BASE, {"simulation.horizon_days": 20}).model_dump(mode="json")
+    channels = data["market"]["channels"]
+    data["market"]["channels"] = {
+        ("paid.search" if k == "paid_search" else k): v for k, v in channels.items()
+    }
+    data["name"] = "sales"  # a name that is also a top-level key of a scenario
+    base = gtmsim.load_scenario(data)
+    data["market"]["channels"]["paid.search"]["spend_usd_per_week"] = 1000
+    data["name"] = "market"
     design = gtmsim.load_scenario(data)
-    groups = setting_groups(base, design, by="setting")
-    assert list(groups) == ["deals.stages"]
-    assert list(switched_back(design, groups["deals.stages"]).deals.stages) == list(
-        base.deals.stages
-    )
+    groups = setting_groups(base, design)
+    path = ("market", "channels", "paid.search", "spend_usd_per_week")
+    assert groups == {"market.channels.paid.search": {path: 30000}}
+    result = gtmsim.attribute(base, design, replications=1, executor="serial")
+    assert result.ensemble.designs == [
+        "sales",
+        "market",
+        "market without market.channels.paid.search",
+    ]
 
 
-def test_settings_valid_only_together_are_reported_not_run():
+def test_groups_valid_only_together_are_reported_not_run():
+    short = {"simulation.horizon_days": 20}
     lists = {
         "handoff.speed_to_lead.decay_hours": [0.0, 24.0],
         "handoff.speed_to_lead.decay_multiplier": [1.0, 0.1],
-        "simulation.horizon_days": 20,
+        **short,
     }
-    base = gtmsim.load_scenario(BASE, {"simulation.horizon_days": 20})
-    design = gtmsim.load_scenario(BASE, lists)
+    base = gtmsim.load_scenario(BASE, short)
+    design = gtmsim.load_scenario(BASE, {**lists, "handoff.sla_hours": 2, "name": "other"})
     result = gtmsim.attribute(base, design, by="setting", replications=1, executor="serial")
     assert set(result.invalid) == {
         "handoff.speed_to_lead.decay_hours",
         "handoff.speed_to_lead.decay_multiplier",
     }
     assert "same length" in result.invalid["handoff.speed_to_lead.decay_hours"]
-    assert result.groups == {}
-    assert result.ensemble.designs == [f"{base.name} (baseline)", design.name]
+    assert list(result.groups) == ["handoff.sla_hours"]
+    rows = [r["row"] for r in result.table(["mqls"]).rows()]
+    assert rows == ["design - baseline", "handoff.sla_hours", "interactions and groups not run"]
+    only_lists = gtmsim.load_scenario(BASE, lists)
+    with pytest.raises(ValueError, match="no group .* alone; try --by table"):
+        gtmsim.attribute(base, only_lists, by="setting", replications=1, executor="serial")
 
 
 def test_one_group_explains_the_whole_difference_exactly():
@@ -146,11 +179,14 @@ def test_command_line(tmp_path):
     )
     short = ["--set", "simulation.horizon_days=45", "-n", "2", "--executor", "serial"]
     saved = tmp_path / "runs"
-    args = ("attribute", BASE, str(fast), *short, "--metrics", "deals_won", "--out", str(saved))
+    args = ("attribute", BASE, str(fast), *short, "--metrics", " deals_won", "--out", str(saved))
     out = run_cli(*args)
     assert out.returncode == 0, out.stderr
-    assert len(list(saved.rglob("*"))) >= 3 * 2  # three designs, two replications each
-    assert run_cli(*args).stdout == out.stdout  # a rerun reads them back
+    files = sorted(saved.glob("replications/*/*.npz"))
+    assert len(files) == 4 * 2  # baseline, design, a variant per table (2); two replications
+    written = [f.stat().st_mtime_ns for f in files]
+    assert run_cli(*args).stdout == out.stdout  # a rerun reads them back ...
+    assert [f.stat().st_mtime_ns for f in files] == written  # ... and writes nothing
     assert "What 'fast' loses" in out.stdout
     for row in ("design - baseline", "handoff", "deals", "interactions"):
         assert row in out.stdout
@@ -164,5 +200,17 @@ def test_command_line(tmp_path):
     header, *lines = csv.stdout.splitlines()
     assert header.split(",")[:2] == ["metric", "row"]
     assert sum(",handoff.route," in line for line in lines) == 2  # one per default metric
+    js = json.loads(run_cli(*args[:-2], "--json").stdout)  # the saved runs, read back
+    assert js["switched_back"]["handoff"] == {
+        "handoff.sla_hours": None,
+        "handoff.route": "round_robin",
+    }
+    assert js["not_run"] == {} and js["table"][0]["row"] == "design - baseline"
     same = run_cli("attribute", BASE, BASE, "-n", "1")
     assert same.returncode == 2 and "same settings" in same.stderr
+    for bad, says in (
+        (["--plot", "why.txt"], "a figure is written as .png"),
+        (["--metrics", "deals_won, bookingz"], "unknown metric(s) ['bookingz']"),
+    ):
+        out = run_cli("attribute", BASE, str(fast), "-n", "1", *bad)
+        assert out.returncode == 2 and says in out.stderr, out.stderr

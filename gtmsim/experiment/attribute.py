@@ -17,6 +17,7 @@ The table shows the remainder as its own row.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -39,60 +40,67 @@ Source = Scenario | str | os.PathLike | Mapping[str, Any]
 # Not design settings: labels, and the seed (every run of an experiment shares one).
 _IGNORED = {("name",), ("description",), ("simulation", "seed")}
 
+Path_ = tuple[str, ...]
 
-def _diff(old: Any, new: Any, path: tuple[str, ...], found: dict[str, Any]) -> None:
-    if path in _IGNORED or old == new:
+
+def setting_groups(
+    baseline: Scenario, design: Scenario, by: Literal["table", "setting"] = "table"
+) -> dict[str, dict[Path_, Any]]:
+    """The settings in which ``design`` differs, grouped: name -> {key path: baseline value}.
+
+    Key paths are tuples of keys (a channel's name may hold a dot); a group's
+    name is the path joined with dots. ``by="table"`` groups settings by the
+    table that holds them (``handoff.sla_hours`` and ``handoff.route`` form
+    ``handoff``); ``by="setting"`` makes every setting its own group. A
+    distribution, a share map or a table whose keys differ or come in another
+    order (say, other deal stages) counts as one setting, since only a whole
+    one can be switched back; the labels and the seed are left out.
+    """
+    if by not in ("table", "setting"):
+        raise ValueError(f'by: expected "table" or "setting", got {by!r}')
+    found: dict[Path_, Any] = {}
+    _diff(baseline.model_dump(mode="json"), design.model_dump(mode="json"), (), found)
+    groups: dict[str, dict[Path_, Any]] = {}
+    for path, value in found.items():
+        name = ".".join(path[:-1] if by == "table" and len(path) > 1 else path)
+        groups.setdefault(name, {})[path] = value
+    return groups
+
+
+def _diff(old: Any, new: Any, path: Path_, found: dict[Path_, Any]) -> None:
+    if path in _IGNORED or json.dumps(old) == json.dumps(new):  # order matters (deal stages)
         return
     key = path[-1] if path else ""
     if (
         isinstance(old, dict)
         and isinstance(new, dict)
-        and old.keys() == new.keys()
+        and list(old) == list(new)
         and not is_whole_value(key, new)
     ):
         for k in new:
             _diff(old[k], new[k], (*path, k), found)
     else:
-        found[".".join(path)] = old
+        found[path] = old
 
 
-def setting_groups(
-    baseline: Scenario, design: Scenario, by: Literal["table", "setting"] = "table"
-) -> dict[str, dict[str, Any]]:
-    """The differing settings, grouped: group name -> {dotted key: baseline value}.
-
-    ``by="table"`` groups settings by the table that holds them
-    (``handoff.sla_hours`` and ``handoff.route`` form ``handoff``);
-    ``by="setting"`` makes every setting its own group. A distribution, a
-    share map or a table whose keys differ (say, other deal stages) counts as
-    one setting, since only a whole one can be switched back; the labels and
-    the seed are left out.
-    """
-    if by not in ("table", "setting"):
-        raise ValueError(f'by: expected "table" or "setting", got {by!r}')
-    groups: dict[str, dict[str, Any]] = {}
-    found: dict[str, Any] = {}
-    _diff(baseline.model_dump(mode="json"), design.model_dump(mode="json"), (), found)
-    for key, value in found.items():
-        name = (key.rpartition(".")[0] or key) if by == "table" else key
-        groups.setdefault(name, {})[key] = value
-    return groups
-
-
-def switched_back(design: Scenario, settings: Mapping[str, Any]) -> Scenario:
-    """``design`` with ``settings`` (dotted key -> value) replaced whole, validated.
+def switched_back(design: Scenario, settings: Mapping[Path_, Any]) -> Scenario:
+    """``design`` with ``settings`` (key path -> value) replaced whole, validated.
 
     Raises :class:`ScenarioError` when the result is not a valid scenario (a
     setting that only makes sense together with one outside the group).
     """
     data = design.model_dump(mode="json")
-    for key, value in settings.items():
-        *parents, last = key.split(".")
+    for (*parents, last), value in settings.items():
         node = data
         for part in parents:
             node = node[part]
         node[last] = copy.deepcopy(value)
     return load_scenario(data)
+
+
+def dotted(path: Path_) -> str:
+    """A key path as it is written with ``--set``: keys joined with dots."""
+    return ".".join(path)
 
 
 @dataclass
@@ -104,8 +112,8 @@ class Attribution:
     baseline, design
         The two designs' names in ``ensemble``.
     groups
-        Group name -> {dotted key: the baseline's value} for every group that
-        was run, in the order of the table.
+        Group name -> {key path: the baseline's value} for every group that was
+        run, in the order of the table.
     invalid
         Group name -> why the design is not a valid scenario with that group
         switched back alone (such groups are not run).
@@ -118,23 +126,30 @@ class Attribution:
 
     baseline: str
     design: str
-    groups: dict[str, dict[str, Any]]
+    groups: dict[str, dict[Path_, Any]]
     invalid: dict[str, str]
     ensemble: Ensemble
     metrics: list[str]
 
+    @property
+    def remainder(self) -> str:
+        """The name of the last row: what the groups that ran do not account for."""
+        return "interactions and groups not run" if self.invalid else "interactions"
+
     def table(self, metrics: list[str] | None = None, level: float = 0.95) -> Table:
-        """Per metric: the whole difference, each group's contribution, the interactions.
+        """Per metric: the whole difference, each group's contribution, the remainder.
 
         Returns
         -------
         Table
             Columns ``metric``, ``row`` (``"design - baseline"``, a group, or
-            ``"interactions"``), ``settings`` (the group's keys), ``mean`` and
+            :attr:`remainder`), ``settings`` (the group's keys), ``mean`` and
             its ``ci_low`` / ``ci_high`` (paired, Student t over replications),
             and ``share`` of the whole difference. A group's ``mean`` is the
             design's value minus the value with the group switched back; the
-            interactions are the whole difference minus the sum of the groups.
+            remainder is the whole difference minus the sum of the groups (the
+            interactions, and the groups that could not be run). Replications
+            in which any of the runs has no value of the metric are left out.
         """
         cols: dict[str, list] = {
             k: [] for k in ("metric", "row", "settings", "mean", "ci_low", "ci_high", "share")
@@ -150,19 +165,21 @@ class Attribution:
             cols["ci_high"].append(mean + half)
             cols["share"].append(mean / total if total else math.nan)
 
-        d = self.ensemble.design_index(self.design)
-        b = self.ensemble.design_index(self.baseline)
+        index = self.ensemble.design_index
+        variants = [index(self.variant(name)) for name in self.groups]
         for metric in metrics or self.metrics:
             x = self.ensemble.metric(metric)
-            whole = x[d] - x[b]
-            total = float(np.nanmean(whole))
+            x = x[:, ~np.isnan(x[[index(self.baseline), index(self.design), *variants]]).any(0)]
+            design = x[index(self.design)]
+            whole = design - x[index(self.baseline)]
+            total = float(whole.mean()) if whole.size else math.nan
             add(metric, "design - baseline", "", whole, total)
             parts = np.zeros_like(whole)
-            for name, settings in self.groups.items():
-                part = x[d] - x[self.ensemble.design_index(self.variant(name))]
+            for (name, settings), v in zip(self.groups.items(), variants, strict=True):
+                part = design - x[v]
                 parts += part
-                add(metric, name, ", ".join(settings), part, total)
-            add(metric, "interactions", "", whole - parts, total)
+                add(metric, name, ", ".join(map(dotted, settings)), part, total)
+            add(metric, self.remainder, "", whole - parts, total)
         return Table(cols)
 
     def variant(self, group: str) -> str:
@@ -208,7 +225,8 @@ def attribute(
     Raises
     ------
     ValueError
-        When the designs do not differ, or for an unknown metric.
+        When the designs do not differ, when no group can be switched back
+        alone, or for an unknown metric.
     ScenarioError
         For a file or data that is not a valid scenario.
     """
@@ -217,23 +235,26 @@ def attribute(
     metrics = list(metrics or ("bookings", "bookings_net_of_gtm_cost_usd"))
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; gtmsim.METRICS lists them")
+        raise ValueError(f"unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     groups = setting_groups(base, des, by)
     if not groups:
         raise ValueError(f"{des.name!r} and {base.name!r} have the same settings")
-    b_name, d_name = base.name, des.name
-    if b_name == d_name:
-        b_name = f"{b_name} (baseline)"
-    runs: dict[str, Scenario] = {b_name: base, d_name: des}
-    run_groups: dict[str, dict[str, Any]] = {}
+    b_name = f"{base.name} (baseline)" if base.name == des.name else base.name
+    runs = [base.model_copy(update={"name": b_name}), des]
+    run_groups: dict[str, dict[Path_, Any]] = {}
     invalid: dict[str, str] = {}
     for name, settings in groups.items():
         try:
-            runs[_variant(d_name, name)] = switched_back(des, settings)
+            variant = switched_back(des, settings)
         except ScenarioError as exc:
             invalid[name] = str(exc)
         else:
             run_groups[name] = settings
+            runs.append(variant.model_copy(update={"name": _variant(des.name, name)}))
+    if not run_groups:
+        reasons = "\n".join(f"{name}: {why}" for name, why in invalid.items())
+        hint = "; try --by table" if by == "setting" else ""
+        raise ValueError(f"no group of settings can be switched back alone{hint}:\n{reasons}")
     ensemble = run_experiment(
         runs,
         replications,
@@ -243,11 +264,11 @@ def attribute(
         out=out,
         progress=progress,
     )
-    return Attribution(b_name, d_name, run_groups, invalid, ensemble, metrics)
+    return Attribution(b_name, des.name, run_groups, invalid, ensemble, metrics)
 
 
 def _variant(design: str, group: str) -> str:
     return f"{design} without {group}"
 
 
-__all__ = ["Attribution", "attribute", "setting_groups", "switched_back"]
+__all__ = ["Attribution", "attribute", "dotted", "setting_groups", "switched_back"]

@@ -562,7 +562,7 @@ def attribution(result: Any, metric: str | None = None) -> Figure:
 
     ``result`` is an :class:`~gtmsim.experiment.attribute.Attribution`; the bars
     show ``metric`` (default: its first metric), from the whole difference at
-    the top to the interactions at the bottom.
+    the top to the remainder (interactions, and groups not run) at the bottom.
     """
     metric = metric or result.metrics[0]
     rows = result.table([metric]).where(metric=metric)
@@ -574,7 +574,7 @@ def attribution(result: Any, metric: str | None = None) -> Figure:
         mean = r["mean"]
         if r["row"] == "design - baseline":
             style = {"color": colours[result.design]}
-        elif r["row"] == "interactions":
+        elif r["row"] == result.remainder:
             style = {"color": "white", "edgecolor": GREY, "hatch": "..", "linewidth": 1}
         else:
             style = {"color": UP if mean >= 0 else DOWN}
