@@ -135,7 +135,7 @@ def test_groups_valid_only_together_are_reported_not_run():
     rows = [r["row"] for r in result.table(["mqls"]).rows()]
     assert rows == ["design - baseline", "handoff.sla_hours", "interactions and groups not run"]
     only_lists = gtmsim.load_scenario(BASE, lists)
-    with pytest.raises(ValueError, match="no group .* alone; try --by table"):
+    with pytest.raises(ValueError, match="no group .* back; try --by table"):
         gtmsim.attribute(base, only_lists, by="setting", replications=1, executor="serial")
 
 
@@ -214,3 +214,15 @@ def test_command_line(tmp_path):
     ):
         out = run_cli("attribute", BASE, str(fast), "-n", "1", *bad)
         assert out.returncode == 2 and says in out.stderr, out.stderr
+
+
+def test_a_group_is_switched_back_with_the_outside_settings_its_error_names():
+    short = {"simulation.horizon_days": 20}
+    base = gtmsim.load_scenario(BASE, {**short, "marketing.nurture.enabled": False})
+    design = gtmsim.load_scenario(BASE, {**short, "handoff.rejected": "recycle", "name": "recycle"})
+    assert list(setting_groups(base, design)) == ["marketing.nurture", "handoff"]
+    result = gtmsim.attribute(base, design, replications=1, executor="serial")
+    assert result.invalid == {}
+    assert list(result.groups) == ["marketing.nurture + handoff.rejected", "handoff"]
+    both = result.groups["marketing.nurture + handoff.rejected"]
+    assert both == {("marketing", "nurture", "enabled"): False, ("handoff", "rejected"): "discard"}

@@ -116,7 +116,9 @@ class Attribution:
         run, in the order of the table.
     invalid
         Group name -> why the design is not a valid scenario with that group
-        switched back alone (such groups are not run).
+        switched back (such groups are not run). A group that is valid only
+        with settings outside it that the error names is run with them, as
+        ``"<group> + <key>"``.
     ensemble
         Every replication: the baseline, the design, then one variant per group
         (named ``"<design> without <group>"``).
@@ -225,8 +227,8 @@ def attribute(
     Raises
     ------
     ValueError
-        When the designs do not differ, when no group can be switched back
-        alone, or for an unknown metric.
+        When the designs do not differ, when no group can be switched back,
+        or for an unknown metric.
     ScenarioError
         For a file or data that is not a valid scenario.
     """
@@ -243,18 +245,29 @@ def attribute(
     runs = [base.model_copy(update={"name": b_name}), des]
     run_groups: dict[str, dict[Path_, Any]] = {}
     invalid: dict[str, str] = {}
+    differing = {dotted(p): (p, v) for settings in groups.values() for p, v in settings.items()}
     for name, settings in groups.items():
         try:
             variant = switched_back(des, settings)
-        except ScenarioError as exc:
-            invalid[name] = str(exc)
-        else:
-            run_groups[name] = settings
-            runs.append(variant.model_copy(update={"name": _variant(des.name, name)}))
+        except ScenarioError as exc:  # try once more with the differing settings it names
+            extra = dict(differing[p.key] for p in exc.problems if p.key in differing)
+            extra = {p: v for p, v in extra.items() if p not in settings}
+            if not extra:
+                invalid[name] = str(exc)
+                continue
+            try:
+                variant = switched_back(des, {**settings, **extra})
+            except ScenarioError as again:
+                invalid[name] = str(again)
+                continue
+            name = " + ".join([name, *map(dotted, extra)])
+            settings = {**settings, **extra}
+        run_groups[name] = settings
+        runs.append(variant.model_copy(update={"name": _variant(des.name, name)}))
     if not run_groups:
         reasons = "\n".join(f"{name}: {why}" for name, why in invalid.items())
         hint = "; try --by table" if by == "setting" else ""
-        raise ValueError(f"no group of settings can be switched back alone{hint}:\n{reasons}")
+        raise ValueError(f"no group of settings can be switched back{hint}:\n{reasons}")
     ensemble = run_experiment(
         runs,
         replications,
