@@ -690,6 +690,23 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     overrides = {"simulation.horizon_days": args.days} if args.days else {}
     ensemble, base = _designs(args, overrides)
     extra = []
+    last = ensemble.designs[-1]
+    if last != base:  # what makes the last design of the story differ from the baseline
+        why = gtmsim.attribute(
+            ensemble.scenarios[ensemble.design_index(base)],
+            ensemble.scenarios[-1],
+            metrics=["bookings"],
+            replications=len(ensemble.replications),
+            executor=_executor(args),
+            progress=_progress,
+        )
+        extra.append(
+            Shown(
+                "attribution",
+                f"What {last} loses without each group of its settings.",
+                plots.attribution(why),
+            )
+        )
     if not args.no_explore:
         explore = gtmsim.load_scenario(
             scenario_file(args.baseline) if args.baseline else args.files[0],
@@ -984,8 +1001,9 @@ def build_parser() -> argparse.ArgumentParser:
         "gallery",
         help="regenerate the figure gallery (plots/) from the shipped designs",
         description="Run the designs (default: every *.toml directly in scenarios/, else the "
-        "base market and the examples) and write every figure as PNG, with a sweep heatmap and "
-        "Sobol indices of the baseline.",
+        "base market and the examples) and write every figure as PNG, with the attribution of "
+        "the last design's difference from the baseline, and a sweep heatmap and Sobol indices "
+        "of the baseline.",
     )
     _figure_options(gallery, "DIR", "the gallery folder (default plots)", nargs="*")
     gallery.set_defaults(output="plots")

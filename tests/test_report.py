@@ -194,7 +194,13 @@ def test_gallery_command(tmp_path, capsys):
     )
     assert code == 0
     names = {p.name for p in out.glob("*.png")}
-    assert {"funnel.png", "bookings.png", "forest.png", "sankey_base.png"} <= names
+    assert {
+        "funnel.png",
+        "bookings.png",
+        "forest.png",
+        "sankey_base.png",
+        "attribution.png",
+    } <= names
     assert all(p.stat().st_size < 200_000 for p in out.glob("*.png"))
 
 
