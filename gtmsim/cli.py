@@ -290,7 +290,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_attribute(args: argparse.Namespace) -> int:
-    from gtmsim.experiment.attribute import dotted
+    from gtmsim.experiment.attribute import attribution_runs, dotted
+    from gtmsim.experiment.run import resolve_designs
 
     overrides = parse_set(args.set)
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
@@ -300,16 +301,22 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     plot = Path(args.plot) if args.plot else None
     if plot is not None and plot.suffix.lower() not in FIGURE_SUFFIXES:
         raise BadInput(f"--plot {plot}: a figure is written as {', '.join(FIGURE_SUFFIXES)}")
+    baseline = gtmsim.load_scenario(args.baseline, overrides)
+    design = gtmsim.load_scenario(args.design, overrides)
+    out = Path(args.out) if args.out else None
+    if out is not None:  # do not write over another run (say, a comparison a report reads)
+        runs = resolve_designs(attribution_runs(baseline, design, args.by)[0], args.seed)[1]
+        check_output_dir(out, [s.content_hash() for s in runs], force=args.force)
     result = gtmsim.attribute(
-        gtmsim.load_scenario(args.baseline, overrides),
-        gtmsim.load_scenario(args.design, overrides),
+        baseline,
+        design,
         metrics=metrics,
         by=args.by,
         replications=_replications(args.replications),
         seed=args.seed,
         executor=_executor(args),
         workers=args.jobs,
-        out=args.out,
+        out=out,
         progress=_progress,
     )
     table = result.table()
@@ -867,6 +874,9 @@ def build_parser() -> argparse.ArgumentParser:
     attr.add_argument("--seed", type=int, help="one seed for every run (default: the baseline's)")
     attr.add_argument(
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
+    )
+    attr.add_argument(
+        "--force", action="store_true", help="reuse an --out folder that holds another run"
     )
     attr.add_argument(
         "--plot", metavar="FILE", help="also draw the first metric's bars (.png, .svg, .pdf)"

@@ -238,36 +238,7 @@ def attribute(
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; `gtmsim metrics` lists them")
-    groups = setting_groups(base, des, by)
-    if not groups:
-        raise ValueError(f"{des.name!r} and {base.name!r} have the same settings")
-    b_name = f"{base.name} (baseline)" if base.name == des.name else base.name
-    runs = [base.model_copy(update={"name": b_name}), des]
-    run_groups: dict[str, dict[Path_, Any]] = {}
-    invalid: dict[str, str] = {}
-    differing = {dotted(p): (p, v) for settings in groups.values() for p, v in settings.items()}
-    for name, settings in groups.items():
-        try:
-            variant = switched_back(des, settings)
-        except ScenarioError as exc:  # try once more with the differing settings it names
-            extra = dict(differing[p.key] for p in exc.problems if p.key in differing)
-            extra = {p: v for p, v in extra.items() if p not in settings}
-            if not extra:
-                invalid[name] = str(exc)
-                continue
-            try:
-                variant = switched_back(des, {**settings, **extra})
-            except ScenarioError as again:
-                invalid[name] = str(again)
-                continue
-            name = " + ".join([name, *map(dotted, extra)])
-            settings = {**settings, **extra}
-        run_groups[name] = settings
-        runs.append(variant.model_copy(update={"name": _variant(des.name, name)}))
-    if not run_groups:
-        reasons = "\n".join(f"{name}: {why}" for name, why in invalid.items())
-        hint = "; try --by table" if by == "setting" else ""
-        raise ValueError(f"no group of settings can be switched back{hint}:\n{reasons}")
+    runs, run_groups, invalid = attribution_runs(base, des, by)
     ensemble = run_experiment(
         runs,
         replications,
@@ -277,11 +248,62 @@ def attribute(
         out=out,
         progress=progress,
     )
-    return Attribution(b_name, des.name, run_groups, invalid, ensemble, metrics)
+    return Attribution(runs[0].name, des.name, run_groups, invalid, ensemble, metrics)
+
+
+def attribution_runs(
+    baseline: Scenario, design: Scenario, by: Literal["table", "setting"] = "table"
+) -> tuple[list[Scenario], dict[str, dict[Path_, Any]], dict[str, str]]:
+    """What :func:`attribute` runs: the scenarios, the groups switched back, those that cannot be.
+
+    The scenarios are the baseline, the design and one variant per group, each
+    named as in the ensemble; a group valid only with differing settings
+    outside it that its error names is switched back with them, as
+    ``"<group> + <key>"``. Raises ``ValueError`` when the designs do not
+    differ or no group can be switched back.
+    """
+    groups = setting_groups(baseline, design, by)
+    if not groups:
+        raise ValueError(f"{design.name!r} and {baseline.name!r} have the same settings")
+    b_name = f"{baseline.name} (baseline)" if baseline.name == design.name else baseline.name
+    runs = [baseline.model_copy(update={"name": b_name}), design]
+    run_groups: dict[str, dict[Path_, Any]] = {}
+    invalid: dict[str, str] = {}
+    differing = {dotted(p): (p, v) for settings in groups.values() for p, v in settings.items()}
+    for name, settings in groups.items():
+        try:
+            variant = switched_back(design, settings)
+        except ScenarioError as exc:  # try once more with the differing settings it names
+            extra = dict(differing[p.key] for p in exc.problems if p.key in differing)
+            extra = {p: v for p, v in extra.items() if p not in settings}
+            if not extra:
+                invalid[name] = str(exc)
+                continue
+            try:
+                variant = switched_back(design, {**settings, **extra})
+            except ScenarioError as again:
+                invalid[name] = str(again)
+                continue
+            name = " + ".join([name, *map(dotted, extra)])
+            settings = {**settings, **extra}
+        run_groups[name] = settings
+        runs.append(variant.model_copy(update={"name": _variant(design.name, name)}))
+    if not run_groups:
+        reasons = "\n".join(f"{name}: {why}" for name, why in invalid.items())
+        hint = "; try --by table" if by == "setting" else ""
+        raise ValueError(f"no group of settings can be switched back{hint}:\n{reasons}")
+    return runs, run_groups, invalid
 
 
 def _variant(design: str, group: str) -> str:
     return f"{design} without {group}"
 
 
-__all__ = ["Attribution", "attribute", "dotted", "setting_groups", "switched_back"]
+__all__ = [
+    "Attribution",
+    "attribute",
+    "attribution_runs",
+    "dotted",
+    "setting_groups",
+    "switched_back",
+]
