@@ -40,12 +40,17 @@ Source = Scenario | str | os.PathLike | Mapping[str, Any]
 # Not design settings: labels, and the seed (every run of an experiment shares one).
 _IGNORED = {("name",), ("description",), ("simulation", "seed")}
 
-Path_ = tuple[str, ...]
+KeyPath = tuple[str, ...]
+
+
+def dotted(path: KeyPath) -> str:
+    """A key path as it is written with ``--set``: keys joined with dots."""
+    return ".".join(path)
 
 
 def setting_groups(
     baseline: Scenario, design: Scenario, by: Literal["table", "setting"] = "table"
-) -> dict[str, dict[Path_, Any]]:
+) -> dict[str, dict[KeyPath, Any]]:
     """The settings in which ``design`` differs, grouped: name -> {key path: baseline value}.
 
     Key paths are tuples of keys (a channel's name may hold a dot); a group's
@@ -58,16 +63,16 @@ def setting_groups(
     """
     if by not in ("table", "setting"):
         raise ValueError(f'by: expected "table" or "setting", got {by!r}')
-    found: dict[Path_, Any] = {}
+    found: dict[KeyPath, Any] = {}
     _diff(baseline.model_dump(mode="json"), design.model_dump(mode="json"), (), found)
-    groups: dict[str, dict[Path_, Any]] = {}
+    groups: dict[str, dict[KeyPath, Any]] = {}
     for path, value in found.items():
-        name = ".".join(path[:-1] if by == "table" and len(path) > 1 else path)
+        name = dotted(path[:-1] if by == "table" and len(path) > 1 else path)
         groups.setdefault(name, {})[path] = value
     return groups
 
 
-def _diff(old: Any, new: Any, path: Path_, found: dict[Path_, Any]) -> None:
+def _diff(old: Any, new: Any, path: KeyPath, found: dict[KeyPath, Any]) -> None:
     if path in _IGNORED or json.dumps(old) == json.dumps(new):  # order matters (deal stages)
         return
     key = path[-1] if path else ""
@@ -83,7 +88,7 @@ def _diff(old: Any, new: Any, path: Path_, found: dict[Path_, Any]) -> None:
         found[path] = old
 
 
-def switched_back(design: Scenario, settings: Mapping[Path_, Any]) -> Scenario:
+def switched_back(design: Scenario, settings: Mapping[KeyPath, Any]) -> Scenario:
     """``design`` with ``settings`` (key path -> value) replaced whole, validated.
 
     Raises :class:`ScenarioError` when the result is not a valid scenario (a
@@ -96,11 +101,6 @@ def switched_back(design: Scenario, settings: Mapping[Path_, Any]) -> Scenario:
             node = node[part]
         node[last] = copy.deepcopy(value)
     return load_scenario(data)
-
-
-def dotted(path: Path_) -> str:
-    """A key path as it is written with ``--set``: keys joined with dots."""
-    return ".".join(path)
 
 
 @dataclass
@@ -128,7 +128,7 @@ class Attribution:
 
     baseline: str
     design: str
-    groups: dict[str, dict[Path_, Any]]
+    groups: dict[str, dict[KeyPath, Any]]
     invalid: dict[str, str]
     ensemble: Ensemble
     metrics: list[str]
@@ -253,7 +253,7 @@ def attribute(
 
 def attribution_runs(
     baseline: Scenario, design: Scenario, by: Literal["table", "setting"] = "table"
-) -> tuple[list[Scenario], dict[str, dict[Path_, Any]], dict[str, str]]:
+) -> tuple[list[Scenario], dict[str, dict[KeyPath, Any]], dict[str, str]]:
     """What :func:`attribute` runs: the scenarios, the groups switched back, those that cannot be.
 
     The scenarios are the baseline, the design and one variant per group, each
@@ -267,7 +267,7 @@ def attribution_runs(
         raise ValueError(f"{design.name!r} and {baseline.name!r} have the same settings")
     b_name = f"{baseline.name} (baseline)" if baseline.name == design.name else baseline.name
     runs = [baseline.model_copy(update={"name": b_name}), design]
-    run_groups: dict[str, dict[Path_, Any]] = {}
+    run_groups: dict[str, dict[KeyPath, Any]] = {}
     invalid: dict[str, str] = {}
     differing = {dotted(p): (p, v) for settings in groups.values() for p, v in settings.items()}
     for name, settings in groups.items():
