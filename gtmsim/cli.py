@@ -295,9 +295,6 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 
     overrides = parse_set(args.set)
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
-    unknown = [m for m in metrics or () if m not in gtmsim.METRICS]
-    if unknown:
-        raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     plot = Path(args.plot) if args.plot else None
     if plot is not None and plot.suffix.lower() not in FIGURE_SUFFIXES:
         raise BadInput(f"--plot {plot}: a figure is written as {', '.join(FIGURE_SUFFIXES)}")

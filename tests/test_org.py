@@ -535,8 +535,10 @@ def test_the_last_rep_of_a_segment_stays():
 
 
 def test_embedded_marketers_lift_nothing_while_nobody_is_embedded():
-    uplift = {"budget.embedded_marketers.segments": ["enterprise"]}
-    uplift["budget.embedded_marketers.pass_uplift"] = 0.5
+    uplift = {
+        "budget.embedded_marketers.segments": ["enterprise"],
+        "budget.embedded_marketers.pass_uplift": 0.5,
+    }
     staffed = World(
         gtmsim.load_scenario(BASE, {**uplift, "budget.embedded_marketers.headcount": 1})
     )
