@@ -84,6 +84,20 @@ def test_manifest(result, short):
     assert result.manifest["wall_time_s"] > 0
 
 
+def test_scenarios_that_differ_only_in_order_have_different_hashes(short):
+    # stage order is the deal's path, and channel order is the order of the draws:
+    # both change what is simulated, so a saved replication must not be reused across them
+    data = short.model_dump(mode="json")
+    stages = list(data["deals"]["stages"].items())
+    stages[1], stages[2] = stages[2], stages[1]
+    swapped = {**data, "deals": {**data["deals"], "stages": dict(stages)}}
+    channels = dict(reversed(list(data["market"]["channels"].items())))
+    reordered = {**data, "market": {**data["market"], "channels": channels}}
+    hashes = {gtmsim.load_scenario(d).content_hash() for d in (data, swapped, reordered)}
+    assert len(hashes) == 3
+    assert gtmsim.load_scenario(data).content_hash() == short.content_hash()
+
+
 def test_simulate_rejects_bad_arguments(short):
     with pytest.raises(TypeError, match="load_scenario"):
         gtmsim.simulate({"name": "x"})

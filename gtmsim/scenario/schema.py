@@ -959,8 +959,12 @@ class Scenario(BaseModel, **_Strict):
         return problems
 
     def content_hash(self) -> str:
-        """A stable hash of every setting: equal hashes mean identical scenarios."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A stable hash of every setting: equal hashes mean identical scenarios.
+
+        Order counts: deal stages run in the order given, and the order of channels
+        and segments is the order of the random draws.
+        """
+        payload = json.dumps(self.model_dump(mode="json"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
