@@ -121,6 +121,21 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path):
     assert loaded.designs == full.designs and loaded.manifest["replications"] == 4
 
 
+def test_replications_saved_by_another_engine_are_run_again(monkeypatch, tmp_path):
+    scenario = short()
+    first = gtmsim.run_experiment(scenario, 2, executor="serial", out=tmp_path)
+    monkeypatch.setattr(run_module, "ENGINE", "a-changed-model")
+    calls = []
+    again = gtmsim.run_experiment(
+        scenario, 2, executor="serial", out=tmp_path, progress=lambda d, t: calls.append(d)
+    )
+    assert calls == [1, 2]  # nothing reused: the saved ones came from another engine
+    assert np.array_equal(first.values, again.values, equal_nan=True)
+    assert len(list((tmp_path / "replications").rglob("*.npz"))) == 2  # replaced, not added
+    monkeypatch.undo()
+    assert run_module.ReplicationStore(tmp_path).get(scenario.content_hash(), 0) is None
+
+
 def test_a_failed_replication_is_reported_with_its_seed_and_scenario(monkeypatch, tmp_path):
     real = run_module.run_replication
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import simpy
 
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
@@ -262,18 +264,33 @@ def _stack_details(grid: list[list[dict[str, np.ndarray]]]) -> dict[str, np.ndar
     return out
 
 
+def engine_fingerprint() -> str:
+    """A hash of the code that turns a scenario into a replication, and of numpy's and SimPy's
+    versions: a saved replication is reused only by the engine that made it."""
+    root = Path(__file__).resolve().parents[1]
+    sources = [root / "simulate.py", root / "experiment" / "ensemble.py"]
+    sources += sorted((root / "model").glob("*.py")) + sorted((root / "results").glob("*.py"))
+    digest = hashlib.sha256(f"numpy {np.__version__} simpy {simpy.__version__}".encode())
+    for path in sources:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def environment() -> dict[str, str]:
     """Versions of what produced the results."""
     import scipy
-    import simpy
 
     from gtmsim import __version__
 
     return {
         "gtmsim": __version__,
+        "gtmsim_engine": ENGINE,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "simpy": simpy.__version__,
         "platform": platform.platform(),
     }
+
+
+ENGINE = engine_fingerprint()

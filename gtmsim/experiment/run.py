@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from gtmsim.experiment.ensemble import Ensemble, Replication, environment, replication_details
+from gtmsim.experiment.ensemble import (
+    ENGINE,
+    Ensemble,
+    Replication,
+    environment,
+    replication_details,
+)
 from gtmsim.experiment.executors import make_executor
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
@@ -76,7 +82,11 @@ def run_replication(task: tuple[dict, int]) -> Replication:
 
 
 class ReplicationStore:
-    """Finished replications on disk, one file each, keyed by scenario hash and number."""
+    """Finished replications on disk, one file each, keyed by scenario hash and number.
+
+    Each file records the engine that made it (``ENGINE``); one made by other code, an
+    earlier gtmsim say, counts as missing, so it is run again and replaced.
+    """
 
     def __init__(self, directory: str | os.PathLike) -> None:
         self.root = Path(directory) / "replications"
@@ -89,6 +99,8 @@ class ReplicationStore:
         if not path.exists():
             return None
         with np.load(path) as data:
+            if "engine" not in data.files or str(data["engine"]) != ENGINE:
+                return None
             metrics = dict(
                 zip(data["metric_names"].tolist(), data["metric_values"].tolist(), strict=True)
             )
@@ -110,6 +122,7 @@ class ReplicationStore:
             "state_names": np.array(list(run.states), dtype=str),
             "state_counts": np.array(list(run.states.values()), dtype=np.int64),
             "wall_time_s": np.array(run.wall_time_s),
+            "engine": np.array(ENGINE),
             **{f"weekly__{k}": v for k, v in run.weekly.items()},
             **{f"details__{k}": v for k, v in run.details.items()},
         }

@@ -74,7 +74,8 @@ def check_output_dir(out: Path, scenario_hashes: list[str], *, force: bool = Fal
         previous = None
     if previous != scenario_hashes:
         raise OutputInUse(
-            f"{out}/ holds the results of another run (different designs or settings); "
+            f"{out}/ holds the results of another run (different designs or settings, or "
+            "an earlier version of gtmsim); "
             "choose another folder, or add --force to write there anyway"
         )
 
