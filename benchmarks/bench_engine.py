@@ -12,7 +12,9 @@ Figures (see benchmarks/README.md):
 2. leads/s on the reference scenario (scenarios/base/market.toml), best and median;
 3. ratio of (2, median) to (1), with bare measurements interleaved between runs;
 4. the same ratio for a naive one-process-per-lead SimPy model (context only);
-5. peak RSS of a ~1M-lead run with the event log off, in a child process.
+5. work per lead: SimPy events and rep tasks (contact attempts, deal meetings,
+   self-sourced meetings), and the bare-event times per rep task spent and allowed;
+6. peak RSS of a ~1M-lead run with the event log off, in a child process.
 
 Benchmarks report, they do not gate: the exit code is always 0.
 """
@@ -35,6 +37,7 @@ import numpy as np
 import simpy
 
 import gtmsim
+from gtmsim.model.sales import SalesTeam
 from gtmsim.model.world import World
 
 BASE = Path(__file__).resolve().parents[1] / "scenarios" / "base" / "market.toml"
@@ -66,6 +69,43 @@ def reference_run(scenario, replication: int) -> tuple[int, float]:
     t0 = time.perf_counter()
     world = World(scenario, replication).run()
     return world.store.n, time.perf_counter() - t0
+
+
+def work_per_lead(scenario, replication: int = 0) -> dict[str, float]:
+    """What one replication asks of Python, per lead: SimPy events and rep tasks (not timed).
+
+    Rep tasks are the units of per-lead work that cannot be vectorised: contact
+    attempts, deal meetings and self-sourced first meetings, each an hour-consuming
+    step of one rep's process.
+    """
+    counts = {"contact attempts": 0, "deal meetings": 0, "self-sourced meetings": 0}
+    names = {"finish_attempt": "contact attempts", "deal_step": "deal meetings"}
+    names["new_prospect"] = "self-sourced meetings"
+    originals = {name: getattr(SalesTeam, name) for name in names}
+
+    def counting(name):
+        def wrapper(*args, **kwargs):
+            counts[names[name]] += 1
+            return originals[name](*args, **kwargs)
+
+        return wrapper
+
+    for name in names:
+        setattr(SalesTeam, name, counting(name))
+    try:
+        world = World(scenario, replication).run()
+    finally:
+        for name, method in originals.items():
+            setattr(SalesTeam, name, method)
+    leads = world.store.n
+    events = next(world.env._eid)  # SimPy numbers every event it schedules
+    tasks = sum(counts.values())
+    return {
+        "leads": leads,
+        "simpy_events_per_lead": events / leads,
+        "rep_tasks_per_lead": tasks / leads,
+        **{f"{k}_per_lead": v / leads for k, v in counts.items()},
+    }
 
 
 def naive_run(leads_per_year: float, horizon_days: float, seed: int) -> tuple[int, float]:
@@ -190,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     naive_repeats = 1 if args.quick else 3
     overrides = {"simulation.horizon_days": 30} if args.quick else None
     info = machine()
-    # 5 is measured first: children inherit the parent's peak RSS (see memory_test)
+    # 6 is measured first: children inherit the parent's peak RSS (see memory_test)
     memory = memory_test(args.factor) if args.memory or not args.quick else None
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(f"mode: {'quick' if args.quick else 'full'}\n")
@@ -234,18 +274,34 @@ def main(argv: list[str] | None = None) -> int:
         f"{naive_rate:,.0f} leads/s, ratio {naive_ratio:.3f}"
     )
 
-    # 5. peak memory of a ~1M-lead year, isolated in child processes (measured above)
+    # 5. what each lead costs, in SimPy events and rep tasks, against what the ratio target allows
+    work = work_per_lead(scenario)
+    bare_per_lead, allowed = 1.0 / ratio, 1.0 / TARGETS["ratio"]
+    per_task = bare_per_lead / work["rep_tasks_per_lead"]
+    print(
+        f"5. work per lead (replication 0): {work['simpy_events_per_lead']:.2f} SimPy events, "
+        f"{work['rep_tasks_per_lead']:.2f} rep tasks ("
+        + ", ".join(
+            f"{work[f'{k}_per_lead']:.2f} {k}"
+            for k in ("contact attempts", "deal meetings", "self-sourced meetings")
+        )
+        + f"); each lead costs {bare_per_lead:.1f} bare-event times, about {per_task:.1f} per "
+        f"rep task; the ratio target allows {allowed:.1f} per lead, "
+        f"{allowed / work['rep_tasks_per_lead']:.1f} per rep task"
+    )
+
+    # 6. peak memory of a ~1M-lead year, isolated in child processes (measured above)
     if memory:
         print(
-            f"5. {memory['leads']:,}-lead run (channels x{args.factor:g}, event log off): "
+            f"6. {memory['leads']:,}-lead run (channels x{args.factor:g}, event log off): "
             f"{memory['wall_s']:.1f} s, peak RSS {memory['peak_rss_mb']:.0f} MB "
             f"(baseline: import + load {memory['baseline_rss_mb']:.0f} MB; "
             f"parent at spawn {memory['parent_rss_at_spawn_mb']:.0f} MB)"
         )
     elif args.quick and not args.memory:
-        print("5. 1M-lead memory run: skipped (--quick without --memory)")
+        print("6. 1M-lead memory run: skipped (--quick without --memory)")
 
-    # 6. summary
+    # summary
     peak = memory["peak_rss_mb"] if memory else None
     mb = (lambda key: f"{memory[key]:.0f}") if memory else (lambda key: "skipped")
     t_leads, t_ratio, t_rss = TARGETS["leads_per_s"], TARGETS["ratio"], TARGETS["peak_rss_mb"]
@@ -289,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                 "bare_events_per_s": naive_bare,
                 "ratio": naive_ratio,
             },
+            "work_per_lead": work,
             "memory": memory,
             "targets": TARGETS,
             "results": {

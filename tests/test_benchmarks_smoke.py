@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 @pytest.mark.parametrize(
     ("script", "figures"),
     [
-        ("bench_engine.py", ("bare", "leads/s", "ratio")),
+        ("bench_engine.py", ("bare", "leads/s", "ratio", "work per lead", "per rep task")),
         ("bench_experiment.py", ("serial", "process pool", "speed-up", "bit-identical")),
     ],
 )
