@@ -545,3 +545,19 @@ def test_embedded_marketers_lift_nothing_while_nobody_is_embedded():
     empty = World(gtmsim.load_scenario(BASE, uplift))
     assert max(staffed.deal_rules.uplift) == 1.5
     assert empty.deal_rules.uplift == [1.0] * len(empty.segments)
+
+
+def test_new_positions_go_to_the_segment_shortest_of_its_headcount_in_any_key_order():
+    # written in another order than the market's segments (smb, midmarket, enterprise)
+    teams = {
+        "handoff.route": "segment",
+        "simulation.horizon_days": 30,
+        "sales.sdr.headcount_by_segment": {"smb": 4, "midmarket": 4, "enterprise": 4},
+        "sales.ae.headcount_by_segment": {"enterprise": 10, "smb": 20, "midmarket": 10},
+    }
+    world = World(gtmsim.load_scenario(BASE, teams))
+    world.env.run(until=1)
+    for _ in range(8):
+        world.ae.hire(0.0)
+    sizes = {s: len(reps) for s, reps in zip(world.segments, world.ae.by_segment, strict=True)}
+    assert sizes == {"smb": 24, "midmarket": 12, "enterprise": 12}  # 1.2 times each

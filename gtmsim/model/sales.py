@@ -347,9 +347,11 @@ class SalesTeam:
         seat keeps its segment.
         """
         if segment is None and self.spec.headcount_by_segment:
-            initial = list(self.spec.headcount_by_segment.values())
+            by_name = self.spec.headcount_by_segment
+            initial = [by_name.get(name, 0) for name in self.world.segments]  # market order
             segment = min(
-                range(len(initial)), key=lambda s: len(self.by_segment[s]) / max(1, initial[s])
+                (s for s, k in enumerate(initial) if k),
+                key=lambda s: len(self.by_segment[s]) / initial[s],
             )
         rep = Rep(self, len(self.reps) + len(self.former), segment, joined_day=self.world.env.now)
         rep.paid_from_day = paid_from_day
