@@ -561,3 +561,21 @@ def test_new_positions_go_to_the_segment_shortest_of_its_headcount_in_any_key_or
         world.ae.hire(0.0)
     sizes = {s: len(reps) for s, reps in zip(world.segments, world.ae.by_segment, strict=True)}
     assert sizes == {"smb": 24, "midmarket": 12, "enterprise": 12}  # 1.2 times each
+
+
+def test_a_budget_from_bookings_still_pays_for_the_embedded_marketers():
+    embedded = {
+        "simulation.horizon_days": 371,
+        "budget.rule": "share_of_bookings",
+        "budget.bookings_share": 0.1,
+        "budget.embedded_marketers.headcount": 2,
+        "budget.embedded_marketers.cost_usd_per_year": 150_000,
+        "budget.embedded_marketers.segments": ["enterprise"],
+    }
+    world = World(gtmsim.load_scenario(BASE, embedded)).run()
+    year_usd = sum(world.org.quarters.bookings_usd[-4:])
+    marketers_per_week = 2 * 150_000 / 52.0
+    # the rule sets the whole marketing budget; the marketers come out of it, as at the start
+    assert world.org.programmes.total_usd_per_week == pytest.approx(
+        0.1 * year_usd / 52.0 - marketers_per_week
+    )

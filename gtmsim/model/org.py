@@ -60,8 +60,9 @@ def kpi_by_channel(world, kpi: str) -> np.ndarray:
 class Programmes:
     """The marketing programme budget: a weekly total and its split over the paid channels.
 
-    Money for the joint team and embedded marketers (M9) is taken from it at
-    the start, pro rata over the channels.
+    Money for the joint team and embedded marketers (M9) is taken from it
+    (``reserve_usd_per_week``), pro rata over the channels: at the start, and
+    again whenever a budget rule sets the total from bookings.
     """
 
     def __init__(self, world) -> None:
@@ -71,13 +72,17 @@ class Programmes:
         spend = mk.spend_usd_per_week.copy()
         self.paid = mk.buys_leads & (spend > 0)
         budget = sc.budget
-        reserve = budget.joint_team.from_marketing_usd_per_week + (
+        self.reserve_usd_per_week = budget.joint_team.from_marketing_usd_per_week + (
             budget.embedded_marketers.headcount * budget.embedded_marketers.cost_usd_per_year / 52.0
         )
         total = float(spend.sum())
         self.split = spend / total if total > 0 else np.zeros_like(spend)
-        self.total_usd_per_week = max(0.0, total - reserve)
+        self.set_total(total)
         self.initial_split = self.split.copy()
+
+    def set_total(self, marketing_usd_per_week: float) -> None:
+        """The whole marketing budget: what the reserve leaves goes to the channels."""
+        self.total_usd_per_week = max(0.0, marketing_usd_per_week - self.reserve_usd_per_week)
         self.apply()
 
     def apply(self) -> None:
@@ -442,8 +447,7 @@ class Organisation:
         self.staffing.quarter_end(world, day, q.missed_streak, year)
         q.open_next(world)
         if rule == "share_of_bookings" and year is not None:
-            p.total_usd_per_week = self.budget.bookings_share * year / 52.0
-            p.apply()
+            p.set_total(self.budget.bookings_share * year / 52.0)
         elif (
             rule == "cut_after_misses" and q.missed_streak >= self.budget.cut_after_missed_quarters
         ):

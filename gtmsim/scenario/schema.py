@@ -815,10 +815,11 @@ class Budget(BaseModel, **_Strict):
     rule: Literal["fixed", "share_of_bookings", "cut_after_misses"] = Field(
         "fixed",
         description="fixed; share_of_bookings (after the first year, the weekly budget is "
-        "bookings_share of the last four quarters' weekly bookings); cut_after_misses",
+        "bookings_share of the last four quarters' weekly bookings, embedded marketers and the "
+        "joint team's marketing money included); cut_after_misses",
     )
     bookings_share: float = Field(
-        0.1, ge=0, le=2, description="share_of_bookings: programme budget per dollar of bookings"
+        0.1, ge=0, le=2, description="share_of_bookings: marketing budget per dollar of bookings"
     )
     cut_after_missed_quarters: int = Field(
         2, ge=1, description="cut_after_misses: consecutive missed quarters before a cut"
