@@ -41,7 +41,7 @@ def one(start=0.0, length=30.0, seg=0, fit=0.5, size=10_000.0, z=0.0) -> tuple:
 
 
 def add_one(store: LeadStore, created_day: float, channel: int, row: tuple) -> int:
-    return store.append_one(created_day, channel, row)[0]
+    return store.append_one(created_day, channel, row, store.n)[0]
 
 
 # ------------------------------------------------------------------ LeadStore
@@ -59,7 +59,7 @@ def test_new_store_is_empty_with_nan_fields():
 def test_append_fills_rows_and_windows():
     s = LeadStore(capacity=8)
     created = np.array([1.0, 2.5, 3.0])
-    sl = s.append(created, 2, latent(3, start=10.0, length=20.0, seg=1))
+    sl = s.append(created, 2, latent(3, start=10.0, length=20.0, seg=1), np.arange(3))
     assert sl == slice(0, 3)
     assert s.n == 3
     assert s.created_day[:3].tolist() == [1.0, 2.5, 3.0]
@@ -69,15 +69,19 @@ def test_append_fills_rows_and_windows():
     assert s.window_open_day[:3].tolist() == [11.0, 12.5, 13.0]
     assert s.window_close_day[:3].tolist() == [31.0, 32.5, 33.0]
     assert s.deal_size_usd[:3].tolist() == [0.0, 1000.0, 2000.0]
-    sl2 = s.append(np.array([4.0, 5.0]), np.array([0, 1]), latent(2))
+    sl2 = s.append(np.array([4.0, 5.0]), np.array([0, 1]), latent(2), np.array([7, 9]))
+    assert s.uid[:5].tolist() == [0, 1, 2, 7, 9]
     assert sl2 == slice(3, 5)
     assert s.channel[:5].tolist() == [2, 2, 2, 0, 1]
 
 
 def test_append_one():
     s = LeadStore(capacity=4)
-    s.append(np.array([1.0]), 0, latent(1))
-    i, truth = s.append_one(7.5, 3, one(start=2.0, length=5.0, seg=2, fit=0.7, size=123.0, z=-1.5))
+    s.append(np.array([1.0]), 0, latent(1), np.array([0]))
+    i, truth = s.append_one(
+        7.5, 3, one(start=2.0, length=5.0, seg=2, fit=0.7, size=123.0, z=-1.5), uid=42
+    )
+    assert s.uid[1] == 42
     assert i == 1
     assert truth == (2, 0.7, 9.5, 14.5, 123.0)
     assert s.n == 2
@@ -100,10 +104,12 @@ def test_non_buyer_window_is_infinite():
 
 def test_growth_keeps_data():
     s = LeadStore(capacity=4)
-    s.append(np.arange(3, dtype=float), 1, latent(3, offset=1.0))
+    s.append(np.arange(3, dtype=float), 1, latent(3, offset=1.0), np.arange(3))
     s.state[:3] = [State.QUEUED, State.WON, State.NURTURE]
     s.mql_day[1] = 2.25
-    s.append(np.arange(3, 9, dtype=float), 2, latent(6, offset=5.0))  # beyond capacity
+    s.append(
+        np.arange(3, 9, dtype=float), 2, latent(6, offset=5.0), np.arange(3, 9)
+    )  # beyond capacity
     assert s.n == 9
     assert s.capacity >= 9
     assert s.created_day[:9].tolist() == list(range(9))
@@ -132,7 +138,7 @@ def test_growth_from_zero_capacity():
 
 def test_state_counts_sum_to_n():
     s = LeadStore(capacity=16)
-    s.append(np.zeros(10), 0, latent(10))
+    s.append(np.zeros(10), 0, latent(10), np.arange(10))
     s.state[:10] = [0, 1, 1, 3, 3, 3, 8, 10, 10, 12]
     counts = s.state_counts()
     assert counts.sum() == s.n == 10
@@ -147,7 +153,7 @@ def test_state_counts_sum_to_n():
 def test_state_counts_ignores_spare_capacity():
     s = LeadStore(capacity=64)
     s.state[:] = State.WON  # rows beyond n are not leads
-    s.append(np.zeros(3), 0, latent(3))
+    s.append(np.zeros(3), 0, latent(3), np.arange(3))
     s.state[:3] = State.QUEUED
     assert s.state_counts()[State.QUEUED] == 3
     assert s.state_counts().sum() == 3
@@ -169,7 +175,7 @@ def test_intent():
 
 def test_intent_with_slice_and_rising_before_open():
     s = LeadStore(capacity=8)
-    sl = s.append(np.zeros(3), 0, latent(3, start=60.0, length=10.0))
+    sl = s.append(np.zeros(3), 0, latent(3, start=60.0, length=10.0), np.arange(3))
     times = [0.0, 20.0, 40.0, 59.0]
     values = [s.intent(sl, t, 60.0)[0] for t in times]
     assert values == sorted(values)
@@ -282,7 +288,7 @@ def test_day_fraction_follows_hourly_profile():
     weights = np.zeros(24)
     weights[9], weights[10] = 2.0, 1.0
     cum = np.cumsum(weights) / weights.sum()
-    x = day_fraction(np.random.default_rng(0), cum, 30_000)
+    x = day_fraction(np.random.default_rng(0).random(30_000), cum)
     hours = x * 24
     assert hours.min() >= 9.0
     assert hours.max() < 11.0
@@ -326,7 +332,7 @@ def test_take_one_row_feeds_the_store():
     src = source(seed=8)
     store = LeadStore(capacity=2)
     row = src.take_one()
-    i, truth = store.append_one(5.0, 1, row)
+    i, truth = store.append_one(5.0, 1, row, 0)
     seg, fit, start, length, size, _ = row
     assert store.segment[i] == seg
     assert store.fit[i] == fit

@@ -26,7 +26,7 @@ def brute_force_touch(world: World, day: int, pool: set[int]) -> tuple[set[int],
         m.mql_threshold,
     )
     # a lead that ignores the touches shows no intent: only its fit can clear the bar
-    engaged = m._engaged_dice.many(live, 0) < m.engaged_share
+    engaged = m.engaged(live)
     fit_alone = m.fit_weight * s.fit[live] + m.noise_sd * s.score_z[live] >= bar - 1e-12
     requalified = (score >= bar - 1e-12) & (engaged | fit_alone)
     return set(live[requalified].tolist()), set(idx[expired].tolist())
@@ -81,7 +81,7 @@ def test_lowering_the_threshold_requalifies_every_lead_that_now_clears_it():
         + m.noise_sd * store.score_z[fresh]
     )
     fit_alone = score - m.intent_weight * intent >= m.mql_threshold
-    engaged = m._engaged_dice.many(fresh, 0) < m.engaged_share
+    engaged = m.engaged(fresh)
     clears = set(fresh[(score >= m.mql_threshold) & (engaged | fit_alone)].tolist())
     assert len(clears) > 100
     idx, _ = m.day(42)
@@ -98,7 +98,7 @@ def test_only_engaged_leads_requalify_on_rising_intent(share):
     n = s.n
     was_nurtured = ~np.isnan(s.nurture_since_day[:n]) & (s.mql_count[:n] > 0)
     back = np.flatnonzero(was_nurtured & (s.created_day[:n] < s.mql_day[:n]))
-    engaged = m._engaged_dice.many(back, 0) < share
+    engaged = m.engaged(back)
     # requalified by nurture: either engaged, or its fit alone clears the (entry) bar
     fit_alone = m.fit_weight * s.fit[back] + m.noise_sd * s.score_z[back] >= m.mql_threshold
     assert np.all(engaged | fit_alone)

@@ -77,7 +77,12 @@ def _inbound(world: World) -> dict[str, np.ndarray]:
     s = world.store
     keep = s.channel[: s.n] != world.marketing.outbound_channel
     fields = ("created_day", "channel", "segment", "fit", "window_open_day", "deal_size_usd")
-    return {f: getattr(s, f)[: s.n][keep] for f in fields}
+    inbound = {f: getattr(s, f)[: s.n][keep] for f in fields}
+    # and their luck: however many prospects the reps sourced in between
+    idx = np.flatnonzero(keep)
+    inbound["luck"] = world.lead_luck(idx)
+    inbound["engaged"] = world.marketing.engaged(idx)
+    return inbound
 
 
 @given(
@@ -86,7 +91,7 @@ def _inbound(world: World) -> dict[str, np.ndarray]:
     team=st.sampled_from(["sdr", "ae"]),
     extra=st.integers(1, 10),
 )
-def test_headcount_leaves_the_lead_stream_unchanged(o, replication, team, extra):
+def test_headcount_leaves_the_lead_stream_and_its_luck_unchanged(o, replication, team, extra):
     o = {k: v for k, v in o.items() if "headcount_by_segment" not in k}
     o["handoff.route"] = "round_robin" if o["handoff.route"] == "segment" else o["handoff.route"]
     before = gtmsim.load_scenario(BASE, o)

@@ -71,6 +71,7 @@ ALLOWED_TRANSITIONS = {
 }
 
 _FIELDS = {
+    "uid": np.int64,  # the lead's id for its dice: its source's base + its number there
     "created_day": np.float64,  # when the lead raised its hand (or was sourced)
     "channel": np.int16,
     "segment": np.int16,
@@ -107,12 +108,15 @@ class LeadStore:
     def capacity(self) -> int:
         return len(self.state)
 
-    def append(self, created_day: np.ndarray, channel, latent: dict[str, np.ndarray]) -> slice:
+    def append(
+        self, created_day: np.ndarray, channel, latent: dict[str, np.ndarray], uid: np.ndarray
+    ) -> slice:
         """Add leads (``channel``: one index or one per lead); returns their index range."""
         k = len(created_day)
         lo, hi = self.n, self.n + k
         if hi > self.capacity:
             self._grow(hi)
+        self.uid[lo:hi] = uid
         self.created_day[lo:hi] = created_day
         self.channel[lo:hi] = channel
         self.segment[lo:hi] = latent["segment"]
@@ -124,7 +128,9 @@ class LeadStore:
         self.n = hi
         return slice(lo, hi)
 
-    def append_one(self, created_day: float, channel: int, row: tuple) -> tuple[int, tuple]:
+    def append_one(
+        self, created_day: float, channel: int, row: tuple, uid: int
+    ) -> tuple[int, tuple]:
         """Add one lead from a :meth:`LatentSource.take_one` row.
 
         Returns its index and (segment, fit, window open day, window close day, deal size).
@@ -134,6 +140,7 @@ class LeadStore:
         if i >= len(self.state):
             self._grow(i + 1)
         w_open = created_day + start
+        self.uid[i] = uid
         self.created_day[i] = created_day
         self.channel[i] = channel
         self.segment[i] = segment
@@ -231,6 +238,8 @@ class LatentSource:
         The channel's fit spec, 12-month buy probability and buying-window specs.
     hour_cum
         Cumulative hourly arrival profile (24 entries, last = 1).
+    first_id
+        The id of the source's first lead; ``next_id`` is the id of the next one taken.
     """
 
     def __init__(
@@ -243,8 +252,10 @@ class LatentSource:
         window_start,
         window_length,
         hour_cum,
+        first_id: int = 0,
         block: int = 4096,
     ) -> None:
+        self.next_id = first_id
         self._rng = rng
         self._seg_cum = np.asarray(segment_cum, float)
         self._deal = segment_deal_size
@@ -267,6 +278,7 @@ class LatentSource:
             segment = b[0].astype(np.int64).tolist()
             self._rows = list(zip(segment, *(b[j].tolist() for j in range(1, 6)), strict=True))
         i, self._i = self._i, self._i + 1
+        self.next_id += 1
         return self._rows[i]
 
     def take(self, k: int) -> dict[str, np.ndarray]:
@@ -282,6 +294,7 @@ class LatentSource:
             self._refill(k)
         self._rows = None
         i, self._i = self._i, self._i + k
+        self.next_id += k
         return self._buf[:, i : i + k]
 
     def _refill(self, k: int) -> None:
@@ -317,14 +330,13 @@ class LatentSource:
             "window_length_days": draw(self._length, rng, n),
             "deal_size_usd": deal,
             "score_z": rng.standard_normal(n),
-            "day_fraction": day_fraction(rng, self._hour_cum, n),
+            "day_fraction": day_fraction(rng.random(n), self._hour_cum),
             "u_return": rng.random(n),  # whether it comes back by itself, if ever dropped
         }
 
 
-def day_fraction(rng, hour_cum: np.ndarray, n: int) -> np.ndarray:
-    """Times of day (fractions of a day) drawn from a cumulative hourly profile."""
-    u = rng.random(n)
+def day_fraction(u: np.ndarray, hour_cum: np.ndarray) -> np.ndarray:
+    """Times of day (fractions of a day) for uniforms ``u``, from a cumulative hourly profile."""
     hour = np.minimum(np.searchsorted(hour_cum, u, side="right"), 23)
     lo = np.where(hour > 0, hour_cum[hour - 1], 0.0)
     within = (u - lo) / np.maximum(hour_cum[hour] - lo, 1e-12)

@@ -21,7 +21,7 @@ from gtmsim.model.leads import (
     State,
     day_fraction,
 )
-from gtmsim.model.rng import LeadDice, stream
+from gtmsim.model.rng import LeadDice, lead_id_base, stream
 from gtmsim.results.recorder import LEAD, MQL, Recorder
 from gtmsim.scenario.dists import Uniform
 
@@ -79,6 +79,7 @@ class Marketing:
         deal_specs = [s.deal_size_usd for s in market.segments.values()]
 
         self._seed, self._replication = seed, replication
+        self._id_bases: set[int] = set()
         self._deal_specs = deal_specs
         self._bw = bw
         self.sources = [
@@ -91,7 +92,7 @@ class Marketing:
         self._arrivals = [
             Sampler(_UNIT, stream(seed, replication, f"arrivals/{c}")).next for c in self.channels
         ]
-        self._nurture_rng = stream(seed, replication, "nurture")
+        self._requalify_dice = LeadDice(seed, replication, "nurture/requalify_time")
         self.return_share = bw.return_share
         self._horizon = scenario.simulation.horizon_days
         self._returns: dict[int, list[int]] = {}  # day a window opens -> buyers who would return
@@ -136,6 +137,7 @@ class Marketing:
             bw.start_days,
             bw.length_days,
             self.hour_cum,
+            lead_id_base(name, self._id_bases),
         )
 
     # ------------------------------------------------------------------ leads
@@ -182,14 +184,20 @@ class Marketing:
             mql_t.append(t)
 
         counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day))
-        batches = [(c, self.sources[c].take_block(int(k))) for c, k in enumerate(counts) if k]
+        batches = []  # (channel, latent block, its first lead id)
+        for c, k in enumerate(counts):
+            if k:
+                source = self.sources[c]
+                first = source.next_id
+                batches.append((c, source.take_block(int(k)), first))
         if batches:
             latent = dict(
-                zip(LATENT_FIELDS, np.concatenate([b for _, b in batches], axis=1), strict=True)
+                zip(LATENT_FIELDS, np.concatenate([b for _, b, _ in batches], axis=1), strict=True)
             )
-            channel = np.repeat([c for c, _ in batches], [b.shape[1] for _, b in batches])
+            channel = np.repeat([c for c, _, _ in batches], [b.shape[1] for _, b, _ in batches])
+            uid = np.concatenate([np.arange(f, f + b.shape[1]) for _, b, f in batches])
             t = day + latent["day_fraction"]
-            sl = self.store.append(t, channel, latent)
+            sl = self.store.append(t, channel, latent, uid)
             idx = np.arange(sl.start, sl.stop)
             self._count(LEAD, idx)
             if self.return_share:
@@ -228,13 +236,15 @@ class Marketing:
             source = self.latent_source(
                 f"history/{name}", spec.segment_mix, spec.fit, spec.in_market_multiplier
             )
+            first = source.next_id
             latent = source.take(k)
             created = rng.uniform(-days, 0.0, k)
             opens = created + latent["window_start_days"]
             back = (opens >= 0) & self._returns_in_run(opens, latent["u_return"])
             if not back.any():
                 continue
-            sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()})
+            uid = first + np.flatnonzero(back)
+            sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()}, uid)
             idx = np.arange(sl.start, sl.stop)
             self._count(LEAD, idx)
             self.move(idx, State.DISCARDED, NEW)
@@ -274,7 +284,8 @@ class Marketing:
 
         Returns its index and (segment, fit, window open day, window close day, deal size).
         """
-        lead, truth = self.store.append_one(t, self.outbound_channel, source.take_one())
+        uid = source.next_id
+        lead, truth = self.store.append_one(t, self.outbound_channel, source.take_one(), uid)
         self.rec.funnel[LEAD, self.outbound_channel, truth[0]] += 1
         if self.rec.logging:
             self.log(np.array([lead]), "created", np.array([t]))
@@ -391,11 +402,15 @@ class Marketing:
         cross = np.maximum(first, k * np.ceil(t_cross / k))
         reachable = (ratio <= 1.0) & (cross < store.window_close_day[idx])
         if self.engaged_share < 1.0:
-            reachable &= self._engaged_dice.many(idx, 0) < self.engaged_share
+            reachable &= self.engaged(idx)
         cross = np.where(need <= 0, first, np.where(reachable, cross, np.inf))
         day = np.minimum(cross, expire)
         store.nurture_touch_day[idx] = day
         self._due.append((day, idx))
+
+    def engaged(self, idx: np.ndarray) -> np.ndarray:
+        """Which of these leads read their nurture e-mails (the same leads in every design)."""
+        return self._engaged_dice.many(self.store.uid[idx], 0) < self.engaged_share
 
     def _touch_pool(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """A nurture touch: the leads due today requalify or drop out; returns new MQLs."""
@@ -431,7 +446,8 @@ class Marketing:
         store.affinity[mqls] = np.minimum(
             1.0, store.affinity[mqls] + touches * self.affinity_per_touch
         )
-        t = day + day_fraction(self._nurture_rng, self.hour_cum, len(mqls))
+        u = self._requalify_dice.many(store.uid[mqls], store.mql_count[mqls])
+        t = day + day_fraction(u, self.hour_cum)
         self._become_mql(mqls, t, from_state=State.NURTURE)
         return mqls, t
 

@@ -11,7 +11,8 @@ Two kinds of stream:
 - :class:`LeadDice` gives per-lead uniforms from a counter-based hash: the
   uniform for (lead, purpose) is the same in every design, however many other
   draws happened before. A lead that meets the same rep luck in both designs
-  makes paired differences small.
+  makes paired differences small. A lead is named by its id (see
+  :func:`lead_id_base`): the n-th lead of its source, not its place in the run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 _MASK = (1 << 64) - 1
 SLOT_BITS = 20  # slots per lead: 2**20 (a lead can be an MQL at most 32767 times, x 32 slots)
+ORDINAL_BITS = 28  # leads per source and run: 2**28; with 16 bits of source, ids fit 64 - SLOT_BITS
 _TO_UNIT = 1.0 / (1 << 53)
 
 
@@ -30,6 +32,22 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     """An independent generator for one random process, stable across designs."""
     key = (replication, zlib.crc32(name.encode()))
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def lead_id_base(source: str, taken: set[int]) -> int:
+    """The first lead id of a lead source (a channel, its history, a team's prospecting).
+
+    A source's n-th lead has id base + n, so a lead keeps its id, and its dice, in
+    every design with that source, however many leads other sources make. The base
+    comes from the source's name; ``taken`` holds the bases in use (a clash moves
+    on to the next free one) and gets the new one.
+    """
+    space = 1 << (64 - SLOT_BITS - ORDINAL_BITS)
+    slot = zlib.crc32(source.encode()) % space
+    while slot in taken:
+        slot = (slot + 1) % space
+    taken.add(slot)
+    return slot << ORDINAL_BITS
 
 
 def stream_key(seed: int, replication: int, name: str) -> int:

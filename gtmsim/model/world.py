@@ -212,7 +212,7 @@ class World:
         """Cards for leads reaching sales, with their own uniforms (common random numbers)."""
         store = self.store
         slot0 = 32 * store.mql_count[idx].astype(np.int64)  # fresh luck each time it is an MQL
-        u = self._dice_rows(idx, slot0)  # contact attempts, qualification, stages
+        u = self.lead_luck(idx, slot0)
         a = self._attempt_cols
         u_contact = u[:, :a].tolist()
         u_qualify = u[:, a].tolist()
@@ -231,6 +231,13 @@ class World:
             strict=True,
         )
         return [Card(*c) for c in zip(rows, u_contact, u_qualify, u_stage, strict=True)]
+
+    def lead_luck(self, idx: np.ndarray, slot0: np.ndarray | int = 0) -> np.ndarray:
+        """Uniforms of leads ``idx`` for contact attempts, qualification and stages (a row each).
+
+        They come from the lead's id, so a lead meets the same luck in every design.
+        """
+        return self._dice_rows(self.store.uid[idx], slot0)
 
     def count(self, stage: int, card: Card) -> None:
         """Count a lead reaching a funnel stage, by its channel and segment."""
