@@ -467,7 +467,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 PLOT_KINDS = {
     "funnel": "the inbound funnel of every design: counts and stage-to-stage rates",
-    "bookings": "cumulative bookings over time, mean and 90%% band per design",
+    "bookings": "cumulative bookings over time, mean and 90% band per design",
     "forest": "paired differences versus the baseline with confidence intervals",
     "bridge": "the revenue bridge from the baseline to --design (default: the next design)",
     "sankey": "lead flow of --design (default: the baseline) incl. black hole and recycling",
@@ -802,7 +802,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run a scenario file and print its key metrics with 95%% confidence intervals",
-        description="Run replications of one scenario; print mean and 95%% CI of the key metrics.",
+        description="Run replications of one scenario; print mean and 95% CI of the key metrics.",
     )
     run.add_argument(
         "file",
@@ -820,7 +820,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="compare designs with paired replications: means, differences, revenue bridge",
         description="Replicate every design with common random numbers and compare them with "
-        "a baseline: mean and 95%% CI per design, paired differences, and the revenue bridge.",
+        "a baseline: mean and 95% CI per design, paired differences, and the revenue bridge.",
     )
     compare.add_argument(
         "files",

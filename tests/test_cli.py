@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shlex
@@ -11,6 +12,7 @@ import sys
 
 import pytest
 
+from gtmsim.cli import build_parser
 from tests.conftest import ROOT
 
 BASE = "scenarios/base/market.toml"
@@ -92,6 +94,13 @@ def test_help_explains_the_commands():
     out = gtmsim("run", "--help")
     assert out.returncode == 0
     assert "--set" in out.stdout and "--replications" in out.stdout
+
+
+def test_no_help_text_shows_a_doubled_percent_sign():
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, sub in commands.choices.items():
+        assert "%%" not in sub.format_help(), name  # descriptions are not %-formatted
 
 
 def test_readme_opens_with_the_two_commands_and_the_main_one_works():
