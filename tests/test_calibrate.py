@@ -131,8 +131,9 @@ def recovered(short, tmp_path_factory) -> tuple[dict, CalibrationResult, list]:
     truth = {CONTACT: 0.55, THRESHOLD: 0.5}
     # The "observed" funnel: the true settings, on other leads (another seed) than
     # the calibration will see. mqls pins the threshold; the contact probability
-    # shows in how many MQLs sales reaches and accepts.
-    metrics = ["mqls", "accepted", "first_contact_rate.<5min", "first_contact_rate.5-30min"]
+    # shows in how many MQLs sales reaches and accepts. (Not the 5-30 min contact rate:
+    # with SDRs answering at once, too few first calls fall there to pin anything.)
+    metrics = ["mqls", "accepted", "first_contact_rate.<5min"]
     # returning buyers are accepted without a contact attempt: leave them out here
     short = gtmsim.load_scenario(
         short.model_dump(mode="json"), {"market.buying_window.return_share": 0.0}
@@ -164,7 +165,7 @@ def test_calibration_recovers_the_settings_it_was_given(recovered):
 def test_calibration_reports_fit_history_and_budget(recovered):
     _, result, seen = recovered
     fit = result.fit
-    assert fit["metric"][0] == "mqls" and len(fit) == 4
+    assert fit["metric"][0] == "mqls" and len(fit) == 3
     for row in fit.rows():
         assert row["ci_low"] <= row["simulated"] <= row["ci_high"]
         rel = (row["simulated"] - row["observed"]) / row["observed"]
