@@ -11,11 +11,12 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import gtmsim
 from gtmsim import calibration
+from gtmsim.results.metrics import unknown_metrics
 from gtmsim.results.storage import OutputInUse, check_output_dir, write_outputs
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
@@ -206,6 +207,21 @@ def _count(text: str) -> int:
     return n
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= minimum (argparse names the option)."""
+
+    def whole(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = minimum - 1
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return n
+
+    return whole
+
+
 def _replications(text: str) -> int | str:
     if text == "auto":
         return text
@@ -228,7 +244,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     baseline = files.index(args.baseline) if args.baseline else 0
     scenarios = [gtmsim.load_scenario(f, overrides) for f in files]
     metrics = args.metrics.split(",") if args.metrics else list(COMPARE_METRICS)
-    unknown = [m for m in metrics if m not in gtmsim.METRICS]
+    unknown = unknown_metrics(metrics)
     if unknown:
         raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     out = Path(args.out) if args.out else None
@@ -502,7 +518,9 @@ def _figure_options(p: argparse.ArgumentParser, metavar: str, help: str, nargs="
         metavar="FILE",
         help="the design to compare with (default: the first); for a saved run, its name",
     )
-    p.add_argument("--seed", type=int, help="one seed for every design (default: the first's)")
+    p.add_argument(
+        "--seed", type=_at_least(0), help="one seed for every design (default: the first's)"
+    )
     p.add_argument("-o", "--output", metavar=metavar, help=help)
 
 
@@ -763,7 +781,7 @@ def _replication_options(p: argparse.ArgumentParser, replications: str, csv: str
         default=replications,
         help=f'replications (paired across designs), or "auto" (default {replications})',
     )
-    p.add_argument("--jobs", type=int, help="local worker processes (default: every core)")
+    p.add_argument("--jobs", type=_at_least(1), help="local worker processes (default: every core)")
     p.add_argument(
         "--executor",
         choices=["process", "serial", "dask"],
@@ -837,7 +855,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the design to compare with (default: the first)",
     )
     compare.add_argument(
-        "--seed", type=int, help="one seed for every design (default: the first file's)"
+        "--seed", type=_at_least(0), help="one seed for every design (default: the first file's)"
     )
     compare.add_argument("--metrics", help="comma-separated metrics (default: the headline ones)")
     compare.add_argument(
@@ -868,7 +886,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics",
         help="comma-separated metrics (default: bookings,bookings_net_of_gtm_cost_usd)",
     )
-    attr.add_argument("--seed", type=int, help="one seed for every run (default: the baseline's)")
+    attr.add_argument(
+        "--seed", type=_at_least(0), help="one seed for every run (default: the baseline's)"
+    )
     attr.add_argument(
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
     )
@@ -890,7 +910,7 @@ def build_parser() -> argparse.ArgumentParser:
     _replication_options(sweep, "5", csv="the table as CSV")
     _vary_option(sweep, "KEY=LO:HI:STEPS", "a setting to vary (repeatable)")
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
-    sweep.add_argument("--points", type=int, help="sample size for lhs and sobol designs")
+    sweep.add_argument("--points", type=_at_least(1), help="sample size for lhs and sobol designs")
     sweep.add_argument("--metrics", help="comma-separated metrics (default: bookings,deals_won)")
     sweep.add_argument(
         "--minimize", action="store_true", help="the best point has the lowest first metric"
@@ -907,7 +927,10 @@ def build_parser() -> argparse.ArgumentParser:
     _vary_option(sens, "KEY=LO:HI", "an input and its range (repeatable)")
     sens.add_argument("--metric", required=True, help="the output metric, e.g. deals_won")
     sens.add_argument(
-        "--samples", type=int, default=64, help="Sobol sample size, a power of 2 (default 64)"
+        "--samples",
+        type=_at_least(1),
+        default=64,
+        help="Sobol sample size, a power of 2 (default 64)",
     )
     sens.set_defaults(func=cmd_sensitivity)
 
@@ -922,7 +945,7 @@ def build_parser() -> argparse.ArgumentParser:
     _vary_option(cal, "KEY=LO:HI", "a setting to fit and its range (repeatable)")
     cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
     cal.add_argument(
-        "--max-evaluations", type=int, default=40, help="simulation budget (default 40)"
+        "--max-evaluations", type=_at_least(1), default=40, help="simulation budget (default 40)"
     )
     cal.set_defaults(func=cmd_calibrate)
 
@@ -970,7 +993,10 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--metric", help="the metric of sweep and sobol (default bookings)")
     _vary_option(plot, "KEY=LO:HI[:STEPS]", "a setting to vary, for sweep and sobol")
     plot.add_argument(
-        "--samples", type=int, default=32, help="Sobol sample size, a power of 2 (default 32)"
+        "--samples",
+        type=_at_least(1),
+        default=32,
+        help="Sobol sample size, a power of 2 (default 32)",
     )
     plot.set_defaults(func=cmd_plot)
 
@@ -996,10 +1022,15 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     animate.add_argument("--days", type=float, help="simulate this many days (default: the file's)")
     animate.add_argument("--replication", type=int, default=0, help="which replication (default 0)")
-    animate.add_argument("--frames", type=int, default=120, help="frames (default 120)")
-    animate.add_argument("--fps", type=int, default=12, help="frames per second (default 12)")
+    animate.add_argument("--frames", type=_at_least(1), default=120, help="frames (default 120)")
     animate.add_argument(
-        "--sample", type=int, default=2500, help="leads drawn as dots per design (default 2500)"
+        "--fps", type=_at_least(1), default=12, help="frames per second (default 12)"
+    )
+    animate.add_argument(
+        "--sample",
+        type=_at_least(1),
+        default=2500,
+        help="leads drawn as dots per design (default 2500)",
     )
     animate.add_argument("--json", action="store_true", help="machine-readable output")
     animate.set_defaults(func=cmd_animate)
@@ -1053,7 +1084,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gtmsim: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 2
     except gtmsim.ExperimentInterrupted as exc:
-        print(f"\ngtmsim: {exc}", file=sys.stderr)
+        kept = f"; they are kept in {exc.out}/: the same command resumes" if exc.out else ""
+        message = f"interrupted after {exc.finished} finished replication(s){kept}"
+        print(f"\ngtmsim: {message}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         return 130

@@ -113,6 +113,32 @@ def test_compare_bad_arguments_exit_2():
         assert message in out.stderr and "Traceback" not in out.stderr
 
 
+def test_bad_options_are_refused_before_anything_runs(tmp_path):
+    (tmp_path / "afile").write_text("")
+    vary = ["--vary", "handoff.sla_hours=1:24:2"]
+    for args, message in (
+        (["compare", BASE, "--seed", "-4"], "--seed: expected a whole number >= 0"),
+        (["compare", BASE, "--jobs", "0"], "--jobs: expected a whole number >= 1"),
+        (["animate", BASE, FAST, "--fps", "0", "-o", "a.gif"], "--fps"),
+        (["compare", BASE, "--out", str(tmp_path / "afile" / "sub")], "Not a directory"),
+        (["sweep", BASE, *vary, "--metrics", "bookngs"], "unknown metric"),
+        (
+            ["sensitivity", BASE, "--vary", "handoff.sla_hours=1:24", "--metric", "mqls"],
+            "at least two settings",
+        ),
+    ):
+        out = run_cli(*args, timeout=20)  # refused at once: nothing is simulated
+        assert out.returncode == 2, (args, out.stderr)
+        assert message in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
+
+
+def test_metrics_broken_down_by_channel_can_be_compared():
+    metric = "deals_won.channel.referral"
+    out = run_cli("compare", BASE, FAST, *SHORT, "--metrics", metric, "--json")
+    assert out.returncode == 0, out.stderr
+    assert metric in out.stdout
+
+
 def test_compare_without_deals_explains_why_there_is_no_bridge():
     out = run_cli(
         "compare", BASE, FAST, "--set", "simulation.horizon_days=10", "-n", "2", "--metrics", "mqls"

@@ -166,3 +166,8 @@ def test_auto_replications_stop_at_the_precision_asked_for():
 def test_bad_replications_argument():
     with pytest.raises(ValueError, match="auto"):
         gtmsim.run_experiment(short(), 0)
+
+
+def test_a_negative_seed_is_refused_before_anything_runs():
+    with pytest.raises(ValueError, match="seed: expected a whole number >= 0, got -1"):
+        gtmsim.run_experiment(short(), 2, seed=-1, executor="serial")

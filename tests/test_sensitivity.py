@@ -124,13 +124,16 @@ def test_sobol_sensitivity_smoke(short):
 
 
 def test_sobol_sensitivity_checks_its_arguments_before_running(short):
+    other = {"sales.ae.headcount": (30, 50)}
     with pytest.raises(gtmsim.ScenarioError, match="handoff.sla_hourz"):
-        sobol_sensitivity(short, {"handoff.sla_hourz": (1.0, 2.0)}, "bookings", n=8)
+        sobol_sensitivity(short, {"handoff.sla_hourz": (1.0, 2.0), **other}, "bookings", n=8)
     with pytest.raises(gtmsim.ScenarioError, match="sales.sdr.headcount"):
-        sobol_sensitivity(short, {"sales.sdr.headcount": (-2, 3)}, "bookings", n=8)
+        sobol_sensitivity(short, {"sales.sdr.headcount": (-2, 3), **other}, "bookings", n=8)
     with pytest.raises(ValueError, match="unknown metric"):
-        sobol_sensitivity(short, {"handoff.sla_hours": (1.0, 2.0)}, "bookingz", n=8)
+        sobol_sensitivity(short, {"handoff.sla_hours": (1.0, 2.0), **other}, "bookingz", n=8)
     with pytest.raises(ValueError, match="power of 2"):
-        sobol_sensitivity(short, {"handoff.sla_hours": (1.0, 2.0)}, "bookings", n=12)
+        sobol_sensitivity(short, {"handoff.sla_hours": (1.0, 2.0), **other}, "bookings", n=12)
     with pytest.raises(ValueError, match="handoff.sla_hours: lo"):
-        sobol_sensitivity(short, {"handoff.sla_hours": (2.0, 1.0)}, "bookings", n=8)
+        sobol_sensitivity(short, {"handoff.sla_hours": (2.0, 1.0), **other}, "bookings", n=8)
+    with pytest.raises(ValueError, match="at least two settings"):
+        sobol_sensitivity(short, {"handoff.sla_hours": (1.0, 2.0)}, "bookings", n=8)

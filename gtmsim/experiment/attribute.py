@@ -28,7 +28,7 @@ import numpy as np
 
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, run_experiment
-from gtmsim.results.metrics import METRICS
+from gtmsim.results.metrics import unknown_metrics
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.errors import ScenarioError
@@ -235,7 +235,7 @@ def attribute(
     base = baseline if isinstance(baseline, Scenario) else load_scenario(baseline)
     des = design if isinstance(design, Scenario) else load_scenario(design)
     metrics = list(metrics or ("bookings", "bookings_net_of_gtm_cost_usd"))
-    unknown = [m for m in metrics if m not in METRICS]
+    unknown = unknown_metrics(metrics)
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     runs, run_groups, invalid = attribution_runs(base, des, by)

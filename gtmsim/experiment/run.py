@@ -144,6 +144,8 @@ def resolve_designs(scenarios: Any, seed: int | None) -> tuple[list[str], list[S
         raise ValueError("run_experiment needs at least one scenario")
     loaded = [(name, s if isinstance(s, Scenario) else load_scenario(s)) for name, s in items]
     seed = loaded[0][1].simulation.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected a whole number >= 0, got {seed!r}")
     names: list[str] = []
     resolved: list[Scenario] = []
     for name, s in loaded:

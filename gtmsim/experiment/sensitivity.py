@@ -22,7 +22,7 @@ from scipy import stats
 from gtmsim.experiment.executors import make_executor
 from gtmsim.experiment.run import Progress, run_experiment
 from gtmsim.experiment.sweep import is_int
-from gtmsim.results.metrics import METRICS
+from gtmsim.results.metrics import unknown_metrics
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario
@@ -222,10 +222,15 @@ def sobol_sensitivity(
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be a positive integer, got {replications!r}")
-    if metric not in METRICS and "." not in metric:
-        raise ValueError(f"unknown metric {metric!r}; see gtmsim.METRICS")
+    if unknown_metrics([metric]):
+        raise ValueError(f"unknown metric {metric!r}; `gtmsim metrics` lists them")
     _check_power_of_two(n)
     keys = [str(k) for k in vary]
+    if len(keys) < 2:
+        raise ValueError(
+            "Sobol indices need at least two settings to vary (one alone explains all of the "
+            "variance); to see how one setting moves a metric, sweep it"
+        )
     ranges = {key: _bounds(key, spec) for key, spec in zip(keys, vary.values(), strict=True)}
     integer = {key: is_int(lo) and is_int(hi) for key, (lo, hi) in ranges.items()}
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)

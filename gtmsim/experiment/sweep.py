@@ -22,6 +22,7 @@ from scipy.stats import qmc
 from gtmsim.experiment.compare import KEY_METRICS
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, run_experiment
+from gtmsim.results.metrics import unknown_metrics
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
@@ -359,6 +360,9 @@ def sweep(
         For an unknown key or a value the schema rejects, naming the key;
         raised before anything runs.
     """
+    unknown = unknown_metrics(metrics or [])
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     sample_seed = base.simulation.seed if seed is None else seed
     points = design_points(vary, design, n, sample_seed)

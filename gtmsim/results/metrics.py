@@ -108,6 +108,18 @@ FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_w
 REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
 
 
+def unknown_metrics(names) -> list[str]:
+    """The names that are not metrics: neither in :data:`METRICS` nor one of them broken
+    down by channel or segment (``deals_won.channel.referral``)."""
+    return [
+        n
+        for n in names
+        if n not in METRICS
+        and n.partition(".channel.")[0] not in METRICS
+        and n.partition(".segment.")[0] not in METRICS
+    ]
+
+
 def ratio(a: float, b: float) -> float:
     """a / b, or nan when b is 0."""
     return float(a) / float(b) if b else float("nan")

@@ -61,10 +61,13 @@ class OutputInUse(ValueError):
 
 
 def check_output_dir(out: Path, scenario_hashes: list[str], *, force: bool = False) -> None:
-    """Refuse a folder that holds a different run's results, unless ``force``.
+    """Refuse a folder that holds a different run's results, unless ``force``; create it.
 
-    A folder with the same designs is the same run: it is resumed.
+    A folder with the same designs is the same run: it is resumed. Creating it
+    here, before anything runs, turns a path that cannot be a folder into an
+    error now rather than after the simulations.
     """
+    out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
     if force or not manifest.exists():
         return
