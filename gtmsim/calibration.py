@@ -134,7 +134,7 @@ def _target_text(row: dict[str, Any]) -> str:
 
 
 def row_result(row: dict[str, Any], mean: float, half: float) -> str:
-    """ "pass", "edge" or "FAIL" for a row's mean and 95% interval half-width.
+    """The verdict on a row, "pass", "edge" or "FAIL", from its mean and 95% half-width.
 
     A range row passes when its mean is inside the range; it is at the "edge",
     which still passes, when the mean is outside but the interval reaches into
