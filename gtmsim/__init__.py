@@ -17,7 +17,12 @@ from gtmsim.experiment.calibrate import calibrate, load_observed
 from gtmsim.experiment.compare import compare, revenue_bridge
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.optimise import optimise
-from gtmsim.experiment.run import ExperimentError, ExperimentInterrupted, run_experiment
+from gtmsim.experiment.run import (
+    ExperimentError,
+    ExperimentInterrupted,
+    PrecisionNotReached,
+    run_experiment,
+)
 from gtmsim.experiment.sensitivity import sobol_sensitivity
 from gtmsim.experiment.sweep import sweep
 from gtmsim.results.metrics import METRICS
@@ -33,6 +38,7 @@ __all__ = [
     "Ensemble",
     "ExperimentError",
     "ExperimentInterrupted",
+    "PrecisionNotReached",
     "Problem",
     "RunResult",
     "Scenario",

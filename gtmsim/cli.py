@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tomllib
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -205,6 +206,11 @@ def _count(text: str) -> int:
     if n == "auto":
         raise BadInput('-n/--replications: "auto" works with compare and sweep; give a number here')
     return n
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as a command prints them: the message, without Python's file and line."""
+    print(f"gtmsim: warning: {message}", file=sys.stderr)
 
 
 def _at_least(minimum: int) -> Callable[[str], int]:
@@ -1065,6 +1071,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gtmsim`` command."""
     args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a reader that went away is not a bug

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+import gtmsim as gtmsim_api
 from gtmsim.cli import build_parser
 from tests.conftest import ROOT
 
@@ -101,6 +102,13 @@ def test_no_help_text_shows_a_doubled_percent_sign():
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     for name, sub in commands.choices.items():
         assert "%%" not in sub.format_help(), name  # descriptions are not %-formatted
+
+
+def test_warnings_print_as_messages_of_the_command(capsys):
+    from gtmsim.cli import _show_warning
+
+    _show_warning(gtmsim_api.PrecisionNotReached("stopped at the cap"), UserWarning, "x.py", 1)
+    assert capsys.readouterr().err == "gtmsim: warning: stopped at the cap\n"
 
 
 def test_readme_opens_with_the_two_commands_and_the_main_one_works():

@@ -163,6 +163,14 @@ def test_auto_replications_stop_at_the_precision_asked_for():
     assert e.manifest["replications"] >= 8
 
 
+def test_auto_replications_say_when_they_stop_at_the_cap_short_of_the_precision():
+    with pytest.warns(gtmsim.PrecisionNotReached, match="cap of 3"):
+        ens = gtmsim.run_experiment(
+            short(), "auto", rel_half_width=1e-6, max_replications=3, executor="serial"
+        )
+    assert ens.manifest["replications"] == 3 and ens.manifest["precision_reached"] is False
+
+
 def test_bad_replications_argument():
     with pytest.raises(ValueError, match="auto"):
         gtmsim.run_experiment(short(), 0)

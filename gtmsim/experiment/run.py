@@ -6,6 +6,7 @@ import math
 import os
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +47,10 @@ class ReplicationFailure:
             f"design {self.design!r} (scenario {self.scenario_hash}, seed {self.seed}), "
             f"replication {self.replication}:\n{self.error}"
         )
+
+
+class PrecisionNotReached(UserWarning):
+    """``replications="auto"`` stopped at ``max_replications`` short of the precision asked for."""
 
 
 class ExperimentError(RuntimeError):
@@ -189,7 +194,9 @@ def run_experiment(
     replications
         How many replications per design, or ``"auto"``: keep adding replications
         until the 95% confidence interval of ``key_metric`` is within
-        ``rel_half_width`` of its mean for every design (at most ``max_replications``).
+        ``rel_half_width`` of its mean for every design (at most ``max_replications``;
+        stopping there short of that precision warns with :class:`PrecisionNotReached`,
+        and the manifest's ``precision_reached`` says which happened).
     seed
         One seed for every design (default: the first design's), so that
         replication ``r`` of every design sees the same leads and the same luck.
@@ -261,16 +268,26 @@ def run_experiment(
         if failures:
             raise ExperimentError(failures)
 
+    reached = None  # whether "auto" reached its precision
     if replications == "auto":
         n = min(8, max_replications)
         run_round(list(range(n)))
-        while n < max_replications:
+        while True:
             needed = _replications_needed(runs, len(designs), n, key_metric, rel_half_width)
-            if needed <= n:
+            reached = needed <= n
+            if reached or n >= max_replications:
                 break
             more = min(max_replications, max(needed, n + 2))
             run_round(list(range(n, more)))
             n = more
+        if not reached:
+            warnings.warn(
+                PrecisionNotReached(
+                    f"automatic replications stopped at the cap of {n} before the 95% interval "
+                    f"of {key_metric} was within {rel_half_width:.0%} of its mean for every design"
+                ),
+                stacklevel=2,
+            )
         reps = list(range(n))
     elif isinstance(replications, int) and replications >= 1:
         reps = list(range(replications))
@@ -289,6 +306,7 @@ def run_experiment(
         "wall_time_s": time.perf_counter() - started,
         "key_metric": key_metric,
         "rel_half_width": rel_half_width if replications == "auto" else None,
+        "precision_reached": reached,
         "environment": environment(),
     }
     ensemble = Ensemble.from_replications(names, designs, reps, runs, manifest)
