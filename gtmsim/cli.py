@@ -812,7 +812,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gtmsim",
         description="Simulate how marketing hands leads to sales, and what it does to revenue.",
         epilog="A FILE is a scenario file, or the name of a shipped scenario: its path under "
-        "scenarios/ without .toml, as `gtmsim list` shows it (e.g. "
+        "scenarios/ without .toml (the file column of `gtmsim list`, not its name column; e.g. "
         "`gtmsim run examples/fast_follow_up`), or just its file name if no other shipped file has it "
         "(`gtmsim run fast_follow_up`). Names are looked up in the scenarios/ folder of the "
         "working directory; a file of that name there comes first.",
@@ -832,7 +832,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file",
         type=scenario_file,
         help="scenario TOML file, e.g. scenarios/base/market.toml, or the name of a shipped "
-        "scenario (its path under scenarios/ without .toml, as `gtmsim list` shows), "
+        "scenario (its path under scenarios/ without .toml: the file column of `gtmsim list`), "
         "e.g. base/market",
     )
     _replication_options(run, "5", csv=None)
