@@ -49,7 +49,7 @@ def test_json_output_is_machine_readable():
 
 def test_headline_metrics_are_all_documented():
     import gtmsim
-    from gtmsim.cli import HEADLINE
+    from gtmsim.cli.scenarios import HEADLINE
 
     assert set(HEADLINE) <= set(gtmsim.METRICS)
 
@@ -105,9 +105,9 @@ def test_no_help_text_shows_a_doubled_percent_sign():
 
 
 def test_warnings_print_as_messages_of_the_command(capsys):
-    from gtmsim.cli import _show_warning
+    from gtmsim.cli.common import show_warning
 
-    _show_warning(gtmsim_api.PrecisionNotReached("stopped at the cap"), UserWarning, "x.py", 1)
+    show_warning(gtmsim_api.PrecisionNotReached("stopped at the cap"), UserWarning, "x.py", 1)
     assert capsys.readouterr().err == "gtmsim: warning: stopped at the cap\n"
 
 

@@ -1,0 +1,205 @@
+"""What several commands share: argument types and options, --set and --vary parsing,
+progress, the executor options, JSON and table output, and the bad-input error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+
+from gtmsim.results.table import Table
+from gtmsim.scenario.shipped import shipped_by_name
+
+FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`)"
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+class BadInput(Exception):
+    """A problem with what the user typed (exit code 2)."""
+
+
+# ------------------------------------------------------------ argument types
+
+
+def scenario_file(text: str) -> str:
+    """A FILE argument: the file as typed or, for the name of a shipped scenario that
+    is not a file here, that scenario's file (``gtmsim run examples/fast_follow_up``)."""
+    return text if os.path.exists(text) else shipped_by_name(text) or text
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= minimum (argparse names the option)."""
+
+    def whole(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = minimum - 1
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return n
+
+    return whole
+
+
+def parse_replications(text: str) -> int | str:
+    """The -n/--replications value: a positive whole number or "auto"."""
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise BadInput(
+            f'-n/--replications: expected a positive whole number or "auto", got {text!r}'
+        )
+    return n
+
+
+def parse_count(text: str) -> int:
+    """A replication count where "auto" does not apply."""
+    n = parse_replications(text)
+    if n == "auto":
+        raise BadInput('-n/--replications: "auto" works with compare and sweep; give a number here')
+    return n
+
+
+def parse_set(items: Sequence[str]) -> dict:
+    """``KEY=VALUE`` pairs to overrides; values are read as TOML (numbers, words, tables)."""
+    overrides = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set {item!r}: expected KEY=VALUE, e.g. --set sales.ae.headcount=30")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word, e.g. --set handoff.route=pooled
+        overrides[key.strip()] = value
+    return overrides
+
+
+def parse_vary(items: Sequence[str], *, steps: bool) -> dict:
+    """``KEY=LO:HI[:STEPS]`` ranges, or ``KEY=A,B,C`` lists of values (read as TOML)."""
+    vary = {}
+    for item in items:
+        key, sep, spec = item.partition("=")
+        if not sep or not key.strip() or not spec:
+            raise BadInput(f"--vary {item!r}: expected KEY=LO:HI{':STEPS' if steps else ''}")
+        try:
+            if ":" in spec:
+                parts = [tomllib.loads(f"v = {p}")["v"] for p in spec.split(":")]
+                if len(parts) not in ((2, 3) if steps else (2,)):
+                    raise ValueError
+                vary[key.strip()] = tuple(parts)
+            elif steps:
+                vary[key.strip()] = [tomllib.loads(f"v = {p}")["v"] for p in spec.split(",")]
+            else:
+                raise ValueError
+        except (ValueError, tomllib.TOMLDecodeError):
+            raise BadInput(
+                f"--vary {item!r}: expected KEY=LO:HI{':STEPS' if steps else ''}"
+                + (" or KEY=A,B,C" if steps else "")
+                + ", e.g. handoff.sla_hours=1:24:4"
+            ) from None
+    if not vary:
+        raise BadInput("give at least one --vary KEY=LO:HI")
+    return vary
+
+
+def parse_executor(args: argparse.Namespace):
+    """The executor of --executor and --scheduler: a name, or a Dask scheduler's address."""
+    if args.executor == "dask":
+        if not args.scheduler:
+            raise BadInput("--executor dask needs --scheduler ADDRESS, e.g. tcp://10.0.0.5:8786")
+        return args.scheduler
+    if args.scheduler:
+        raise BadInput("--scheduler goes with --executor dask")
+    return args.executor
+
+
+# ------------------------------------------------------------ options
+
+
+def replication_options(p: argparse.ArgumentParser, replications: str, csv: str | None) -> None:
+    """Options of every command that runs replications: overrides, count, where, output."""
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set sales.ae.headcount=30 (repeatable)",
+    )
+    p.add_argument(
+        "-n",
+        "--replications",
+        default=replications,
+        help=f'replications (paired across designs), or "auto" (default {replications})',
+    )
+    p.add_argument("--jobs", type=at_least(1), help="local worker processes (default: every core)")
+    p.add_argument(
+        "--executor",
+        choices=["process", "serial", "dask"],
+        default="process",
+        help="where replications run (default: a local process pool)",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, with --executor dask"
+    )
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    if csv:
+        output.add_argument("--csv", action="store_true", help=csv)
+
+
+def vary_option(p: argparse.ArgumentParser, metavar: str, help: str) -> None:
+    """The repeatable --vary option."""
+    p.add_argument("--vary", action="append", default=[], metavar=metavar, help=help)
+
+
+# ------------------------------------------------------------ output
+
+
+def show_progress(done: int, total: int) -> None:
+    """A progress bar of finished replications on stderr, when it is a terminal."""
+    if sys.stderr.isatty():
+        width = 30
+        filled = round(width * done / total)
+        bar = "#" * filled + "." * (width - filled)
+        end = "\n" if done == total else ""
+        print(f"\r  replications [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as a command prints them: the message, without Python's file and line."""
+    print(f"gtmsim: warning: {message}", file=sys.stderr)
+
+
+def json_safe(value):
+    """JSON has no NaN: a metric without a value (no denominator) is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def print_json(payload) -> None:
+    """Print a payload as JSON, NaN as null; values JSON does not know as text."""
+    print(json.dumps(json_safe(payload), indent=2, allow_nan=False, default=str))
+
+
+def print_table(table: Table, args: argparse.Namespace, columns: list[str] | None = None) -> None:
+    """A table as --json asks (its rows), as --csv asks, or as text."""
+    if args.json:
+        print_json(list(table.rows()))
+    elif args.csv:
+        print(table.to_csv(), end="")
+    else:
+        print(table.to_text(columns))

@@ -1,0 +1,189 @@
+"""Commands on one scenario file at a time: run, validate, explain, list, schema, metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import gtmsim
+from gtmsim.cli.common import (
+    FILE_HELP,
+    BadInput,
+    json_safe,
+    parse_executor,
+    parse_replications,
+    parse_set,
+    replication_options,
+    scenario_file,
+    show_progress,
+)
+from gtmsim.results.table import Table
+from gtmsim.scenario.explain import explain
+from gtmsim.scenario.shipped import SHIPPED_DIR
+
+HEADLINE = (
+    "inquiries",
+    "mqls",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "accepted",
+    "opportunities",
+    "win_rate",
+    "deals_won",
+    "bookings",
+    "cycle_days_median",
+    "marketing_spend",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
+    "ae_selling_share",
+)
+
+
+def add_run(sub) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run a scenario file and print its key metrics with 95%% confidence intervals",
+        description="Run replications of one scenario; print mean and 95% CI of the key metrics.",
+    )
+    run.add_argument(
+        "file",
+        type=scenario_file,
+        help="scenario TOML file, e.g. scenarios/base/market.toml, or the name of a shipped "
+        "scenario (its path under scenarios/ without .toml: the file column of `gtmsim list`), "
+        "e.g. base/market",
+    )
+    replication_options(run, "5", csv=None)
+    run.add_argument("--event-log", metavar="CSV", help="write replication 0's per-lead event log")
+    run.add_argument("--all", action="store_true", help="print every metric, not just the headline")
+    run.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    ensemble = gtmsim.run_experiment(
+        scenario,
+        parse_replications(args.replications),
+        executor=parse_executor(args),
+        workers=args.jobs,
+        progress=show_progress,
+    )
+    if args.event_log:  # the same replication 0, run again with its event log on
+        gtmsim.simulate(ensemble.scenarios[0], 0, event_log=args.event_log)
+    keys = list(gtmsim.METRICS) if args.all else list(HEADLINE)
+    summary = ensemble.summary(keys)
+    if args.json:
+        payload = {
+            "scenario": scenario.name,
+            "scenario_hash": scenario.content_hash(),
+            "replications": len(ensemble.replications),
+            "metrics": {
+                r["metric"]: {k: r[k] for k in ("mean", "sd", "ci_low", "ci_high")}
+                for r in summary.rows()
+            },
+            "lead_final_states": [
+                dict(zip(ensemble.states, map(int, c), strict=True))
+                for c in ensemble.state_counts[0]
+            ],
+        }
+        print(json.dumps(json_safe(payload), indent=2, allow_nan=False))
+        return 0
+    table = Table(
+        {
+            **{k: summary[k] for k in ("metric", "mean", "ci_low", "ci_high")},
+            "meaning": [gtmsim.METRICS[m] for m in summary["metric"]],
+        }
+    )
+    print(
+        f"{scenario.name}: {len(ensemble.replications)} replication(s), "
+        f"{scenario.simulation.horizon_days:g} days, seed {scenario.simulation.seed}; "
+        "mean and 95% confidence interval"
+    )
+    print(table.to_text())
+    return 0
+
+
+def add_validate(sub) -> None:
+    validate = sub.add_parser("validate", help="check scenario files and report every problem")
+    validate.add_argument("files", nargs="+", metavar="FILE", type=scenario_file, help=FILE_HELP)
+    validate.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="check with this override"
+    )
+    validate.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for file in args.files:
+        try:
+            scenario = gtmsim.load_scenario(file, parse_set(args.set))
+        except gtmsim.ScenarioError as exc:
+            bad += 1
+            print(f"{file}: {len(exc.problems)} problem(s)\n{exc}\n", file=sys.stderr)
+        else:
+            print(f"{file}: ok ({scenario.name})")
+    return 2 if bad else 0
+
+
+def add_explain(sub) -> None:
+    explain_ = sub.add_parser(
+        "explain", help="print the fully resolved scenario as TOML, defaults marked"
+    )
+    explain_.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
+    explain_.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    explain_.set_defaults(func=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    print(explain(gtmsim.load_scenario(args.file, parse_set(args.set))), end="")
+    return 0
+
+
+def add_list(sub) -> None:
+    listing = sub.add_parser("list", help="list scenario files with their names and descriptions")
+    listing.add_argument(
+        "--dir", default=SHIPPED_DIR, help=f"folder to look in (default: {SHIPPED_DIR})"
+    )
+    listing.set_defaults(func=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise BadInput(
+            f"{root}: no such folder (the shipped scenarios are in scenarios/; use --dir)"
+        )
+    rows = {"file": [], "name": [], "description": []}
+    for path in sorted(root.rglob("*.toml")):
+        rows["file"].append(str(path))
+        try:
+            scenario = gtmsim.load_scenario(path)
+            rows["name"].append(scenario.name)
+            rows["description"].append(scenario.description)
+        except gtmsim.ScenarioError as exc:
+            rows["name"].append("(invalid)")
+            rows["description"].append(str(exc).splitlines()[0])
+    print(Table(rows).to_text())
+    return 0
+
+
+def add_schema(sub) -> None:
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    schema.set_defaults(func=cmd_schema)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(gtmsim.Scenario.model_json_schema(), indent=2))
+    return 0
+
+
+def add_metrics(sub) -> None:
+    metrics = sub.add_parser("metrics", help="list every metric with its meaning and unit")
+    metrics.set_defaults(func=cmd_metrics)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    for name, meaning in gtmsim.METRICS.items():
+        print(f"{name:34s} {meaning}")
+    return 0
