@@ -11,10 +11,8 @@ Run ``python -m gtmsim.calibration`` (or ``gtmsim calibration``) from a checkout
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,58 +174,9 @@ def report(ens: Ensemble, targets: Targets) -> Table:
     return Table({k: [line[k] for line in lines] for k in lines[0]})
 
 
-DESCRIPTION = (
-    "Run the shipped org designs and check them against the published figures of "
-    "CALIBRATION.md (sections A, B, C): one line per figure with the target, the simulated "
-    "mean, its 95% confidence interval and pass, edge or FAIL (edge: the mean is outside "
-    "the range but its interval is not, which passes). Exit code 0 when no row fails, 1 "
-    "when one does. Run it from a gtmsim checkout (the targets file names the scenario "
-    "files)."
-)
+if __name__ == "__main__":  # python -m gtmsim.calibration: the same as gtmsim calibration
+    import sys
 
+    from gtmsim.cli import main
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the calibration report (shared with ``gtmsim calibration``)."""
-    parser.add_argument(
-        "--targets", default=str(DEFAULT_TARGETS), help="targets file (default: %(default)s)"
-    )
-    parser.add_argument(
-        "-n", "--replications", type=int, help="replications per design (default: the file's)"
-    )
-    parser.add_argument("--jobs", type=int, help="local processes (default: every core)")
-    parser.add_argument("--csv", action="store_true", help="print the report as CSV")
-    parser.add_argument("--out", help="directory that keeps the replications (a rerun reuses them)")
-
-
-def run_report(args: argparse.Namespace) -> int:
-    """Run the designs, print the report; 0 when every row passes, else 1."""
-    targets = load_targets(args.targets)
-    tty = sys.stderr.isatty()
-
-    def progress(n: int, total: int) -> None:
-        if tty:
-            end = "\n" if n == total else ""
-            print(f"\r{n}/{total} replications", end=end, file=sys.stderr, flush=True)
-
-    ens = run_designs(targets, args.replications, args.jobs, progress, args.out)
-    table = report(ens, targets)
-    print(table.to_csv() if args.csv else table.to_text(), end="")
-    failed, edge = table["result"].count("FAIL"), table["result"].count("edge")
-    at_edge = (
-        f" ({edge} at the edge: the mean is outside the range, its 95% interval is not)"
-        if edge
-        else ""
-    )
-    print(f"\n{len(table) - failed} of {len(table)} rows pass{at_edge}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m gtmsim.calibration``: the same as ``gtmsim calibration``, same errors."""
-    from gtmsim.cli import main as cli_main
-
-    return cli_main(["calibration", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["calibration", *sys.argv[1:]]))
