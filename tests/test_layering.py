@@ -62,6 +62,15 @@ def test_the_import_scanner_sees_absolute_and_relative_imports(tmp_path):
     assert "gtmsim.cli" not in imports(source, tmp_path)
 
 
+def test_results_never_import_the_model():
+    sources = sorted((ROOT / "gtmsim" / "results").glob("*.py"))
+    assert sources
+    wrong = {
+        path.name: sorted(m for m in imports(path) if within(m, "gtmsim.model")) for path in sources
+    }
+    assert {name: found for name, found in wrong.items() if found} == {}
+
+
 def test_the_calibration_library_does_not_import_the_command_line():
     # only `python -m gtmsim.calibration` reaches the command line, from its __main__ block
     assert not [m for m in imports(ROOT / "gtmsim" / "calibration.py") if within(m, "gtmsim.cli")]

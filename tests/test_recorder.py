@@ -8,9 +8,12 @@ import io
 import numpy as np
 import pytest
 
-from gtmsim.model.leads import NEW, State
+from gtmsim.model.leads import IDLE, NEW, STATE_NAMES, State
+from gtmsim.model.org import QUARTER_DAYS
 from gtmsim.results.eventlog import CsvEventLog
-from gtmsim.results.recorder import EVENT_LOG_COLUMNS, FUNNEL_STAGES, Recorder
+from gtmsim.results.recorder import EVENT_LOG_COLUMNS, FUNNEL_STAGES, LeadStates, Recorder
+
+STATES = LeadStates(STATE_NAMES, IDLE)
 
 
 class Sink:
@@ -41,19 +44,19 @@ def log_rows(rec: Recorder, n: int, start: int = 0) -> list[tuple]:
 
 
 def test_logging_off_without_sink():
-    rec = Recorder(2, 3, 30.0)
+    rec = Recorder(2, 3, 30.0, STATES, QUARTER_DAYS)
     assert not rec.logging
     rec.flush()  # nothing to hand, nowhere to hand it
     assert rec.event_rows == 0
 
 
 def test_logging_on_with_sink():
-    assert Recorder(2, 3, 30.0, event_sink=Sink()).logging
+    assert Recorder(2, 3, 30.0, STATES, QUARTER_DAYS, event_sink=Sink()).logging
 
 
 def test_rows_buffered_until_a_chunk_is_full():
     sink = Sink()
-    rec = Recorder(1, 1, 30.0, event_sink=sink, chunk_rows=4)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=4)
     log_rows(rec, 3)
     assert sink.chunks == []
     assert rec.event_rows == 0
@@ -64,7 +67,7 @@ def test_rows_buffered_until_a_chunk_is_full():
 
 def test_chunks_of_chunk_rows_then_flush_hands_the_rest():
     sink = Sink()
-    rec = Recorder(1, 1, 30.0, event_sink=sink, chunk_rows=4)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=4)
     rows = log_rows(rec, 10)
     assert sink.sizes() == [4, 4]
     assert rec.event_rows == 8
@@ -79,7 +82,7 @@ def test_chunks_of_chunk_rows_then_flush_hands_the_rest():
 
 def test_chunk_columns():
     sink = Sink()
-    rec = Recorder(1, 1, 30.0, event_sink=sink, chunk_rows=2)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=2)
     rec.log(7, "mql", 1.5, "marketing", "events", "enterprise")
     rec.log(8, "won", 9.25, "ae0", "outbound", "smb")
     (chunk,) = sink.chunks
@@ -96,7 +99,7 @@ def test_chunk_columns():
 
 def test_chunks_are_not_reused_after_handing_over():
     sink = Sink()
-    rec = Recorder(1, 1, 30.0, event_sink=sink, chunk_rows=2)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=2)
     log_rows(rec, 2)
     first = sink.chunks[0]
     log_rows(rec, 2, start=2)
@@ -106,7 +109,7 @@ def test_chunks_are_not_reused_after_handing_over():
 
 def test_log_many():
     sink = Sink()
-    rec = Recorder(1, 1, 30.0, event_sink=sink, chunk_rows=100)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=100)
     rec.log_many(
         np.array([3, 4, 5]),
         "created",
@@ -130,7 +133,7 @@ def test_log_many():
 
 def test_log_many_hands_a_chunk_once_full():
     sink = Sink()
-    rec = Recorder(1, 1, 30.0, event_sink=sink, chunk_rows=5)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=5)
     log_rows(rec, 2)
     rec.log_many(np.arange(10, 14), "mql", np.ones(4), "marketing", ["c"] * 4, ["s"] * 4)
     assert sum(sink.sizes()) == 6  # the batch is not split: the chunk holds every buffered row
@@ -140,19 +143,19 @@ def test_log_many_hands_a_chunk_once_full():
 
 
 def test_week_bins():
-    rec = Recorder(1, 1, 30.0)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS)
     assert rec.n_weeks == 5
     assert rec.week(0.0) == 0
     assert rec.week(6.99) == 0
     assert rec.week(7.0) == 1
     assert rec.week(29.9) == 4
     assert rec.week(400.0) == 4  # clipped to the horizon
-    assert Recorder(1, 1, 1.0).n_weeks == 1
-    assert Recorder(1, 1, 14.0).n_weeks == 2
+    assert Recorder(1, 1, 1.0, STATES, QUARTER_DAYS).n_weeks == 1
+    assert Recorder(1, 1, 14.0, STATES, QUARTER_DAYS).n_weeks == 2
 
 
 def test_tables_sized_by_channels_segments_and_weeks():
-    rec = Recorder(3, 2, 21.0)
+    rec = Recorder(3, 2, 21.0, STATES, QUARTER_DAYS)
     assert rec.funnel.shape == (len(FUNNEL_STAGES), 3, 2)
     assert rec.funnel.sum() == 0
     assert len(rec.transitions) == NEW + 1
@@ -161,6 +164,26 @@ def test_tables_sized_by_channels_segments_and_weeks():
     assert len(rec.weekly_bookings_usd) == 3
     assert rec.spend_by_channel_usd.shape == (3,)
     assert len(rec.bookings_by_channel_usd) == 3
+
+
+def test_lead_states_are_the_models_by_code():
+    assert STATES.new == NEW
+    assert all(STATES.code(s.name.lower()) == s for s in State)
+
+
+def test_mqls_accepted_counts_moves_into_accepted_from_a_reps_queue_only():
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS)
+    rec.transitions[State.QUEUED][State.ACCEPTED] += 2
+    rec.transitions[State.WORKING][State.ACCEPTED] += 3
+    rec.transitions[State.NURTURE][State.ACCEPTED] += 5  # a returning buyer
+    rec.transitions[NEW][State.ACCEPTED] += 7  # self-sourced
+    assert rec.mqls_accepted == 5
+
+
+def test_lead_states_without_a_state_the_recorder_reads_are_refused():
+    names = tuple(n for n in STATE_NAMES if n != "working")
+    with pytest.raises(ValueError, match="working"):
+        LeadStates(names, ())
 
 
 # ------------------------------------------------------------------ CSV sink
@@ -174,7 +197,7 @@ def test_csv_event_log_writes_header_only_when_empty():
 
 def test_csv_event_log_writes_rows_from_chunks():
     out = io.StringIO()
-    rec = Recorder(1, 1, 30.0, event_sink=CsvEventLog(out), chunk_rows=2)
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=CsvEventLog(out), chunk_rows=2)
     rec.log(1, "created", 0.25, "marketing", "search", "smb")
     rec.log(1, "mql", 0.5, "marketing", "search", "smb")
     rec.log(2, "stage:close", 12.125, "ae, senior", "events", "mid market")

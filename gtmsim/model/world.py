@@ -19,12 +19,12 @@ from simpy.core import URGENT
 
 from gtmsim.model.deals import DealRules
 from gtmsim.model.handoff import SpeedToLead
-from gtmsim.model.leads import STATE_NAMES, Card, LeadStore, State
+from gtmsim.model.leads import IDLE, STATE_NAMES, Card, LeadStore, State
 from gtmsim.model.marketing import Marketing
-from gtmsim.model.org import Organisation, staffing
+from gtmsim.model.org import QUARTER_DAYS, Organisation, staffing
 from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
-from gtmsim.results.recorder import ACCEPTED, ChunkSink, Recorder
+from gtmsim.results.recorder import ACCEPTED, ChunkSink, LeadStates, Recorder
 
 
 class Policy(Protocol):
@@ -71,7 +71,14 @@ class World:
         self.store = LeadStore(_expected_leads(scenario))
         self.segments = list(scenario.market.segments)
         self.channels = [*scenario.market.channels, "outbound"]
-        self.rec = Recorder(len(self.channels), len(self.segments), self.horizon, event_sink)
+        self.rec = Recorder(
+            len(self.channels),
+            len(self.segments),
+            self.horizon,
+            LeadStates(STATE_NAMES, IDLE),
+            QUARTER_DAYS,
+            event_sink,
+        )
         self.marketing = Marketing(scenario, replication, self.store, self.rec)
         self.speed_to_lead = SpeedToLead(scenario.handoff.speed_to_lead)
         embedded = scenario.budget.embedded_marketers

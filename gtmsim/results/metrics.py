@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 
-from gtmsim.model.leads import IDLE, State
-from gtmsim.model.org import QUARTER_DAYS
 from gtmsim.results.recorder import (
     ACCEPTED,
     LEAD,
@@ -178,6 +176,7 @@ def rep_table(team) -> dict[str, np.ndarray]:
 def compute_metrics(world) -> dict[str, float]:
     """Every metric of a finished :class:`gtmsim.model.world.World`."""
     rec, store, sc = world.rec, world.store, world.scenario
+    states = rec.states
     n = store.n
     state = store.state[:n]
     outbound = world.marketing.outbound_channel
@@ -191,7 +190,8 @@ def compute_metrics(world) -> dict[str, float]:
     m["mqls_worked"] = len(rec.first_response_hours)
     m["accepted"] = int(funnel[ACCEPTED, :outbound].sum())
     m["mqls_accepted"] = rec.mqls_accepted
-    m["buyers_returned"] = int(sum(rec.transitions[s][State.ACCEPTED] for s in IDLE))
+    accepted = states.code("accepted")
+    m["buyers_returned"] = int(sum(rec.transitions[s][accepted] for s in states.idle))
     m["opportunities"] = int(funnel[OPPORTUNITY].sum())
     m["opportunities_inbound"] = int(funnel[OPPORTUNITY, :outbound].sum())
     m["deals_won"] = int(funnel[WON].sum())
@@ -216,8 +216,10 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     was_opp = ~np.isnan(store.opportunity_day[:n])
-    won = (state == State.WON) & was_opp
-    lost = ((state == State.LOST_COMPETITOR) | (state == State.LOST_NO_DECISION)) & was_opp
+    won = (state == states.code("won")) & was_opp
+    lost = (
+        (state == states.code("lost_competitor")) | (state == states.code("lost_no_decision"))
+    ) & was_opp
     m["win_rate"] = ratio(won.sum(), won.sum() + lost.sum())
     cycle = np.asarray(rec.cycle_days)
     m["cycle_days_median"] = float(np.median(cycle)) if cycle.size else float("nan")
@@ -232,7 +234,7 @@ def compute_metrics(world) -> dict[str, float]:
     ae = rep_table(world.ae)
     # pro-rated over the days each AE sold; reps who sold less than a quarter are left out
     days = np.fmin(ae["left_day"], world.horizon) - ae["joined_day"]
-    counted = days >= min(QUARTER_DAYS, world.horizon)
+    counted = days >= min(rec.quarter_days, world.horizon)
     quota = sc.sales.ae.quota_usd_per_year * days[counted] / 365.0
     known = bool(counted.any() and sc.sales.ae.quota_usd_per_year)
     attainment = ae["bookings_usd"][counted] / quota if known else None
@@ -327,4 +329,4 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
 def final_state_counts(world) -> dict[str, int]:
     """Leads by final state; sums to ``leads_created``."""
     counts = world.store.state_counts()
-    return {s.name.lower(): int(counts[s]) for s in State}
+    return {name: int(counts[code]) for code, name in enumerate(world.rec.states.names)}

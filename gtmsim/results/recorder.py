@@ -3,16 +3,17 @@
 The model writes here and never reads files or prints. The optional per-lead
 event log is buffered and handed in chunks to a sink supplied by the caller
 (for example :class:`gtmsim.results.eventlog.CsvEventLog`), so memory stays
-bounded however long the run.
+bounded however long the run. The recorder knows the model only through plain
+values its builder hands in: the lead states (:class:`LeadStates`) and the
+length of a quarter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-
-from gtmsim.model.leads import NEW, State
 
 FUNNEL_STAGES = ("lead", "mql", "accepted", "opportunity", "won")
 LEAD, MQL, ACCEPTED, OPPORTUNITY, WON = range(len(FUNNEL_STAGES))
@@ -37,6 +38,41 @@ EVENT_LOG_COLUMNS = ("case_id", "activity", "timestamp_days", "resource", "chann
 
 ChunkSink = Callable[[dict[str, list]], None]
 
+# The lead states the recorder and the metrics read, by name.
+READ_STATES = ("queued", "working", "accepted", "won", "lost_competitor", "lost_no_decision")
+
+
+@dataclass(frozen=True)
+class LeadStates:
+    """The model's lead states as plain data.
+
+    Parameters
+    ----------
+    names
+        Every state's name in the order of the codes the model stores: code ``i`` is
+        ``names[i]``. It includes every name in :data:`READ_STATES`.
+    idle
+        Codes of the states of leads nobody in sales is working on; such a lead may
+        come back by itself (the ``buyers_returned`` metric).
+    """
+
+    names: tuple[str, ...]
+    idle: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        missing = [name for name in READ_STATES if name not in self.names]
+        if missing:
+            raise ValueError(f"lead states {missing} are missing: the recorder reads them")
+
+    @property
+    def new(self) -> int:
+        """The row of newly created leads in the transition table, after every state's."""
+        return len(self.names)
+
+    def code(self, name: str) -> int:
+        """The code of the state called ``name``."""
+        return self.names.index(name)
+
 
 class Recorder:
     """Counters, weekly series and the optional event log of one run.
@@ -47,6 +83,11 @@ class Recorder:
         Sizes of the by-channel and by-segment tables (channels include ``outbound``).
     horizon_days
         Length of the run; fixes the number of weekly bins.
+    states
+        The lead states; they size the transition table.
+    quarter_days
+        Length of the organisation's quarter; AEs who sold for less than one are left
+        out of the quota metrics.
     event_sink
         Called with each chunk of event-log rows; ``None`` switches the log off.
     chunk_rows
@@ -63,14 +104,20 @@ class Recorder:
         n_channels: int,
         n_segments: int,
         horizon_days: float,
+        states: LeadStates,
+        quarter_days: float,
         event_sink: ChunkSink | None = None,
         chunk_rows: int = 50_000,
     ) -> None:
         self.n_weeks = max(1, int(np.ceil(horizon_days / 7.0)))
         w = self.n_weeks
+        self.states, self.quarter_days = states, quarter_days
+        self._queued, self._working, self._accepted = map(
+            states.code, ("queued", "working", "accepted")
+        )
         # vectorised writers (marketing) use numpy; the reps' hot path appends to lists
         self.funnel = np.zeros((len(FUNNEL_STAGES), n_channels, n_segments), dtype=np.int64)
-        self.transitions = [[0] * len(State) for _ in range(NEW + 1)]
+        self.transitions = [[0] * len(states.names) for _ in range(states.new + 1)]
         self.weekly_mqls = np.zeros(w, dtype=np.int64)
         self.weekly_marketing_spend_usd = np.zeros(w)
         self.spend_by_channel_usd = np.zeros(n_channels)
@@ -101,8 +148,8 @@ class Recorder:
     @property
     def mqls_accepted(self) -> int:
         """MQLs sales reached and accepted: every move into accepted from a rep's queue."""
-        into = State.ACCEPTED
-        return self.transitions[State.QUEUED][into] + self.transitions[State.WORKING][into]
+        into = self._accepted
+        return self.transitions[self._queued][into] + self.transitions[self._working][into]
 
     # ---------------------------------------------------------------- event log
 
