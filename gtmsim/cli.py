@@ -186,7 +186,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(gtmsim.Scenario.model_json_schema(), indent=2))
+    from gtmsim.scenario.file_schema import file_schema
+
+    print(json.dumps(file_schema(), indent=2))
     return 0
 
 

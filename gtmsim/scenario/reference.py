@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from gtmsim.scenario.dists import KINDS, Constant
+from gtmsim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, NAMED_TABLES, NEW_KEY
 from gtmsim.scenario.schema import Scenario
 
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
@@ -27,16 +28,16 @@ def _strip(tp: Any) -> Any:
     return tp
 
 
-def _members(tp: Any) -> tuple:
+def members(tp: Any) -> tuple:
     """The alternatives of a (possibly nested, annotated) union."""
     tp = _strip(tp)
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return tuple(m for a in typing.get_args(tp) for m in _members(a))
+        return tuple(m for a in typing.get_args(tp) for m in members(a))
     return (tp,)
 
 
-def _dist_bounds(field: FieldInfo) -> str:
-    """The range a distribution's values must lie in, from its validator."""
+def dist_check(field: FieldInfo) -> Any:
+    """The validator that bounds a distribution setting's values (see ``dists.within``), or None."""
     metadata = list(field.metadata)
     stack = [field.annotation]
     while stack:  # an optional distribution keeps its validator inside the union
@@ -46,26 +47,36 @@ def _dist_bounds(field: FieldInfo) -> str:
             stack.append(typing.get_args(t)[0])
         elif typing.get_origin(t) in (typing.Union, types.UnionType):
             stack.extend(typing.get_args(t))
-    for meta in metadata:
-        bounds = getattr(getattr(meta, "func", None), "bounds", None)
-        if bounds:
-            lo, hi = bounds
-            return f"values >= {lo:g}" if hi == float("inf") else f"values in [{lo:g}, {hi:g}]"
-    return ""
+    checks = [getattr(meta, "func", None) for meta in metadata]
+    return next((c for c in checks if hasattr(c, "bounds")), None)
 
 
-def _is_model(tp: Any) -> bool:
+def _dist_bounds(field: FieldInfo) -> str:
+    """The range a distribution's values must lie in, from its validator."""
+    check = dist_check(field)
+    if check is None:
+        return ""
+    lo, hi = check.bounds
+    text = f"values >= {lo:g}" if hi == float("inf") else f"values in [{lo:g}, {hi:g}]"
+    if check.positive_mean:
+        text += ", mean > 0"
+    if check.max_mean < float("inf"):
+        text += f", mean <= {check.max_mean:g}"
+    return text
+
+
+def is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _is_dist(tp: Any) -> bool:
-    return any(m is Constant for m in _members(tp))
+def is_dist(tp: Any) -> bool:
+    return any(m is Constant for m in members(tp))
 
 
 def _describe_type(tp: Any) -> str:
-    names = ["distribution"] if _is_dist(tp) else []
-    for m in _members(tp):
-        if _is_model(m) and hasattr(m, "support"):
+    names = ["distribution"] if is_dist(tp) else []
+    for m in members(tp):
+        if is_model(m) and hasattr(m, "support"):
             continue  # one of the distribution kinds
         if m is type(None):
             names.append('"none"')
@@ -82,7 +93,7 @@ def _describe_type(tp: Any) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    if _is_dist(field.annotation):
+    if is_dist(field.annotation):
         return _dist_bounds(field)
     found = []
     for meta in field.metadata:
@@ -103,7 +114,7 @@ def _default(field: FieldInfo) -> str:
             return "{ " + body.replace("'", '"') + " }"
         return "(table)"
     if isinstance(value, dict):
-        return "(table)" if value and _is_model(type(next(iter(value.values())))) else repr(value)
+        return "(table)" if value and is_model(type(next(iter(value.values())))) else repr(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
@@ -118,14 +129,23 @@ def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
         tp = field.annotation
-        inner = [m for m in _members(tp) if _is_model(m)]
-        if inner and not _is_dist(tp):
+        inner = [m for m in members(tp) if is_model(m)]
+        if inner and not is_dist(tp):
             yield from rows(inner[0], f"{key}.")
             continue
         if typing.get_origin(_strip(tp)) is dict:
             value_tp = _strip(typing.get_args(_strip(tp))[1])
-            if _is_model(value_tp):
+            if is_model(value_tp):
                 yield (f"{key}.NAME", "table", "", "", (field.description or "").strip())
+                if what := NAMED_TABLES.get(tuple(key.split("."))):
+                    yield (
+                        f"{key}.NAME.{NEW_KEY}",
+                        "bool",
+                        "false",
+                        "",
+                        f"true: a new {what}, not a misspelt name of one the file extends "
+                        "(needed only for a name within a typo or two of an inherited one)",
+                    )
                 yield from rows(value_tp, f"{key}.NAME.")
                 continue
         yield (
@@ -148,6 +168,14 @@ def render() -> str:
         "a channel, a deal stage). A *distribution* is a bare number (a constant) or a",
         "table with a `kind`: " + ", ".join(f"`{k}`" for k in KINDS) + " (see the README).",
         'Optional settings are switched off with the word `"none"`.',
+        "",
+        "A file that extends another and adds a segment, channel or deal stage whose",
+        "name is within a typo or two of an inherited one (`clsoe` next to `close`) is",
+        "refused as a likely misspelling, unless the new table says `new = true`.",
+        "Every number must be finite and within its range (the upper bounds lie far",
+        "beyond any real organisation); a file may be at most",
+        f"{MAX_FILE_BYTES // 1_000_000} MB and nest at most {MAX_DEPTH} levels deep,",
+        "and an empty file is refused.",
         "",
         "| key | type | default | range | meaning |",
         "|---|---|---|---|---|",
