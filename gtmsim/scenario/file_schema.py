@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gtmsim.scenario.fields import dist_check, is_dist, is_model, members
 from gtmsim.scenario.loader import NAMED_TABLES, NEW_KEY
-from gtmsim.scenario.reference import dist_check, is_dist, is_model, members
 from gtmsim.scenario.schema import Scenario
 
 NONE_WORD = {

@@ -6,7 +6,6 @@ committed copy; a test fails when that copy is stale.
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -14,41 +13,12 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from gtmsim.scenario.dists import KINDS, Constant
+from gtmsim.scenario.dists import KINDS
+from gtmsim.scenario.fields import dist_check, is_dist, is_model, members, strip
 from gtmsim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, NAMED_TABLES, NEW_KEY
 from gtmsim.scenario.schema import Scenario
 
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
-
-
-def _strip(tp: Any) -> Any:
-    """The type behind Annotated[...] wrappers."""
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    return tp
-
-
-def members(tp: Any) -> tuple:
-    """The alternatives of a (possibly nested, annotated) union."""
-    tp = _strip(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return tuple(m for a in typing.get_args(tp) for m in members(a))
-    return (tp,)
-
-
-def dist_check(field: FieldInfo) -> Any:
-    """The validator that bounds a distribution setting's values (see ``dists.within``), or None."""
-    metadata = list(field.metadata)
-    stack = [field.annotation]
-    while stack:  # an optional distribution keeps its validator inside the union
-        t = stack.pop()
-        if typing.get_origin(t) is typing.Annotated:
-            metadata += t.__metadata__
-            stack.append(typing.get_args(t)[0])
-        elif typing.get_origin(t) in (typing.Union, types.UnionType):
-            stack.extend(typing.get_args(t))
-    checks = [getattr(meta, "func", None) for meta in metadata]
-    return next((c for c in checks if hasattr(c, "bounds")), None)
 
 
 def _dist_bounds(field: FieldInfo) -> str:
@@ -63,14 +33,6 @@ def _dist_bounds(field: FieldInfo) -> str:
     if check.max_mean < float("inf"):
         text += f", mean <= {check.max_mean:g}"
     return text
-
-
-def is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def is_dist(tp: Any) -> bool:
-    return any(m is Constant for m in members(tp))
 
 
 def _describe_type(tp: Any) -> str:
@@ -133,8 +95,8 @@ def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[
         if inner and not is_dist(tp):
             yield from rows(inner[0], f"{key}.")
             continue
-        if typing.get_origin(_strip(tp)) is dict:
-            value_tp = _strip(typing.get_args(_strip(tp))[1])
+        if typing.get_origin(strip(tp)) is dict:
+            value_tp = strip(typing.get_args(strip(tp))[1])
             if is_model(value_tp):
                 yield (f"{key}.NAME", "table", "", "", (field.description or "").strip())
                 if what := NAMED_TABLES.get(tuple(key.split("."))):
