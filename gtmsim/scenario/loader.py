@@ -223,7 +223,7 @@ def _new_entries(layer: _Layer, inherited: Mapping[str, Any]) -> list[Problem]:
         for name, entry in _entries(layer.data, path).items():
             flag = entry.get(NEW_KEY, False) if isinstance(entry, Mapping) else False
             parts = (*path, name)
-            key, line = dotted_key(parts), find_line(layer.text, parts)
+            key = dotted_key(parts)
             if not isinstance(flag, bool):
                 message = f"must be true or false (true: {dotted_key((name,))} is a new {what})"
                 line = find_line(layer.text, (*parts, NEW_KEY))
@@ -233,6 +233,7 @@ def _new_entries(layer: _Layer, inherited: Mapping[str, Any]) -> list[Problem]:
                     f"says new = true, but the scenario it extends already has this {what}: "
                     "remove new = true to change it, or choose another name"
                 )
+                line = find_line(layer.text, parts)
                 problems.append(Problem(layer.file, key, message, line=line))
             elif not flag and name not in known and (close := _nearest(name, known)):
                 names = ", ".join(dotted_key((k,)) for k in known)
@@ -247,6 +248,7 @@ def _new_entries(layer: _Layer, inherited: Mapping[str, Any]) -> list[Problem]:
                     else "new = true in its table"
                 )
                 hint = f"did you mean {close!r}? To add a new {what}, say {how}"
+                line = find_line(layer.text, parts)
                 problems.append(Problem(layer.file, key, message, line=line, hint=hint))
     return problems
 
@@ -335,8 +337,9 @@ def _read(path: str, referrer: _Layer | None, start: str | None) -> _Layer:
 
 
 def _parse(path: str, text: str) -> _Layer:
-    if m := _LONG_KEY_RE.search(text):
-        raise _too_deep(path, text.count("\n", 0, m.start()) + 1)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.count(".") >= MAX_DEPTH and _LONG_KEY_RE.search(line):  # a key is on one line
+            raise _too_deep(path, number)
     try:
         layer = _Layer(path, text, tomllib.loads(text))
     except RecursionError:  # brackets or braces nested thousands deep
