@@ -7,6 +7,8 @@ validated data; a file is written in the loader's language, which says more:
 - the word ``"none"`` for an optional setting (TOML has no null);
 - a bare number for a distribution (a constant), within the setting's bounds;
 - ``new = true`` in a segment, channel or stage table that is not a misspelling;
+- a range table ``{ value, low, high, source }`` for any number of a setting or
+  of a distribution (:mod:`gtmsim.scenario.assumptions`);
 - a file that extends another may set a single deal stage, segment or channel.
 
 Rules that span files (shares summing to 1, stages 2 to 32 in all, names that
@@ -20,7 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gtmsim.scenario.fields import dist_check, is_dist, is_model, members
+from gtmsim.scenario.assumptions import RANGE_KEYS
+from gtmsim.scenario.fields import dist_check, is_dist, is_model, members, setting_kind
 from gtmsim.scenario.loader import NAMED_TABLES, NEW_KEY
 from gtmsim.scenario.schema import Scenario
 
@@ -74,7 +77,9 @@ def _file_value(field: Any, prop: dict[str, Any]) -> dict[str, Any]:
     optional = {"type": "null"} in choices
     choices = [c for c in choices if c != {"type": "null"}]
     if is_dist(field.annotation):
-        choices = [_constant(field), *choices]
+        choices = [_constant(field), _range(_constant(field)), *choices]
+    elif setting_kind(field.annotation) == "number":
+        choices = [*choices, _range(choices[0])]
     if typing.get_origin(_dict_type(field)) is dict and "minProperties" in choices[0]:
         choices[0] = {k: v for k, v in choices[0].items() if k != "minProperties"}
     if optional:
@@ -82,6 +87,21 @@ def _file_value(field: Any, prop: dict[str, Any]) -> dict[str, Any]:
         if meta.get("default", 0) is None:
             meta["default"] = "none"
     return {**meta, **(choices[0] if len(choices) == 1 else {"anyOf": choices})}
+
+
+def _range(number: dict[str, Any]) -> dict[str, Any]:
+    """A range table whose numbers each satisfy ``number``."""
+    return {
+        "type": "object",
+        "description": "an assumption: the value the scenario runs with, a plausible range "
+        "(low <= value <= high) and where it comes from",
+        "properties": {
+            key: {**(number if key != "source" else {"type": "string"}), "description": meaning}
+            for key, meaning in RANGE_KEYS.items()
+        },
+        "required": ["value", "low", "high"],
+        "additionalProperties": False,
+    }
 
 
 def _constant(field: Any) -> dict[str, Any]:

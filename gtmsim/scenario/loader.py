@@ -11,7 +11,9 @@ A segment, channel or deal stage that a file (or an override) adds next to an
 inherited one whose name it nearly matches is taken for a misspelling, unless
 its table says ``new = true``. Files larger than :data:`MAX_FILE_BYTES`, data
 nested deeper than :data:`MAX_DEPTH`, an empty file, and NaN or infinite
-numbers are refused before anything is merged.
+numbers are refused before anything is merged. Range tables (assumptions,
+:mod:`gtmsim.scenario.assumptions`) merge like any table; after the merge each
+is replaced by its value, checked, and attached to the scenario.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gtmsim.scenario.assumptions import Issue, check_ends, declare, split_ranges
 from gtmsim.scenario.errors import (
     KeyParts,
     Problem,
@@ -96,23 +99,35 @@ def load_scenario(
     Returns
     -------
     Scenario
-        The validated, frozen scenario.
+        The validated, frozen scenario, with the ranges its files declare
+        (:meth:`Scenario.assumptions`).
 
     Raises
     ------
     ScenarioError
         With every problem found: unreadable or invalid files, circular or bad
-        ``extends``, bad override keys, or values the schema rejects.
+        ``extends``, bad override keys, values the schema rejects, or ranges
+        that are malformed, misplaced or reach beyond what a setting allows.
     """
     layers, data = _resolve(source, overrides, base_dir)
+    locate = functools.partial(_locate, layers)
+    ranges, issues = split_ranges(data)
+    problems = [_placed(locate, issue) for issue in issues]
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        locate = functools.partial(_locate, layers)
-        problems = problems_from_validation_error(exc, locate=locate)
+        problems += problems_from_validation_error(exc, locate=locate)
         if held_back := rules_despite(data, exc):  # rules pydantic did not get to
             problems += problems_from_validation_error(held_back, locate=locate)
         raise ScenarioError(problems) from None
+    if problems := problems + check_ends(data, ranges, locate):
+        raise ScenarioError(problems)
+    return declare(scenario, ranges)
+
+
+def _placed(locate: Any, issue: Issue) -> Problem:
+    file, line = locate(issue.parts)
+    return Problem(file, dotted_key(issue.parts), issue.message, issue.value, line, issue.hint)
 
 
 def resolve_mapping(
@@ -131,7 +146,8 @@ def resolve_mapping(
     Returns
     -------
     dict
-        Plain nested dicts, without the ``extends`` key.
+        Plain nested dicts, without the ``extends`` key; range tables are
+        still in it.
 
     Raises
     ------

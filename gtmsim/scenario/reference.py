@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from gtmsim.scenario.assumptions import RANGE_KEYS
 from gtmsim.scenario.dists import KINDS
 from gtmsim.scenario.fields import dist_check, is_dist, is_model, members, strip
 from gtmsim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, NAMED_TABLES, NEW_KEY
@@ -145,7 +146,43 @@ def render() -> str:
     for key, tp, default, bounds, meaning in rows():
         cells = (f"`{key}`", tp, f"`{default}`" if default else "", bounds, meaning)
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    out += _ASSUMPTIONS.splitlines()
+    for key, meaning in RANGE_KEYS.items():
+        kind = "str" if key == "source" else "number"
+        out.append(f"| `KEY.{key}` | {kind} | {meaning} |")
     return "\n".join(out) + "\n"
+
+
+_ASSUMPTIONS = """
+## Assumptions: a range and a source on a number
+
+Any setting of type float or int above (optional ones too), a distribution
+given as a bare number, and any number inside a distribution (a gamma's
+`mean`, a beta's `a`) may be written as a *range table* that declares it an
+assumption:
+
+```toml
+[deals]
+enablement_uplift = { value = 0.05, low = 0.0, high = 0.1, source = "assumption" }
+
+[market.buying_window]
+length_days = { kind = "gamma", mean = { value = 120, low = 60, high = 180 }, cv = 0.5 }
+```
+
+The scenario runs with `value`. `low <= value <= high` (all three equal: a
+known point), and each end must be a value the setting allows with every other
+setting as it is. Words, true/false settings, list items and the entries of a
+share or headcount map take no range.
+
+A range table merges like any table: in a file that extends this one, or in
+`--set`, `KEY.value = v` keeps the range and source and moves the value,
+`KEY.high = h` moves one end, and `KEY = v` (a plain number) fixes the setting
+for that design and drops its range. Ranges are not settings: the scenario
+hash leaves them out, and two files that differ only in their ranges simulate
+identically. `gtmsim explain` shows each range with its source.
+
+| key | type | meaning |
+|---|---|---|"""
 
 
 if __name__ == "__main__":

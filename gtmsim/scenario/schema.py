@@ -17,9 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 from gtmsim.scenario.dists import (
     Beta,
@@ -983,8 +990,39 @@ class Simulation(BaseModel, **_Strict):
     )
 
 
+class Assumption(NamedTuple):
+    """A setting a scenario file declares with a plausible range (see ``gtmsim.scenario.assumptions``).
+
+    Attributes
+    ----------
+    value : float or int
+        What the scenario runs with (an int for a whole-number setting).
+    low, high : float or int
+        The plausible range, ``low <= value <= high``; equal for a known point.
+    source : str or None
+        Where the range comes from, as the file says (e.g. ``"assumption"``).
+    """
+
+    value: float
+    low: float
+    high: float
+    source: str | None = None
+
+    @property
+    def integer(self) -> bool:
+        """Whether the setting takes whole numbers only (a headcount, a number of days)."""
+        return isinstance(self.value, int)
+
+
 class Scenario(BaseModel, **_Strict):
-    """A complete, validated, frozen description of one market under one org design."""
+    """A complete, validated, frozen description of one market under one org design.
+
+    Besides its settings, a scenario loaded from a file carries the ranges the
+    file declares (:meth:`assumptions`); they are not settings, so they are in
+    neither :meth:`model_dump` nor :meth:`content_hash`.
+    """
+
+    _assumptions: dict[str, Assumption] = PrivateAttr(default_factory=dict)
 
     name: str = Field("scenario", min_length=1, description="short name shown in tables and plots")
     description: str = Field("", description="one line on what this scenario is")
@@ -1106,11 +1144,27 @@ class Scenario(BaseModel, **_Strict):
             )
         return problems
 
+    def assumptions(self) -> dict[str, Assumption]:
+        """The settings declared with a range, by dotted key path, in the order the files set them.
+
+        Returns
+        -------
+        dict of str to Assumption
+            For example ``{"deals.enablement_uplift": Assumption(0.05, 0.0, 0.1,
+            "assumption")}``; a number inside a distribution has the parameter in
+            its path (``market.buying_window.length_days.mean``). Empty when the
+            scenario declares none, and for one built by ``model_validate``
+            rather than :func:`~gtmsim.scenario.loader.load_scenario`.
+        """
+        return dict(self._assumptions)
+
     def content_hash(self) -> str:
         """A stable hash of every setting: equal hashes mean identical scenarios.
 
         Order counts: deal stages run in the order given, and the order of channels
-        and segments is the order of the random draws.
+        and segments is the order of the random draws. Declared ranges and their
+        sources are left out: the simulation depends on values only, so two files
+        that differ only in their ranges simulate identically and hash alike.
         """
         payload = json.dumps(self.model_dump(mode="json"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -1118,6 +1172,7 @@ class Scenario(BaseModel, **_Strict):
 
 __all__ = [
     "AETeam",
+    "Assumption",
     "Budget",
     "EmbeddedMarketers",
     "Feedback",
