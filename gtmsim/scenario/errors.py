@@ -25,6 +25,7 @@ from gtmsim.scenario.schema import Scenario
 __all__ = [
     "NO_VALUE",
     "KeyParts",
+    "Locate",
     "Problem",
     "ScenarioError",
     "dotted_key",
@@ -197,14 +198,10 @@ def key_lines(text: str | None) -> Iterator[tuple[int, list[str], bool]]:
     table: list[str] = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if m := _HEADER_RE.match(line):
-            table = _split_key(m[1])
+            table = list(split_key(m[1]))
             yield number, table, True
         elif m := _ASSIGN_RE.match(line):
-            yield number, table + _split_key(m[1]), False
-
-
-def _split_key(dotted: str) -> list[str]:
-    return list(split_key(dotted))
+            yield number, [*table, *split_key(m[1])], False
 
 
 def problems_from_validation_error(
