@@ -174,7 +174,9 @@ def add_schema(sub) -> None:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(gtmsim.Scenario.model_json_schema(), indent=2))
+    from gtmsim.scenario.file_schema import file_schema
+
+    print(json.dumps(file_schema(), indent=2))
     return 0
 
 

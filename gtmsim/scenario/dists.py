@@ -40,7 +40,9 @@ class Gamma(BaseModel, **_Spec):
 
     kind: Literal["gamma"] = "gamma"
     mean: float = Field(gt=0, description="mean, in the unit of the field")
-    cv: float = Field(gt=0, description="coefficient of variation (standard deviation / mean)")
+    cv: float = Field(
+        gt=0, le=10, description="coefficient of variation (standard deviation / mean)"
+    )
 
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
@@ -51,7 +53,7 @@ class Lognormal(BaseModel, **_Spec):
 
     kind: Literal["lognormal"] = "lognormal"
     median: float = Field(gt=0, description="median, in the unit of the field")
-    sigma: float = Field(ge=0, description="standard deviation of log(value)")
+    sigma: float = Field(ge=0, le=5, description="standard deviation of log(value)")
 
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
@@ -61,8 +63,8 @@ class Beta(BaseModel, **_Spec):
     """Values in [0, 1] (fit scores, shares)."""
 
     kind: Literal["beta"] = "beta"
-    a: float = Field(gt=0, description="first shape parameter (alpha)")
-    b: float = Field(gt=0, description="second shape parameter (beta)")
+    a: float = Field(gt=0, le=1e4, description="first shape parameter (alpha)")
+    b: float = Field(gt=0, le=1e4, description="second shape parameter (beta)")
 
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
@@ -177,31 +179,48 @@ def dist_mean(spec: Any) -> float:
     raise TypeError(f"not a distribution spec: {spec!r}")
 
 
-def positive_mean(spec: Any) -> Any:
-    """A validator: the spec's values are >= 0 and its mean is > 0 (time must pass)."""
-    s_lo, _ = spec.support()
-    if s_lo < 0 or not dist_mean(spec) > 0:
-        raise ValueError(
-            f"values must be >= 0 with a mean above 0, but this {spec.kind} distribution "
-            f"has mean {dist_mean(spec):g} and starts at {s_lo:g}"
-        )
-    return spec
+def within(lo: float, hi: float, *, max_mean: float = math.inf, positive_mean: bool = False):
+    """A validator factory: the spec's values lie within [lo, hi], its mean is at most ``max_mean``.
 
+    Parameters
+    ----------
+    lo, hi : float
+        Every value the distribution can take lies in ``[lo, hi]`` (``hi`` may be infinite).
+    max_mean : float
+        Upper bound of the mean: a distribution without an upper end (a gamma, a
+        lognormal) is held to a plausible size by its mean.
+    positive_mean : bool
+        The mean must also be above 0 (time must pass).
 
-positive_mean.bounds = (0.0, float("inf"))  # shown in the scenario reference
-
-
-def within(lo: float, hi: float):
-    """A validator factory: the spec's support must lie within [lo, hi]."""
+    Returns
+    -------
+    callable
+        ``check(spec) -> spec``, raising ValueError; its attributes ``bounds``
+        (lo, hi), ``max_mean`` and ``positive_mean`` are shown in the scenario
+        reference and the JSON Schema.
+    """
 
     def check(spec: Any) -> Any:
         s_lo, s_hi = spec.support()
+        mean = dist_mean(spec)
         if s_lo < lo or s_hi > hi:
             raise ValueError(
                 f"values must lie within [{lo:g}, {hi:g}], but this {spec.kind} "
                 f"distribution spans [{s_lo:g}, {s_hi:g}]"
             )
+        if positive_mean and not mean > 0:
+            raise ValueError(
+                f"values must have a mean above 0, but this {spec.kind} distribution "
+                f"has mean {mean:g}"
+            )
+        if not mean <= max_mean:
+            raise ValueError(
+                f"the mean must be at most {max_mean:g}, but this {spec.kind} distribution "
+                f"has mean {mean:g}"
+            )
         return spec
 
-    check.bounds = (lo, hi)  # shown in the scenario reference
+    check.bounds = (lo, hi)
+    check.max_mean = max_mean
+    check.positive_mean = positive_mean
     return check

@@ -11,6 +11,7 @@ import difflib
 import json
 import re
 import types
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -18,7 +19,20 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from gtmsim.scenario.dists import KINDS
+from gtmsim.scenario.keys import KEY_PART, KeyParts, dotted_key, split_key
 from gtmsim.scenario.schema import Scenario
+
+__all__ = [
+    "NO_VALUE",
+    "KeyParts",
+    "Locate",
+    "Problem",
+    "ScenarioError",
+    "dotted_key",
+    "find_line",
+    "key_lines",
+    "problems_from_validation_error",
+]
 
 
 class _NoValue:
@@ -29,7 +43,6 @@ class _NoValue:
 NO_VALUE: Any = _NoValue()
 """The :attr:`Problem.value` of a problem that is not about one given value."""
 
-KeyParts = tuple[str | int, ...]
 Locate = Callable[[KeyParts], tuple[str | None, int | None]]
 
 # Units are in the field names; the longest matching suffix wins.
@@ -65,8 +78,8 @@ _NO_UNIT = {
     "union_tag_not_found",
 }
 _DIST_EXAMPLE = '{kind = "gamma", mean = 2, cv = 0.5}'
-_KEY_PART = r'(?:[A-Za-z0-9_-]+|"[^"]*"|\'[^\']*\')'
-_DOTTED = rf"{_KEY_PART}(?:\s*\.\s*{_KEY_PART})*"
+_DOTTED = rf"{KEY_PART}(?:\s*\.\s*{KEY_PART})*"
+_LEADING_KEY = re.compile(rf"({KEY_PART}(?:\.{KEY_PART})+):? ")  # a rule names its key first
 _HEADER_RE = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]")
 _ASSIGN_RE = re.compile(rf"^\s*({_DOTTED})\s*=")
 
@@ -102,12 +115,28 @@ class Problem:
     def __str__(self) -> str:
         where = ""
         if self.file is not None:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        what = self.key
+            file = printable(self.file)
+            where = f"{file}:{self.line}: " if self.line else f"{file}: "
+        what = printable(self.key)
         if self.key and self.value is not NO_VALUE and not isinstance(self.value, Mapping):
             what += f" = {_show(self.value)}"
-        text = f"{where}{what}: {self.message}" if what else f"{where}{self.message}"
-        return text + (f"\n    hint: {self.hint}" if self.hint else "")
+        message = printable(self.message)
+        text = f"{where}{what}: {message}" if what else f"{where}{message}"
+        return text + (f"\n    hint: {printable(self.hint)}" if self.hint else "")
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\x1b``, ``\\u202e``).
+
+    Names come from the user's file: a channel called ``"\\x1b[2J"`` must not
+    clear the terminal that shows the error, nor a right-to-left mark turn it round.
+    """
+    return "".join(
+        c.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+        else c
+        for c in text
+    )
 
 
 class ScenarioError(Exception):
@@ -125,29 +154,6 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(map(str, self.problems))
-
-
-def dotted_key(parts: KeyParts) -> str:
-    """Render key parts as the user would write them: ``a.b."my name".c[2]``.
-
-    Parameters
-    ----------
-    parts : tuple of str or int
-        Table keys (str) and list positions (int, 0-based).
-
-    Returns
-    -------
-    str
-        The dotted key path.
-    """
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            name = p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p)
-            out += f".{name}" if out else name
-    return out
 
 
 def find_line(text: str | None, parts: KeyParts) -> int | None:
@@ -192,14 +198,10 @@ def key_lines(text: str | None) -> Iterator[tuple[int, list[str], bool]]:
     table: list[str] = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if m := _HEADER_RE.match(line):
-            table = _split_key(m[1])
+            table = list(split_key(m[1]))
             yield number, table, True
         elif m := _ASSIGN_RE.match(line):
-            yield number, table + _split_key(m[1]), False
-
-
-def _split_key(dotted: str) -> list[str]:
-    return [p.strip().strip("\"'") for p in re.findall(_KEY_PART, dotted)]
+            yield number, [*table, *split_key(m[1])], False
 
 
 def problems_from_validation_error(
@@ -252,8 +254,8 @@ def _problem(err: Any, locate: Locate) -> Problem:
         hint = _did_you_mean(str(parts[-1]), allowed)
     elif kind in ("value_error", "assertion_error"):
         message = str(ctx.get("error", err["msg"]))
-        if m := re.match(r"([\w-]+(?:\.[\w-]+)+):? ", message):  # it names the key it is about
-            where = parts + tuple(m[1].split("."))
+        if m := _LEADING_KEY.match(message):  # it names the key it is about
+            where = parts + split_key(m[1])
             parts, message = where, message[m.end() :]
             value = NO_VALUE
             unit = None

@@ -1,29 +1,39 @@
 """A resolved scenario written back as TOML, every setting shown, defaults marked.
 
-The output loads back to the same scenario, so it doubles as a starting point
-for a new file.
+The output loads back to the same scenario, declared ranges included, so it
+doubles as a starting point for a new file.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pydantic import BaseModel
 
-from gtmsim.scenario.schema import Scenario
+from gtmsim.scenario.keys import KeyParts, dotted_key, split_key
+from gtmsim.scenario.schema import Assumption, Scenario
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+Declared = dict[tuple[str, ...], Assumption]
 
 
 def explain(scenario: Scenario) -> str:
-    """The scenario as TOML; settings left at their default carry ``# default``."""
+    """The scenario as TOML; settings left at their default carry ``# default``.
+
+    A setting declared with a range is written as its range table,
+    ``{ value = ..., low = ..., high = ..., source = "..." }``.
+    """
+    declared = {split_key(k): a for k, a in scenario.assumptions().items()}
     lines = [
         f"# {scenario.name}: resolved settings (extends and overrides applied)",
         f"# scenario hash {scenario.content_hash()}",
     ]
-    _table(lines, "", scenario)
+    if declared:
+        lines.append(
+            f"# {len(declared)} setting(s) declared with a range; ranges and sources do not "
+            "change the hash"
+        )
+    _table(lines, (), scenario, declared)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -31,35 +41,37 @@ def _is_dist(value: Any) -> bool:
     return isinstance(value, BaseModel) and "kind" in type(value).model_fields
 
 
-def _table(lines: list[str], path: str, model: BaseModel) -> None:
+def _table(lines: list[str], parts: KeyParts, model: BaseModel, declared: Declared) -> None:
     scalars, tables = [], []
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         if isinstance(value, BaseModel) and not _is_dist(value):
-            tables.append((name, value))
+            tables.append(((*parts, name), value))
         elif (
             isinstance(value, dict)
             and value
             and all(isinstance(v, BaseModel) and not _is_dist(v) for v in value.values())
         ):
-            tables.extend((f"{name}.{_key(k)}", v) for k, v in value.items())
+            tables.extend(((*parts, name, k), v) for k, v in value.items())
         else:
             default = field.get_default(call_default_factory=True)
             scalars.append((name, value, value == default))
     if scalars:
-        if path:
-            lines += ["", f"[{path}]"]
+        if parts:
+            lines += ["", f"[{dotted_key(parts)}]"]
         for name, value, is_default in scalars:
-            lines.append(f"{_key(name)} = {_value(value)}" + ("  # default" if is_default else ""))
-    for name, sub in tables:
-        _table(lines, f"{path}.{name}" if path else name, sub)
+            text = _value(value, (*parts, name), declared)
+            lines.append(f"{dotted_key((name,))} = {text}" + ("  # default" if is_default else ""))
+    for sub_parts, sub in tables:
+        _table(lines, sub_parts, sub, declared)
 
 
-def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else json.dumps(name)
-
-
-def _value(value: Any) -> str:
+def _value(value: Any, parts: KeyParts, declared: Declared) -> str:
+    if (assumption := declared.get(parts)) is not None:
+        fields = assumption._asdict()
+        if fields["source"] is None:
+            del fields["source"]
+        return _value(fields, (), {})
     if value is None:
         return '"none"'
     if isinstance(value, bool):
@@ -71,7 +83,10 @@ def _value(value: Any) -> str:
     if _is_dist(value):
         value = {k: v for k, v in value.model_dump().items() if v is not None}
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+        items = (
+            f"{dotted_key((k,))} = {_value(v, (*parts, k), declared)}" for k, v in value.items()
+        )
+        return "{ " + ", ".join(items) + " }"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
+        return "[" + ", ".join(_value(v, (), declared) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")

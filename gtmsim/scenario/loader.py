@@ -6,22 +6,31 @@ tables of settings merge key by key; anything else (numbers, text, lists, a
 distribution, a share map) is replaced whole. Keys
 keep the parent's order, new keys come after them, so a child can add deal
 stages after the parent's. Every problem is reported as a :class:`ScenarioError`.
+
+A segment, channel or deal stage that a file (or an override) adds next to an
+inherited one whose name it nearly matches is taken for a misspelling, unless
+its table says ``new = true``. Files larger than :data:`MAX_FILE_BYTES`, data
+nested deeper than :data:`MAX_DEPTH`, an empty file, and NaN or infinite
+numbers are refused before anything is merged. Range tables (assumptions,
+:mod:`gtmsim.scenario.assumptions`) merge like any table; after the merge each
+is replaced by its value, checked, and attached to the scenario.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from gtmsim.scenario.assumptions import Issue, check_ends, declare, split_ranges
 from gtmsim.scenario.errors import (
     KeyParts,
     Problem,
@@ -37,6 +46,24 @@ from gtmsim.scenario.shipped import closest_scenarios, shipped_scenarios
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _AT_END = " (at end of document)"  # how tomllib says where an unfinished file broke off
+
+MAX_FILE_BYTES = 1_000_000
+"""The largest scenario file read; the base market is about 15 kB."""
+MAX_DEPTH = 16
+"""How deeply tables and lists may nest; the deepest setting is 6 levels down."""
+
+NAMED_TABLES = {
+    ("market", "segments"): "segment",
+    ("market", "channels"): "channel",
+    ("deals", "stages"): "stage",
+}
+"""The tables whose keys are names the user chooses, and what each name is."""
+NEW_KEY = "new"
+"""``new = true`` in a segment, channel or stage table: a new name, not a misspelt one."""
+
+# A dotted key longer than MAX_DEPTH, found before tomllib spends quadratic time on it.
+_KEY_PART_RE = r'(?:[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\')'
+_LONG_KEY_RE = re.compile(rf"(?:{_KEY_PART_RE}[ \t]*\.[ \t]*){{{MAX_DEPTH},}}")
 
 
 @dataclass(frozen=True)
@@ -72,23 +99,35 @@ def load_scenario(
     Returns
     -------
     Scenario
-        The validated, frozen scenario.
+        The validated, frozen scenario, with the ranges its files declare
+        (:meth:`Scenario.assumptions`).
 
     Raises
     ------
     ScenarioError
         With every problem found: unreadable or invalid files, circular or bad
-        ``extends``, bad override keys, or values the schema rejects.
+        ``extends``, bad override keys, values the schema rejects, or ranges
+        that are malformed, misplaced or reach beyond what a setting allows.
     """
     layers, data = _resolve(source, overrides, base_dir)
+    locate = functools.partial(_locate, layers)
+    ranges, issues = split_ranges(data)
+    problems = [_placed(locate, issue) for issue in issues]
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        locate = functools.partial(_locate, layers)
-        problems = problems_from_validation_error(exc, locate=locate)
+        problems += problems_from_validation_error(exc, locate=locate)
         if held_back := rules_despite(data, exc):  # rules pydantic did not get to
             problems += problems_from_validation_error(held_back, locate=locate)
         raise ScenarioError(problems) from None
+    if problems := problems + check_ends(data, ranges, locate):
+        raise ScenarioError(problems)
+    return declare(scenario, ranges)
+
+
+def _placed(locate: Any, issue: Issue) -> Problem:
+    file, line = locate(issue.parts)
+    return Problem(file, dotted_key(issue.parts), issue.message, issue.value, line, issue.hint)
 
 
 def resolve_mapping(
@@ -107,7 +146,8 @@ def resolve_mapping(
     Returns
     -------
     dict
-        Plain nested dicts, without the ``extends`` key.
+        Plain nested dicts, without the ``extends`` key; range tables are
+        still in it.
 
     Raises
     ------
@@ -162,18 +202,99 @@ def _resolve(
 ) -> tuple[list[_Layer], dict[str, Any]]:
     """The layers (overrides first, then child to root) and the merged data."""
     layers = _chain(source, base_dir)
-    data: dict[str, Any] = {}
-    for layer in reversed(layers):
-        data = deep_merge(data, {k: v for k, v in layer.data.items() if k != "extends"})
     if overrides:
-        _apply_overrides(data, overrides)
-        layers.insert(0, _Layer(None, None, _apply_overrides({}, overrides), is_override=True))
+        layer = _Layer(None, None, _apply_overrides({}, overrides), is_override=True)
+        _check_layer(layer)
+        layers.insert(0, layer)
+    data: dict[str, Any] = {}
+    problems = []
+    for layer in reversed(layers):
+        problems += _new_entries(layer, data)
+        if layer.is_override:
+            _apply_overrides(data, overrides or {})
+        else:
+            data = deep_merge(data, {k: v for k, v in layer.data.items() if k != "extends"})
+    if problems:
+        raise ScenarioError(problems)
+    for path in NAMED_TABLES:
+        for entry in _entries(data, path).values():
+            if isinstance(entry, dict):
+                entry.pop(NEW_KEY, None)
     return layers, data
+
+
+def _entries(data: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[str, Any]:
+    """The named entries at ``path`` (segments, channels, stages); empty if there are none."""
+    node: Any = data
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else {}
+
+
+def _new_entries(layer: _Layer, inherited: Mapping[str, Any]) -> list[Problem]:
+    """Names a layer adds next to inherited ones that they nearly match, and bad ``new`` flags."""
+    problems = []
+    for path, what in NAMED_TABLES.items():
+        known = list(_entries(inherited, path))
+        for name, entry in _entries(layer.data, path).items():
+            flag = entry.get(NEW_KEY, False) if isinstance(entry, Mapping) else False
+            parts = (*path, name)
+            key = dotted_key(parts)
+            if not isinstance(flag, bool):
+                message = f"must be true or false (true: {dotted_key((name,))} is a new {what})"
+                line = find_line(layer.text, (*parts, NEW_KEY))
+                problems.append(Problem(layer.file, f"{key}.{NEW_KEY}", message, flag, line))
+            elif flag and name in known:
+                message = (
+                    f"says new = true, but the scenario it extends already has this {what}: "
+                    "remove new = true to change it, or choose another name"
+                )
+                line = find_line(layer.text, parts)
+                problems.append(Problem(layer.file, key, message, line=line))
+            elif not flag and name not in known and (close := _nearest(name, known)):
+                names = ", ".join(dotted_key((k,)) for k in known)
+                source = "the scenario" if layer.is_override else "the scenario it extends"
+                message = (
+                    f"is not a {what} of {source} ({names}) but so close to "
+                    f"{dotted_key((close,))} that it looks misspelt: as written it adds a new {what}"
+                )
+                how = (
+                    f"--set {key}.{NEW_KEY}=true"
+                    if layer.is_override
+                    else "new = true in its table"
+                )
+                hint = f"did you mean {close!r}? To add a new {what}, say {how}"
+                line = find_line(layer.text, parts)
+                problems.append(Problem(layer.file, key, message, line=line, hint=hint))
+    return problems
+
+
+def _nearest(name: str, known: list[str]) -> str | None:
+    """The known name within a typo or two of ``name`` (one for names under 6 characters)."""
+    limit = 1 if len(name) < 6 else 2
+    near = [k for k in known if abs(len(k) - len(name)) <= limit]  # the others differ more
+    scored = [(_typos(name.lower(), k.lower()), k) for k in near]
+    close = [(d, k) for d, k in scored if d <= limit]
+    return min(close)[1] if close else None
+
+
+def _typos(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1]
 
 
 def _chain(source: Source, base_dir: Any) -> list[_Layer]:
     """Read the source and everything it extends, child first."""
     if isinstance(source, Mapping):
+        _check_layer(_Layer(None, None, source))  # before copying: a cycle would never end
         layers, seen = [_Layer(None, None, _plain(source))], [None]
         here = os.fspath(base_dir or "")
     else:
@@ -204,7 +325,8 @@ def _read(path: str, referrer: _Layer | None, start: str | None) -> _Layer:
     """
     hint = None
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)  # /dev/zero or a huge file: stop early
     except FileNotFoundError:
         reason = "no such file"
         close = closest_scenarios(path, start, exclude=referrer and referrer.file)
@@ -212,20 +334,32 @@ def _read(path: str, referrer: _Layer | None, start: str | None) -> _Layer:
             hint = "did you mean " + " or ".join(map(repr, close)) + "?"
         elif referrer is None and shipped_scenarios():
             hint = "`gtmsim list` shows the shipped scenario files"
-    except UnicodeDecodeError:
-        reason = "not UTF-8 text"
     except OSError as exc:
         reason = exc.strerror or str(exc)
     else:
-        return _parse(path, text)
+        if len(raw) > MAX_FILE_BYTES:
+            reason = (
+                f"larger than {MAX_FILE_BYTES // 1_000_000} MB, too large for a scenario file "
+                "(the base market is about 15 kB): is it the right file?"
+            )
+        else:
+            try:
+                return _parse(path, raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                reason = "not UTF-8 text"
     if referrer is None:
         raise ScenarioError([Problem(path, "", f"cannot read this file: {reason}", hint=hint)])
     raise _extends_error(referrer, f"cannot read {path}: {reason}", hint)
 
 
 def _parse(path: str, text: str) -> _Layer:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.count(".") >= MAX_DEPTH and _LONG_KEY_RE.search(line):  # a key is on one line
+            raise _too_deep(path, number)
     try:
-        return _Layer(path, text, tomllib.loads(text))
+        layer = _Layer(path, text, tomllib.loads(text))
+    except RecursionError:  # brackets or braces nested thousands deep
+        raise _too_deep(path, None) from None
     except tomllib.TOMLDecodeError as exc:
         detail, line, where = str(exc), None, None
         if m := re.fullmatch(r"(.*?)\s*\(at line (\d+), column (\d+)\)", detail):
@@ -236,6 +370,72 @@ def _parse(path: str, text: str) -> _Layer:
         problem = _duplicate(path, text, detail, line) if line else None
         message = f"not valid TOML: {detail}" + (f" ({where})" if where else "")
         raise ScenarioError([problem or Problem(path, "", message, line=line)]) from None
+    if not layer.data:
+        raise ScenarioError(
+            [
+                Problem(
+                    path,
+                    "",
+                    "has no settings: an empty scenario would silently run the defaults (a "
+                    "textbook queue with no channels); give it a name and its settings, or "
+                    'start from another file with extends = "PATH"',
+                    line=1,
+                )
+            ]
+        )
+    _check_layer(layer)
+    return layer
+
+
+def _too_deep(file: str | None, line: int | None, parts: KeyParts = ()) -> ScenarioError:
+    message = (
+        f"nests tables or lists deeper than {MAX_DEPTH} levels; the deepest scenario "
+        "setting is 6 levels down"
+    )
+    return ScenarioError([Problem(file, dotted_key(parts), message, line=line)])
+
+
+def _check_layer(layer: _Layer) -> None:
+    """Refuse data nested too deeply, and NaN or infinite numbers anywhere in it."""
+    problems = []
+    for parts, value in _leaves(layer.data):
+        if value is _TOO_DEEP:
+            raise _too_deep(layer.file, find_line(layer.text, parts), parts)
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                Problem(
+                    layer.file,
+                    dotted_key(parts),
+                    "must be a finite number (NaN and infinity are not numbers the model can use)",
+                    value,
+                    find_line(layer.text, parts),
+                )
+            )
+    if problems:
+        raise ScenarioError(problems)
+
+
+_TOO_DEEP = object()
+
+
+def _leaves(data: Any) -> Iterator[tuple[KeyParts, Any]]:
+    """(key parts, value) of every value that is not a table or list, depth first.
+
+    Yields ``(parts, _TOO_DEEP)`` for the first place nested deeper than
+    :data:`MAX_DEPTH`, and stops there (so a mapping that contains itself ends too).
+    """
+    stack: list[tuple[KeyParts, Any]] = [((), data)]
+    while stack:
+        parts, node = stack.pop()
+        if len(parts) > MAX_DEPTH:
+            yield parts, _TOO_DEEP
+            return
+        if isinstance(node, Mapping):
+            stack.extend(((*parts, str(k)), v) for k, v in reversed(node.items()))
+        elif isinstance(node, list | tuple):
+            stack.extend(((*parts, i), v) for i, v in reversed(list(enumerate(node))))
+        else:
+            yield parts, node
 
 
 def _duplicate(path: str, text: str, detail: str, line: int) -> Problem | None:
@@ -304,6 +504,8 @@ def _set(data: dict[str, Any], keys: list[str], value: Any) -> str | None:
     """Set ``data[k1][k2]...[kn] = value``; return what is wrong, if anything."""
     if not all(keys):
         return "is not a dotted key path such as sales.ae.headcount"
+    if len(keys) > MAX_DEPTH:
+        return f"nests deeper than {MAX_DEPTH} levels; the deepest setting is 6 levels down"
     node = data
     for i, key in enumerate(keys[:-1]):
         node = node.setdefault(key, {})

@@ -6,7 +6,6 @@ committed copy; a test fails when that copy is stale.
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -14,58 +13,33 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from gtmsim.scenario.dists import KINDS, Constant
+from gtmsim.scenario.assumptions import RANGE_KEYS
+from gtmsim.scenario.dists import KINDS
+from gtmsim.scenario.fields import dist_check, is_dist, is_model, members, strip
+from gtmsim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, NAMED_TABLES, NEW_KEY
 from gtmsim.scenario.schema import Scenario
 
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 
 
-def _strip(tp: Any) -> Any:
-    """The type behind Annotated[...] wrappers."""
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    return tp
-
-
-def _members(tp: Any) -> tuple:
-    """The alternatives of a (possibly nested, annotated) union."""
-    tp = _strip(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return tuple(m for a in typing.get_args(tp) for m in _members(a))
-    return (tp,)
-
-
 def _dist_bounds(field: FieldInfo) -> str:
     """The range a distribution's values must lie in, from its validator."""
-    metadata = list(field.metadata)
-    stack = [field.annotation]
-    while stack:  # an optional distribution keeps its validator inside the union
-        t = stack.pop()
-        if typing.get_origin(t) is typing.Annotated:
-            metadata += t.__metadata__
-            stack.append(typing.get_args(t)[0])
-        elif typing.get_origin(t) in (typing.Union, types.UnionType):
-            stack.extend(typing.get_args(t))
-    for meta in metadata:
-        bounds = getattr(getattr(meta, "func", None), "bounds", None)
-        if bounds:
-            lo, hi = bounds
-            return f"values >= {lo:g}" if hi == float("inf") else f"values in [{lo:g}, {hi:g}]"
-    return ""
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _is_dist(tp: Any) -> bool:
-    return any(m is Constant for m in _members(tp))
+    check = dist_check(field)
+    if check is None:
+        return ""
+    lo, hi = check.bounds
+    text = f"values >= {lo:g}" if hi == float("inf") else f"values in [{lo:g}, {hi:g}]"
+    if check.positive_mean:
+        text += ", mean > 0"
+    if check.max_mean < float("inf"):
+        text += f", mean <= {check.max_mean:g}"
+    return text
 
 
 def _describe_type(tp: Any) -> str:
-    names = ["distribution"] if _is_dist(tp) else []
-    for m in _members(tp):
-        if _is_model(m) and hasattr(m, "support"):
+    names = ["distribution"] if is_dist(tp) else []
+    for m in members(tp):
+        if is_model(m) and hasattr(m, "support"):
             continue  # one of the distribution kinds
         if m is type(None):
             names.append('"none"')
@@ -82,7 +56,7 @@ def _describe_type(tp: Any) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    if _is_dist(field.annotation):
+    if is_dist(field.annotation):
         return _dist_bounds(field)
     found = []
     for meta in field.metadata:
@@ -103,7 +77,7 @@ def _default(field: FieldInfo) -> str:
             return "{ " + body.replace("'", '"') + " }"
         return "(table)"
     if isinstance(value, dict):
-        return "(table)" if value and _is_model(type(next(iter(value.values())))) else repr(value)
+        return "(table)" if value and is_model(type(next(iter(value.values())))) else repr(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
@@ -118,14 +92,23 @@ def rows(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
         tp = field.annotation
-        inner = [m for m in _members(tp) if _is_model(m)]
-        if inner and not _is_dist(tp):
+        inner = [m for m in members(tp) if is_model(m)]
+        if inner and not is_dist(tp):
             yield from rows(inner[0], f"{key}.")
             continue
-        if typing.get_origin(_strip(tp)) is dict:
-            value_tp = _strip(typing.get_args(_strip(tp))[1])
-            if _is_model(value_tp):
+        if typing.get_origin(strip(tp)) is dict:
+            value_tp = strip(typing.get_args(strip(tp))[1])
+            if is_model(value_tp):
                 yield (f"{key}.NAME", "table", "", "", (field.description or "").strip())
+                if what := NAMED_TABLES.get(tuple(key.split("."))):
+                    yield (
+                        f"{key}.NAME.{NEW_KEY}",
+                        "bool",
+                        "false",
+                        "",
+                        f"true: a new {what}, not a misspelt name of one the file extends "
+                        "(needed only for a name within a typo or two of an inherited one)",
+                    )
                 yield from rows(value_tp, f"{key}.NAME.")
                 continue
         yield (
@@ -149,13 +132,57 @@ def render() -> str:
         "table with a `kind`: " + ", ".join(f"`{k}`" for k in KINDS) + " (see the README).",
         'Optional settings are switched off with the word `"none"`.',
         "",
+        "A file that extends another and adds a segment, channel or deal stage whose",
+        "name is within a typo or two of an inherited one (`clsoe` next to `close`) is",
+        "refused as a likely misspelling, unless the new table says `new = true`.",
+        "Every number must be finite and within its range (the upper bounds lie far",
+        "beyond any real organisation); a file may be at most",
+        f"{MAX_FILE_BYTES // 1_000_000} MB and nest at most {MAX_DEPTH} levels deep,",
+        "and an empty file is refused.",
+        "",
         "| key | type | default | range | meaning |",
         "|---|---|---|---|---|",
     ]
     for key, tp, default, bounds, meaning in rows():
         cells = (f"`{key}`", tp, f"`{default}`" if default else "", bounds, meaning)
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    out += _ASSUMPTIONS.splitlines()
+    for key, meaning in RANGE_KEYS.items():
+        kind = "str" if key == "source" else "number"
+        out.append(f"| `KEY.{key}` | {kind} | {meaning} |")
     return "\n".join(out) + "\n"
+
+
+_ASSUMPTIONS = """
+## Assumptions: a range and a source on a number
+
+Any setting of type float or int above (optional ones too), a distribution
+given as a bare number, and any number inside a distribution (a gamma's
+`mean`, a beta's `a`) may be written as a *range table* that declares it an
+assumption:
+
+```toml
+[deals]
+enablement_uplift = { value = 0.05, low = 0.0, high = 0.1, source = "assumption" }
+
+[market.buying_window]
+length_days = { kind = "gamma", mean = { value = 120, low = 60, high = 180 }, cv = 0.5 }
+```
+
+The scenario runs with `value`. `low <= value <= high` (all three equal: a
+known point), and each end must be a value the setting allows with every other
+setting as it is. Words, true/false settings, list items and the entries of a
+share or headcount map take no range.
+
+A range table merges like any table: in a file that extends this one, or in
+`--set`, `KEY.value = v` keeps the range and source and moves the value,
+`KEY.high = h` moves one end, and `KEY = v` (a plain number) fixes the setting
+for that design and drops its range. Ranges are not settings: the scenario
+hash leaves them out, and two files that differ only in their ranges simulate
+identically. `gtmsim explain` shows each range with its source.
+
+| key | type | meaning |
+|---|---|---|"""
 
 
 if __name__ == "__main__":

@@ -17,9 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 from gtmsim.scenario.dists import (
     Beta,
@@ -27,15 +34,49 @@ from gtmsim.scenario.dists import (
     Dist,
     Exponential,
     Histogram,
-    positive_mean,
     within,
 )
+from gtmsim.scenario.keys import dotted_key
 
 _Strict = {"frozen": True, "extra": "forbid", "allow_inf_nan": False, "strict": True}
 
-NonNegDist = Annotated[Dist, AfterValidator(within(0.0, float("inf")))]
+# Upper bounds: far beyond any real go-to-market organisation, low enough that
+# no count, sum or product of settings overflows in a ten-year run (1e308
+# passes ">= 0" and ends in inf metrics or a crash).
+MAX_USD = 1e9
+"""A deal, a quota: one billion USD."""
+MAX_USD_PER_PERSON_YEAR = 1e7
+"""The loaded cost of one person for a year: ten million USD."""
+MAX_USD_PER_WEEK = 1e9
+"""Weekly programme spend (52 billion USD a year)."""
+MAX_LEADS_PER_WEEK = 1e6
+"""Leads per week from one channel."""
+MAX_COUNT = 1e12
+"""A quarterly target: a count, or USD."""
+MAX_DAYS = 3660.0
+"""Ten years, the longest horizon."""
+MAX_HOURS = 8784.0
+"""Calendar hours in a leap year."""
+MAX_MULTIPLIER = 100.0
+MAX_UPLIFT = 10.0
+"""A relative uplift: at most eleven times the chance."""
+MAX_HEADCOUNT = 10_000
+MAX_QUARTERS = 40
+"""Ten years of quarters."""
+MAX_WEIGHT = 1e6
+"""A relative arrival weight."""
+SCORE_LOW = -1.0
+"""The lowest threshold: every lead passes (scores are fit and intent in [0, 1], plus noise)."""
+MAX_SCORE_GAP = 2.0
+"""A step, gain or margin on the score: the widest score range (two weights of 1)."""
+
+UsdDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_USD))]
+DaysDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_DAYS))]
+HoursDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_HOURS))]
 UnitDist = Annotated[Dist, AfterValidator(within(0.0, 1.0))]
-PositiveDist = Annotated[Dist, AfterValidator(positive_mean)]
+PositiveHoursDist = Annotated[
+    Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_HOURS, positive_mean=True))
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -64,13 +105,14 @@ def _check_shares(mapping: dict[str, float], where: str) -> None:
 class Segment(BaseModel, **_Strict):
     """A market segment (e.g. smb, midmarket, enterprise)."""
 
-    deal_size_usd: NonNegDist = Field(
+    deal_size_usd: UsdDist = Field(
         default_factory=lambda: Constant(value=30_000.0),
         description="first-year contract value of a won deal, USD",
     )
     buyer_delay_multiplier: float = Field(
         1.0,
         gt=0,
+        le=MAX_MULTIPLIER,
         description="scales every buyer-side stage delay: larger accounts decide more slowly",
     )
     outbound_share: float = Field(
@@ -85,15 +127,26 @@ class Channel(BaseModel, **_Strict):
     (spend + half_saturation_usd_per_week)``; each day's count is Poisson.
     """
 
-    spend_usd_per_week: float = Field(0.0, ge=0, description="programme spend, USD per week")
+    spend_usd_per_week: float = Field(
+        0.0, ge=0, le=MAX_USD_PER_WEEK, description="programme spend, USD per week"
+    )
     max_leads_per_week: float = Field(
-        0.0, ge=0, description="paid leads per week that unlimited spend would approach"
+        0.0,
+        ge=0,
+        le=MAX_LEADS_PER_WEEK,
+        description="paid leads per week that unlimited spend would approach",
     )
     half_saturation_usd_per_week: float = Field(
-        1.0, gt=0, description="weekly spend at which paid leads reach half of the maximum, USD"
+        1.0,
+        gt=0,
+        le=MAX_USD_PER_WEEK,
+        description="weekly spend at which paid leads reach half of the maximum, USD",
     )
     organic_leads_per_week: float = Field(
-        0.0, ge=0, description="leads per week that arrive without spend (SEO, word of mouth)"
+        0.0,
+        ge=0,
+        le=MAX_LEADS_PER_WEEK,
+        description="leads per week that arrive without spend (SEO, word of mouth)",
     )
     segment_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict, description="share of this channel's leads in each segment (sum 1)"
@@ -105,6 +158,7 @@ class Channel(BaseModel, **_Strict):
     in_market_multiplier: float = Field(
         1.0,
         ge=0,
+        le=MAX_MULTIPLIER,
         description="scales the probability that a lead from this channel buys within 12 months",
     )
 
@@ -117,13 +171,13 @@ class Channel(BaseModel, **_Strict):
 class ArrivalProfile(BaseModel, **_Strict):
     """When in the day and week leads raise their hand (they arrive around the clock)."""
 
-    hourly_weights: list[Annotated[float, Field(ge=0)]] = Field(
+    hourly_weights: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(
         default_factory=lambda: [1.0] * 24,
         min_length=24,
         max_length=24,
         description="relative arrival intensity for each hour of the day, 00-01 first",
     )
-    weekday_weights: list[Annotated[float, Field(ge=0)]] = Field(
+    weekday_weights: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(
         default_factory=lambda: [1.0] * 7,
         min_length=7,
         max_length=7,
@@ -143,17 +197,18 @@ class BuyingWindow(BaseModel, **_Strict):
     buy_within_12_months_probability: float = Field(
         1.0, ge=0, le=1, description="share of leads whose account buys from someone within a year"
     )
-    start_days: NonNegDist = Field(
+    start_days: DaysDist = Field(
         default_factory=lambda: Constant(value=0.0),
         description="for buyers: days from the lead's creation until the buying window opens",
     )
-    length_days: NonNegDist = Field(
+    length_days: DaysDist = Field(
         default_factory=lambda: Constant(value=3650.0),
         description="for buyers: days the window stays open; after it the account has bought elsewhere",
     )
     intent_ramp_days: float = Field(
         60.0,
         gt=0,
+        le=MAX_DAYS,
         description="observable intent is exp(-days until the window opens / this); 1 while open",
     )
     return_share: float = Field(
@@ -189,12 +244,13 @@ class Market(BaseModel, **_Strict):
             unknown = set(ch.segment_mix) - names
             if unknown:
                 problems.append(
-                    f"channels.{ch_name}.segment_mix names unknown segment(s) "
+                    f"channels.{dotted_key((ch_name,))}.segment_mix names unknown segment(s) "
                     f"{sorted(unknown)}; segments are {sorted(names)}"
                 )
             if not ch.segment_mix and len(names) > 1:
                 problems.append(
-                    f"channels.{ch_name}.segment_mix is needed when there is more than one segment"
+                    f"channels.{dotted_key((ch_name,))}.segment_mix is needed when there is more "
+                    "than one segment"
                 )
         if "outbound" in self.channels:
             problems.append(
@@ -215,17 +271,28 @@ class Market(BaseModel, **_Strict):
 class Scoring(BaseModel, **_Strict):
     """How marketing scores a lead: observed score = fit and intent, plus noise."""
 
-    fit_weight: float = Field(0.6, ge=0, description="weight of ICP fit in the score")
-    intent_weight: float = Field(0.4, ge=0, description="weight of observed intent in the score")
+    fit_weight: float = Field(0.6, ge=0, le=1, description="weight of ICP fit in the score")
+    intent_weight: float = Field(
+        0.4, ge=0, le=1, description="weight of observed intent in the score"
+    )
     noise_sd: float = Field(
         0.0,
         ge=0,
+        le=1,
         description="standard deviation of scoring noise: the quality of the shared lead definition",
     )
     mql_threshold: float = Field(
         -1.0,
-        description="leads scoring at or above this become MQLs (default: every lead)",
+        ge=SCORE_LOW,
+        le=MAX_SCORE_GAP,
+        description="leads scoring at or above this become MQLs (-1, the default: every lead); "
+        "at most fit_weight + intent_weight, the top of the score's range",
     )
+
+    @property
+    def top(self) -> float:
+        """The highest score without noise: fit and intent both 1."""
+        return self.fit_weight + self.intent_weight
 
 
 class Nurture(BaseModel, **_Strict):
@@ -233,14 +300,21 @@ class Nurture(BaseModel, **_Strict):
 
     enabled: bool = Field(False, description="false: leads below the threshold are discarded")
     rescore_every_days: int = Field(
-        7, ge=1, description="days between nurture touches, each of which re-scores the pool"
+        7,
+        ge=1,
+        le=int(MAX_DAYS),
+        description="days between nurture touches, each of which re-scores the pool",
     )
     max_days: float = Field(
-        365.0, gt=0, description="days after which a nurtured lead drops out of the pool"
+        365.0,
+        gt=0,
+        le=MAX_DAYS,
+        description="days after which a nurtured lead drops out of the pool",
     )
     requalify_score_gain: float = Field(
         0.05,
         ge=0,
+        le=MAX_SCORE_GAP,
         description="a lead sales sent back must score this much more than when it was sent "
         "back before it is an MQL again (its intent has to rise)",
     )
@@ -280,7 +354,7 @@ class SpeedToLead(BaseModel, **_Strict):
     contact_probability: float = Field(
         1.0, ge=0, le=1, description="chance that an immediate attempt reaches the lead"
     )
-    decay_hours: list[Annotated[float, Field(ge=0)]] = Field(
+    decay_hours: list[Annotated[float, Field(ge=0, le=MAX_HOURS)]] = Field(
         default_factory=lambda: [0.0],
         min_length=1,
         description="delays of the curve's points, hours",
@@ -314,15 +388,19 @@ class Handoff(BaseModel, **_Strict):
     sla_hours: Annotated[float | None, BeforeValidator(_none_word)] = Field(
         None,
         gt=0,
+        le=MAX_HOURS,
         description="first-response target, hours: a rep turns to a new MQL within it, and "
         "distrust neither makes them cherry-pick nor caps their hours for marketing leads (the "
         'first call can still wait for working hours or a busy rep; "none": no SLA)',
     )
     max_attempts: int = Field(1, ge=1, le=20, description="contact attempts before giving up")
-    retry_after_hours: float = Field(24.0, ge=0, description="calendar hours between attempts")
+    retry_after_hours: float = Field(
+        24.0, ge=0, le=MAX_HOURS, description="calendar hours between attempts"
+    )
     abandon_after_days: float = Field(
         3650.0,
         gt=0,
+        le=MAX_DAYS,
         description="an MQL nobody has attempted after this many days falls into the black hole",
     )
     rejected: Literal["recycle", "discard"] = Field(
@@ -331,15 +409,19 @@ class Handoff(BaseModel, **_Strict):
     )
     acceptance_threshold: float = Field(
         -1.0,
-        description="sales accepts a reached lead whose true quality (fit and in-market) is at "
-        "least this (default: every reached lead)",
+        ge=SCORE_LOW,
+        le=MAX_SCORE_GAP,
+        description="sales accepts a reached lead whose true quality (fit and in-market, "
+        "weighted as in marketing.scoring) is at least this (-1, the default: every reached "
+        "lead); at most marketing.scoring.fit_weight + intent_weight",
     )
     qualification_noise_sd: float = Field(
-        0.0, ge=0, description="noise in sales' judgement of a lead's true quality"
+        0.0, ge=0, le=1, description="noise in sales' judgement of a lead's true quality"
     )
     in_market_horizon_days: float = Field(
         90.0,
         ge=0,
+        le=MAX_DAYS,
         description="a lead counts as in-market for sales if its buying window opens within this",
     )
     speed_to_lead: SpeedToLead = Field(default_factory=SpeedToLead)
@@ -371,7 +453,7 @@ class WorkHours(BaseModel, **_Strict):
 class Prospecting(BaseModel, **_Strict):
     """Reps' own outbound work: what their free hours turn into."""
 
-    hours_per_prospect: Annotated[PositiveDist | None, BeforeValidator(_none_word)] = Field(
+    hours_per_prospect: Annotated[PositiveHoursDist | None, BeforeValidator(_none_word)] = Field(
         None,
         description="prospecting hours between two self-sourced first meetings "
         '(exponential: a Poisson stream; "none": prospecting books no meetings)',
@@ -381,19 +463,26 @@ class Prospecting(BaseModel, **_Strict):
         description="ICP fit of self-sourced prospects (reps pick accounts: higher fit)",
     )
     in_market_multiplier: float = Field(
-        1.0, ge=0, description="scales the 12-month buy probability (cold accounts: below 1)"
+        1.0,
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="scales the 12-month buy probability (cold accounts: below 1)",
     )
 
 
 class Team(BaseModel, **_Strict):
     """A sales team (SDRs or AEs): headcount, hours, and how each rep spends them."""
 
-    headcount: int = Field(1, ge=0, le=10_000, description="number of reps")
+    headcount: int = Field(1, ge=0, le=MAX_HEADCOUNT, description="number of reps")
     cost_usd_per_year: float = Field(
-        0.0, ge=0, description="loaded cost of one rep per year (salary, commission, overhead), USD"
+        0.0,
+        ge=0,
+        le=MAX_USD_PER_PERSON_YEAR,
+        description="loaded cost of one rep per year (salary, commission, overhead), USD",
     )
     headcount_by_segment: Annotated[
-        dict[str, Annotated[int, Field(ge=0)]] | None, BeforeValidator(_none_word)
+        dict[str, Annotated[int, Field(ge=0, le=MAX_HEADCOUNT)]] | None,
+        BeforeValidator(_none_word),
     ] = Field(
         None,
         description='reps dedicated to each segment (needed by route = "segment"); '
@@ -418,11 +507,15 @@ class Team(BaseModel, **_Strict):
         )
     )
     time_to_hire_days: float = Field(
-        60.0, ge=0, description="days from deciding to fill a seat to the new rep's first day"
+        60.0,
+        ge=0,
+        le=MAX_DAYS,
+        description="days from deciding to fill a seat to the new rep's first day",
     )
     ramp_days: float = Field(
         150.0,
         ge=0,
+        le=MAX_DAYS,
         description="days a new rep takes to full productivity; modelled as selling fully from "
         "halfway through (the output a linear ramp loses), paid from the first day",
     )
@@ -430,15 +523,15 @@ class Team(BaseModel, **_Strict):
     internal_meetings_share: float = Field(
         0.0, ge=0, lt=1, description="share of working hours in internal meetings"
     )
-    attempt_hours: NonNegDist = Field(
+    attempt_hours: HoursDist = Field(
         default_factory=lambda: Constant(value=0.0),
         description="rep hours for one contact attempt that does not reach the lead",
     )
-    qualification_hours: NonNegDist = Field(
+    qualification_hours: HoursDist = Field(
         default_factory=lambda: Exponential(mean=0.5),
         description="rep hours for an attempt that reaches the lead and qualifies it",
     )
-    response_delay_hours: NonNegDist = Field(
+    response_delay_hours: HoursDist = Field(
         default_factory=lambda: Constant(value=0.0),
         description="hours before a rep turns to a newly assigned lead (at full trust)",
     )
@@ -469,7 +562,10 @@ class AETeam(Team):
     """Account executives: they run opportunities and carry a quota."""
 
     quota_usd_per_year: float = Field(
-        1.0e6, ge=0, description="each AE's annual bookings quota, USD (pro-rated to the horizon)"
+        1.0e6,
+        ge=0,
+        le=MAX_USD,
+        description="each AE's annual bookings quota, USD (pro-rated to the horizon)",
     )
 
 
@@ -488,6 +584,7 @@ class Trust(BaseModel, **_Strict):
     cherry_pick_score: float = Field(
         0.0,
         ge=0,
+        le=MAX_SCORE_GAP,
         description="at zero trust, reps skip leads scoring below marketing.scoring."
         "mql_threshold (as set in the scenario, not as marketing moves it) + this (scaled by "
         "1 - trust); an SLA or a team pay plan switches cherry-picking off",
@@ -495,6 +592,7 @@ class Trust(BaseModel, **_Strict):
     slow_response_multiplier: float = Field(
         1.0,
         ge=1,
+        le=MAX_MULTIPLIER,
         description="at zero trust, response delay is multiplied by this (scaled by 1 - trust)",
     )
     follow_up_share_at_zero_trust: float = Field(
@@ -522,11 +620,11 @@ class Sales(BaseModel, **_Strict):
 class Stage(BaseModel, **_Strict):
     """One step of a deal: the buyer takes calendar days, the AE takes hours."""
 
-    buyer_delay_days: NonNegDist = Field(
+    buyer_delay_days: DaysDist = Field(
         default_factory=lambda: Constant(value=0.0),
         description="calendar days from the previous step until this meeting (buyer's side)",
     )
-    rep_hours: NonNegDist = Field(
+    rep_hours: HoursDist = Field(
         default_factory=lambda: Constant(value=1.0),
         description="AE hours this step takes (preparation, meeting, follow-up)",
     )
@@ -566,10 +664,16 @@ class Deals(BaseModel, **_Strict):
         "opens later than handoff.in_market_horizon_days, or never)",
     )
     enablement_uplift: float = Field(
-        0.0, ge=0, description="relative uplift of pass chances from marketing's sales enablement"
+        0.0,
+        ge=0,
+        le=MAX_UPLIFT,
+        description="relative uplift of pass chances from marketing's sales enablement",
     )
     affinity_win_uplift: float = Field(
-        0.0, ge=0, description="relative uplift of the close chance at full brand affinity"
+        0.0,
+        ge=0,
+        le=MAX_UPLIFT,
+        description="relative uplift of the close chance at full brand affinity",
     )
 
 
@@ -594,6 +698,7 @@ class MarketingIncentive(BaseModel, **_Strict):
     target_per_quarter: float = Field(
         0.0,
         ge=0,
+        le=MAX_COUNT,
         description="KPI target per 13-week quarter (a count, or USD for pipeline and bookings)",
     )
     target_raise_after_sales_miss_share: float = Field(
@@ -606,12 +711,17 @@ class MarketingIncentive(BaseModel, **_Strict):
     threshold_step_per_week: float = Field(
         0.0,
         ge=0,
+        le=MAX_SCORE_GAP,
         description="how far marketing moves the MQL threshold per week while behind (down) or "
         "ahead (back up, never above the scenario's threshold) of its pro-rated target; "
         "0: the threshold is an agreed definition and never moves",
     )
     threshold_floor: float = Field(
-        -1.0, description="marketing never lowers the MQL threshold below this"
+        -1.0,
+        ge=SCORE_LOW,
+        le=MAX_SCORE_GAP,
+        description="marketing never lowers the MQL threshold below this; at most "
+        "marketing.scoring.mql_threshold",
     )
     quarter_end_days: int = Field(
         0,
@@ -659,6 +769,7 @@ class SalesIncentive(BaseModel, **_Strict):
     meetings_pay_acceptance_drop: float = Field(
         0.0,
         ge=0,
+        le=MAX_SCORE_GAP,
         description="when SDRs are paid on meetings: how far below handoff.acceptance_threshold "
         "they still book a meeting",
     )
@@ -713,7 +824,7 @@ class Feedback(BaseModel, **_Strict):
         "noise_floor_sd",
     )
     noise_floor_sd: float = Field(
-        0.0, ge=0, description="the scoring noise that no amount of review removes"
+        0.0, ge=0, le=1, description="the scoring noise that no amount of review removes"
     )
     attribution: Literal["none", "won_revenue"] = Field(
         "none",
@@ -745,17 +856,25 @@ class JointTeam(BaseModel, **_Strict):
     """
 
     from_marketing_usd_per_week: float = Field(
-        0.0, ge=0, description="programme spend moved into the team, taken pro rata from channels"
+        0.0,
+        ge=0,
+        le=MAX_USD_PER_WEEK,
+        description="programme spend moved into the team, taken pro rata from channels",
     )
-    from_ae_headcount: int = Field(0, ge=0, description="AE positions moved into the team")
+    from_ae_headcount: int = Field(
+        0, ge=0, le=MAX_HEADCOUNT, description="AE positions moved into the team"
+    )
 
 
 class EmbeddedMarketers(BaseModel, **_Strict):
     """M9: marketers embedded in key accounts, paid from the programme budget."""
 
-    headcount: int = Field(0, ge=0, description="number of embedded marketers")
+    headcount: int = Field(0, ge=0, le=MAX_HEADCOUNT, description="number of embedded marketers")
     cost_usd_per_year: float = Field(
-        150_000.0, ge=0, description="loaded cost of one embedded marketer per year, USD"
+        150_000.0,
+        ge=0,
+        le=MAX_USD_PER_PERSON_YEAR,
+        description="loaded cost of one embedded marketer per year, USD",
     )
     segments: list[str] = Field(
         default_factory=list, description="the key-account segments they work in"
@@ -763,6 +882,7 @@ class EmbeddedMarketers(BaseModel, **_Strict):
     pass_uplift: float = Field(
         0.0,
         ge=0,
+        le=MAX_UPLIFT,
         description="relative uplift of every stage's pass chance in those segments "
         "(account insight, content for the buying committee); none while headcount is 0",
     )
@@ -785,7 +905,10 @@ class Hiring(BaseModel, **_Strict):
         0.2, gt=0, le=2, description="share_of_bookings: AE cost per dollar of trailing bookings"
     )
     max_hires_per_quarter: int = Field(
-        4, ge=0, description="recruiting capacity: most new AE positions filled per quarter"
+        4,
+        ge=0,
+        le=MAX_HEADCOUNT,
+        description="recruiting capacity: most new AE positions filled per quarter",
     )
     backfill: Literal["always", "frozen_after_misses"] = Field(
         "always",
@@ -794,7 +917,10 @@ class Hiring(BaseModel, **_Strict):
         "a row (recruiting starts again after a quarter on target)",
     )
     freeze_after_missed_quarters: int = Field(
-        1, ge=1, description="frozen_after_misses: consecutive missed quarters that freeze hiring"
+        1,
+        ge=1,
+        le=MAX_QUARTERS,
+        description="frozen_after_misses: consecutive missed quarters that freeze hiring",
     )
     frozen_share: float = Field(
         1.0,
@@ -822,7 +948,10 @@ class Budget(BaseModel, **_Strict):
         0.1, ge=0, le=2, description="share_of_bookings: marketing budget per dollar of bookings"
     )
     cut_after_missed_quarters: int = Field(
-        2, ge=1, description="cut_after_misses: consecutive missed quarters before a cut"
+        2,
+        ge=1,
+        le=MAX_QUARTERS,
+        description="cut_after_misses: consecutive missed quarters before a cut",
     )
     cut_share: float = Field(
         0.2,
@@ -842,6 +971,7 @@ class Leadership(BaseModel, **_Strict):
     churn_after_missed_quarters: int = Field(
         0,
         ge=0,
+        le=MAX_QUARTERS,
         description="0: never; else after this many consecutive missed quarters the leaders "
         "are replaced: scoring noise, MQL threshold, marketing's target, the budget split and "
         "reps' trust go back to where the scenario started them",
@@ -860,8 +990,39 @@ class Simulation(BaseModel, **_Strict):
     )
 
 
+class Assumption(NamedTuple):
+    """A setting a scenario file declares with a plausible range (see ``gtmsim.scenario.assumptions``).
+
+    Attributes
+    ----------
+    value : float or int
+        What the scenario runs with (an int for a whole-number setting).
+    low, high : float or int
+        The plausible range, ``low <= value <= high``; equal for a known point.
+    source : str or None
+        Where the range comes from, as the file says (e.g. ``"assumption"``).
+    """
+
+    value: float
+    low: float
+    high: float
+    source: str | None = None
+
+    @property
+    def integer(self) -> bool:
+        """Whether the setting takes whole numbers only (a headcount, a number of days)."""
+        return isinstance(self.value, int)
+
+
 class Scenario(BaseModel, **_Strict):
-    """A complete, validated, frozen description of one market under one org design."""
+    """A complete, validated, frozen description of one market under one org design.
+
+    Besides its settings, a scenario loaded from a file carries the ranges the
+    file declares (:meth:`assumptions`); they are not settings, so they are in
+    neither :meth:`model_dump` nor :meth:`content_hash`.
+    """
+
+    _assumptions: dict[str, Assumption] = PrivateAttr(default_factory=dict)
 
     name: str = Field("scenario", min_length=1, description="short name shown in tables and plots")
     description: str = Field("", description="one line on what this scenario is")
@@ -913,8 +1074,32 @@ class Scenario(BaseModel, **_Strict):
         _raise_all(problems)
         return self
 
+    def _score_problems(self) -> list[str]:
+        """Thresholds inside the score's range, the floor under the threshold it floors."""
+        scoring = self.marketing.scoring
+        top = scoring.top
+        problems = [
+            f"{key} is {value:g}, outside the score's range: it must lie between "
+            f"{SCORE_LOW:g} (every lead) and {top:g} (marketing.scoring.fit_weight + "
+            "intent_weight, the top score)"
+            for key, value in (
+                ("marketing.scoring.mql_threshold", scoring.mql_threshold),
+                ("handoff.acceptance_threshold", self.handoff.acceptance_threshold),
+                ("incentives.marketing.threshold_floor", self.incentives.marketing.threshold_floor),
+            )
+            if value > top
+        ]
+        floor = self.incentives.marketing.threshold_floor
+        if scoring.mql_threshold < floor <= top:
+            problems.append(
+                f"incentives.marketing.threshold_floor is {floor:g}, above "
+                f"marketing.scoring.mql_threshold ({scoring.mql_threshold:g}): it must lie between "
+                f"{SCORE_LOW:g} and the threshold it floors"
+            )
+        return problems
+
     def _org_problems(self, segments: set[str]) -> list[str]:
-        problems = []
+        problems = self._score_problems()
         kpi = self.incentives.marketing
         if kpi.kpi != "none" and kpi.target_per_quarter <= 0 and kpi.threshold_step_per_week:
             problems.append(
@@ -959,11 +1144,27 @@ class Scenario(BaseModel, **_Strict):
             )
         return problems
 
+    def assumptions(self) -> dict[str, Assumption]:
+        """The settings declared with a range, by dotted key path, in the order the files set them.
+
+        Returns
+        -------
+        dict of str to Assumption
+            For example ``{"deals.enablement_uplift": Assumption(0.05, 0.0, 0.1,
+            "assumption")}``; a number inside a distribution has the parameter in
+            its path (``market.buying_window.length_days.mean``). Empty when the
+            scenario declares none, and for one built by ``model_validate``
+            rather than :func:`~gtmsim.scenario.loader.load_scenario`.
+        """
+        return dict(self._assumptions)
+
     def content_hash(self) -> str:
         """A stable hash of every setting: equal hashes mean identical scenarios.
 
         Order counts: deal stages run in the order given, and the order of channels
-        and segments is the order of the random draws.
+        and segments is the order of the random draws. Declared ranges and their
+        sources are left out: the simulation depends on values only, so two files
+        that differ only in their ranges simulate identically and hash alike.
         """
         payload = json.dumps(self.model_dump(mode="json"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -971,6 +1172,7 @@ class Scenario(BaseModel, **_Strict):
 
 __all__ = [
     "AETeam",
+    "Assumption",
     "Budget",
     "EmbeddedMarketers",
     "Feedback",
