@@ -172,19 +172,25 @@ def row_result(row: dict[str, Any], mean: float, half: float) -> str:
 
 
 def report(ens: Ensemble, targets: Targets) -> Table:
-    """One line per row: section, figure, target, mean, 95% interval, pass."""
+    """One line per row: its id (section and number), figure, target, mean, 95% interval,
+    verdict and source."""
     lines = []
+    numbers: dict[str, int] = {}
     for row in targets.rows:
         mean, half = mean_ci(row_values(ens, row))
+        section = row["section"]
+        numbers[section] = numbers.get(section, 0) + 1
         lines.append(
             {
-                "section": row["section"],
+                "row": f"{section}{numbers[section]}",
+                "section": section,
                 "figure": row["label"],
                 "target": _target_text(row),
                 "mean": mean,
                 "ci_low": mean - half,
                 "ci_high": mean + half,
                 "result": row_result(row, mean, half),
+                "source": row.get("source", ""),
             }
         )
     return Table({k: [line[k] for line in lines] for k in lines[0]})
