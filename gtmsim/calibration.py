@@ -29,7 +29,7 @@ from gtmsim.scenario.loader import load_scenario
 
 DEFAULT_TARGETS = Path("docs") / "calibration.toml"
 WEEKS_PER_QUARTER = 13
-KINDS = ("value", "ratio", "relative", "trend", "not_better")
+KINDS = ("value", "ratio", "relative", "gap", "trend", "not_better", "info")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def load_targets(path: str | os.PathLike = DEFAULT_TARGETS) -> Targets:
             raise ValueError(
                 f"{path}: rows[{i}].kind must be one of {KINDS}, got {row.get('kind')!r}"
             )
-        for key in ("design", "baseline"):
+        for key in ("design", "baseline", "other"):
             if key in row and row[key] not in designs:
                 raise ValueError(f"{path}: rows[{i}].{key} = {row[key]!r} is not in [designs]")
     return Targets(designs, data["rows"], data["horizon_days"], data["replications"])
@@ -88,6 +88,15 @@ def _metric(ens: Ensemble, design: str, metric: str) -> np.ndarray:
     return ens.values[ens.designs.index(design), :, ens.metrics.index(metric)]
 
 
+def _figure(ens: Ensemble, design: str, row: dict[str, Any]) -> np.ndarray:
+    """Per replication: the row's metric, or with ``weeks = [a, b]`` the sum of the weekly
+    ``series`` (default bookings) over weeks a to b - 1."""
+    if "weeks" not in row:
+        return _metric(ens, design, row["metric"])
+    a, b = row["weeks"]
+    return ens.weekly[row.get("series", "bookings_usd")][ens.designs.index(design)][:, a:b].sum(1)
+
+
 def _quarters(ens: Ensemble, design: str, series: str, how: Callable) -> np.ndarray:
     """(replication, quarter) aggregate of a weekly series."""
     w = ens.weekly[series][ens.designs.index(design)]
@@ -100,16 +109,18 @@ def row_values(ens: Ensemble, row: dict[str, Any]) -> np.ndarray:
     kind, design = row["kind"], row["design"]
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "value":
-            return _metric(ens, design, row["metric"])
+            return _figure(ens, design, row)
         if kind == "ratio":
             a, b = _metric(ens, design, row["metric"]), _metric(ens, design, row["over"])
             if row.get("odds"):
                 a, b = a / (1 - a), b / (1 - b)
             return a / b
-        if kind in ("relative", "not_better"):
-            x = _metric(ens, design, row["metric"])
-            y = _metric(ens, row["baseline"], row["metric"])
+        if kind in ("relative", "not_better", "info"):
+            x, y = _figure(ens, design, row), _figure(ens, row["baseline"], row)
             return x / y - 1.0 if kind == "relative" else (x - y) / np.abs(y)
+        if kind == "gap":  # design's relative change over the baseline minus other's
+            x, o = _figure(ens, design, row), _figure(ens, row["other"], row)
+            return (x - o) / _figure(ens, row["baseline"], row)
         # trend: quarters are counted from 1; counts add up, levels average
         how = np.nansum if row.get("aggregate") == "sum" else np.nanmean
         q = _quarters(ens, design, row["series"], how)
@@ -125,6 +136,8 @@ def _target_text(row: dict[str, Any]) -> str:
         return "up" if row["direction"] == "up" else "down"
     if row["kind"] == "not_better":
         return "within noise or worse"
+    if row["kind"] == "info":
+        return "(information)"
     low, high = row.get("low"), row.get("high")
     if low is not None and high is not None:
         return f"{low:g} .. {high:g}"
@@ -138,8 +151,11 @@ def row_result(row: dict[str, Any], mean: float, half: float) -> str:
     which still passes, when the mean is outside but the interval reaches into
     the range (CALIBRATION.md fails a row only when the whole interval lies
     outside). A trend row needs its whole interval on the named side of zero; a
-    not_better row passes when the interval contains 0 or lies below it.
+    not_better row passes when the interval contains 0 or lies below it. An info
+    row is reported, not judged.
     """
+    if row["kind"] == "info":
+        return "info"
     if math.isnan(mean):
         return "FAIL"
     if row["kind"] == "trend":
@@ -156,19 +172,25 @@ def row_result(row: dict[str, Any], mean: float, half: float) -> str:
 
 
 def report(ens: Ensemble, targets: Targets) -> Table:
-    """One line per row: section, figure, target, mean, 95% interval, pass."""
+    """One line per row: its id (section and number), figure, target, mean, 95% interval,
+    verdict and source."""
     lines = []
+    numbers: dict[str, int] = {}
     for row in targets.rows:
         mean, half = mean_ci(row_values(ens, row))
+        section = row["section"]
+        numbers[section] = numbers.get(section, 0) + 1
         lines.append(
             {
-                "section": row["section"],
+                "row": f"{section}{numbers[section]}",
+                "section": section,
                 "figure": row["label"],
                 "target": _target_text(row),
                 "mean": mean,
                 "ci_low": mean - half,
                 "ci_high": mean + half,
                 "result": row_result(row, mean, half),
+                "source": row.get("source", ""),
             }
         )
     return Table({k: [line[k] for line in lines] for k in lines[0]})

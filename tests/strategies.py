@@ -29,7 +29,11 @@ def overrides(draw, horizon_days=(14, 45)) -> dict:
         "marketing.scoring.noise_sd": draw(st.floats(0.0, 0.3)),
         "sales.trust.enabled": draw(st.booleans()),
         "sales.sdr.queue_order": draw(st.sampled_from(["fifo", "score"])),
-        "deals.enablement_uplift": draw(st.sampled_from([0.0, 0.3])),
+        "deals.enablement_share": draw(st.sampled_from([0.0, 0.3])),
+        "budget.embedded_marketers.headcount": draw(st.sampled_from([0, 2])),
+        "budget.embedded_marketers.segments": ["enterprise"],
+        "budget.embedded_marketers.accounts_per_marketer": 5,
+        "budget.embedded_marketers.consensus_share": 0.5,
     }
     if nurture:
         o["handoff.rejected"] = draw(st.sampled_from(["recycle", "discard"]))

@@ -44,7 +44,7 @@ def test_the_model_sees_the_value_and_the_scenario_lists_the_ranges(declared):
         "market.buying_window.length_days.mean": (120.0, 60.0, 180.0, None),
         "sales.ae.headcount": (40, 36, 44, "hiring plan"),
         "sales.ae.attempt_hours": (0.3, 0.2, 0.5, None),
-        "deals.enablement_uplift": (0.0, 0.0, 0.1, "assumption"),
+        "deals.enablement_share": (0.0, 0.0, 0.1, "assumption"),
     }
     headcount = declared.assumptions()["sales.ae.headcount"]
     assert isinstance(headcount, Assumption) and headcount.integer
@@ -91,8 +91,8 @@ def test_a_child_keeps_or_replaces_an_inherited_range(tmp_path, body, key, has_r
 
 
 def test_a_child_moves_one_end_of_an_inherited_range(tmp_path):
-    scenario = load_scenario(child(tmp_path, "[deals]\nenablement_uplift.high = 0.3\n"))
-    assert scenario.assumptions()["deals.enablement_uplift"] == (0.0, 0.0, 0.3, "assumption")
+    scenario = load_scenario(child(tmp_path, "[deals]\nenablement_share.high = 0.3\n"))
+    assert scenario.assumptions()["deals.enablement_share"] == (0.0, 0.0, 0.3, "assumption")
 
 
 def test_an_override_sets_the_value_and_says_whether_the_range_stays():
@@ -201,8 +201,8 @@ def test_the_file_schema_takes_ranges_where_the_loader_does():
     with open(DECLARED, "rb") as file:
         assert list(validator.iter_errors(tomllib.load(file))) == []
     for bad in (
-        {"deals": {"enablement_uplift": {"value": 0.05, "lo": 0.0, "high": 0.1}}},
-        {"deals": {"enablement_uplift": {"value": 0.05, "low": 0.0}}},
+        {"deals": {"enablement_share": {"value": 0.05, "lo": 0.0, "high": 0.1}}},
+        {"deals": {"enablement_share": {"value": 0.05, "low": 0.0}}},
         {"deals": {"fit_sensitivity": {"value": 0.5, "low": 0.2, "high": 1.5}}},
         {"handoff": {"route": {"value": "pooled", "low": "pooled", "high": "segment"}}},
         {"market": {"arrivals": {"weekday_weights": [{"value": 1, "low": 0, "high": 2}]}}},

@@ -15,7 +15,7 @@ from tests.test_cli import gtmsim as run_cli
 DESIGN = {
     "handoff.sla_hours": 4,
     "handoff.route": "pooled",
-    "deals.enablement_uplift": 0.1,
+    "deals.enablement_share": 0.1,
     "market.segments.smb.deal_size_usd": {"kind": "constant", "value": 9000},
     "simulation.seed": 99,  # not a design setting
     "name": "other",
@@ -38,14 +38,14 @@ def test_groups_by_table_or_by_setting_with_the_baselines_values():
     assert groups == {
         "market.segments.smb": {("market", "segments", "smb", "deal_size_usd"): smb_size},
         "handoff": {("handoff", "route"): "round_robin", ("handoff", "sla_hours"): None},
-        "deals": {("deals", "enablement_uplift"): 0.0},
+        "deals": {("deals", "enablement_share"): 0.0},
     }
     single = setting_groups(base, design, by="setting")
     assert list(single) == [
         "market.segments.smb.deal_size_usd",
         "handoff.route",
         "handoff.sla_hours",
-        "deals.enablement_uplift",
+        "deals.enablement_share",
     ]
     with pytest.raises(ValueError, match="by"):
         setting_groups(base, design, by="channel")
@@ -175,7 +175,7 @@ def test_command_line(tmp_path):
     fast = tmp_path / "fast.toml"
     fast.write_text(
         f'extends = "{(ROOT / BASE).as_posix()}"\nname = "fast"\n'
-        '[handoff]\nsla_hours = 1\nroute = "pooled"\n[deals]\nenablement_uplift = 0.1\n'
+        '[handoff]\nsla_hours = 1\nroute = "pooled"\n[deals]\nenablement_share = 0.1\n'
     )
     short = ["--set", "simulation.horizon_days=45", "-n", "2", "--executor", "serial"]
     saved = tmp_path / "runs"

@@ -178,9 +178,9 @@ def test_a_huge_file_is_refused_with_its_size(tmp_path):
 
 def test_a_nan_override_is_refused():
     with pytest.raises(ScenarioError) as info:
-        load_scenario(BASE, {"deals.enablement_uplift": float("nan")})
+        load_scenario(BASE, {"deals.enablement_share": float("nan")})
     assert str(info.value) == (
-        "deals.enablement_uplift = nan: must be a finite number "
+        "deals.enablement_share = nan: must be a finite number "
         "(NaN and infinity are not numbers the model can use)"
     )
 

@@ -1,4 +1,4 @@
-"""M6: stage outcomes from pass probabilities, fit and the buyer's window."""
+"""M6: stage outcomes from pass probabilities, fit, the buyer's window and buying groups."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gtmsim.model.deals import COMPETITOR, NO_DECISION, PASS, SLIP, DealRules
-from gtmsim.scenario.schema import Deals, Stage
+from gtmsim.model.deals import (
+    COMPETITOR,
+    NO_DECISION,
+    PASS,
+    SLIP,
+    DealRules,
+    consensus_probability,
+)
+from gtmsim.scenario.schema import Consensus, Deals, Stage
 
 INF = math.inf
 T = 100.0  # the meeting time used throughout
@@ -19,23 +26,105 @@ LATER = dict(window_open=T + 200.0, window_close=500.0)  # opens beyond the hori
 NEVER = dict(window_open=INF, window_close=INF)  # not a buyer
 
 
-def rules(pass_p=(0.5, 0.5, 0.4), horizon=90.0, **kw) -> DealRules:
+# CEB, HBR March 2015: any purchase with 1, 2 and 6 stakeholders
+CEB = Consensus(stakeholders=[1, 2, 6], purchase_probability=[0.81, 0.55, 0.31])
+
+
+def rules(pass_p=(0.5, 0.5, 0.4), horizon=90.0, consensus_at=(), covered_share=0.0, **kw):
     names = ["discovery", "proposal", "close"][: len(pass_p)]
-    stages = {n: Stage(pass_probability=p) for n, p in zip(names, pass_p, strict=True)}
-    return DealRules(Deals(stages=stages, **kw), in_market_horizon_days=horizon)
+    stages = {
+        n: Stage(pass_probability=p, consensus=i in consensus_at)
+        for i, (n, p) in enumerate(zip(names, pass_p, strict=True))
+    }
+    return DealRules(Deals(stages=stages, **kw), horizon, covered_share)
 
 
-def outcome(r: DealRules, stage: int, u: float, fit=0.5, affinity=0.0, t=T, window=OPEN) -> int:
-    return r.outcome(stage, fit, affinity=affinity, t=t, u=u, **window)
+def outcome(
+    r: DealRules, stage: int, u: float, fit=0.5, affinity=0.0, t=T, window=OPEN, **group
+) -> int:
+    return r.outcome(stage, fit, affinity=affinity, t=t, u=u, **window, **group)
 
 
 def test_rules_from_schema():
-    r = rules((0.9, 0.6, 0.3), horizon=45.0, enablement_uplift=0.2)
+    r = rules((0.9, 0.6, 0.3), horizon=45.0, consensus_at=(1,))
     assert r.names == ["discovery", "proposal", "close"]
     assert r.base == [0.9, 0.6, 0.3]
+    assert r.consensus_stage == [False, True, False]
     assert r.last == 2
     assert r.horizon_days == 45.0
-    assert r.uplift == pytest.approx([1.2])
+
+
+def test_consensus_curve_goes_through_the_published_points():
+    points = (CEB.stakeholders, CEB.purchase_probability)
+    assert consensus_probability(*points, 1) == 1.0
+    assert consensus_probability(*points, 2) == pytest.approx(0.55 / 0.81)
+    assert consensus_probability(*points, 6) == pytest.approx(0.31 / 0.81)
+    # a power law between the points, and beyond the last with the last piece's slope
+    slope = math.log(0.31 / 0.55) / math.log(3)
+    assert consensus_probability(*points, 4) == pytest.approx(0.55 * 2**slope / 0.81)
+    assert consensus_probability(*points, 12) == pytest.approx(0.31 * 2**slope / 0.81)
+    sizes = range(1, 40)
+    chances = [consensus_probability(*points, n) for n in sizes]
+    assert all(b < a for a, b in zip(chances, chances[1:], strict=False))  # bigger, harder
+
+
+def test_a_group_of_one_needs_no_consensus_work():
+    r = rules((0.5, 0.8, 0.4), consensus=CEB, consensus_at=(1,), enablement_share=0.5)
+    assert r.consensus(1) == 1.0
+    assert outcome(r, 1, u=0.79, buying_group=1) == PASS
+    assert outcome(r, 1, u=0.81, buying_group=1) == COMPETITOR
+
+
+def test_a_group_that_does_not_agree_ends_in_no_decision():
+    r = rules((0.5, 0.8, 0.4), consensus=CEB, consensus_at=(1,))
+    c = 0.31 / 0.81  # six stakeholders, one consensus stage
+    assert r.consensus(6) == pytest.approx(c)
+    assert outcome(r, 1, u=0.8 * c - 1e-9, buying_group=6) == PASS
+    assert outcome(r, 1, u=0.8 * c + 1e-9, buying_group=6) == NO_DECISION
+    assert outcome(r, 1, u=0.81, buying_group=6) == COMPETITOR  # lost on the merits
+    # a stage where buyers do not build consensus ignores the group
+    assert outcome(r, 0, u=0.49, buying_group=6) == PASS
+
+
+def test_consensus_is_spread_over_the_consensus_stages_and_the_journey_left():
+    spec = Consensus(
+        stakeholders=[1, 2, 6], purchase_probability=[0.81, 0.55, 0.31], after_engagement_share=0.5
+    )
+    r = rules((1.0, 1.0, 1.0), consensus=spec, consensus_at=(0, 1))
+    c = (0.31 / 0.81) ** 0.5  # half the journey's risk is left, over two stages
+    assert r.consensus(6) == pytest.approx(c**0.5)
+
+
+def test_enablement_recovers_a_share_of_the_shortfall_and_coverage_more():
+    r = rules(
+        (1.0, 1.0, 1.0), consensus=CEB, consensus_at=(1,), enablement_share=0.25, covered_share=0.5
+    )
+    c = 0.31 / 0.81
+    assert r.consensus(6) == pytest.approx(c + 0.25 * (1 - c))
+    assert r.consensus(6, covered=True) == pytest.approx(c + (1 - 0.75 * 0.5) * (1 - c))
+    assert outcome(r, 1, u=c + 0.2 * (1 - c), buying_group=6) == PASS
+    assert outcome(r, 1, u=c + 0.3 * (1 - c), buying_group=6) == NO_DECISION
+    assert outcome(r, 1, u=c + 0.3 * (1 - c), buying_group=6, covered=True) == PASS
+
+
+@given(
+    group=st.integers(1, 1000),
+    share=st.floats(0, 1),
+    covered_share=st.floats(0, 1),
+    u=st.floats(0, 1, exclude_max=True),
+)
+def test_help_only_turns_no_decisions_into_passes(group, share, covered_share, u):
+    plain = rules((0.9, 0.9, 0.9), consensus=CEB, consensus_at=(1,))
+    helped = rules(
+        (0.9, 0.9, 0.9),
+        consensus=CEB,
+        consensus_at=(1,),
+        enablement_share=share,
+        covered_share=covered_share,
+    )
+    before = outcome(plain, 1, u=u, buying_group=group)
+    after = outcome(helped, 1, u=u, buying_group=group, covered=True)
+    assert after == before or (before, after) == (NO_DECISION, PASS)
 
 
 def test_default_deals_always_pass_while_open():
@@ -129,13 +218,6 @@ def test_closed_window_pass_factor_applies_out_of_market_only():
     assert outcome(zero, 0, u=0.0, window=NEVER) == NO_DECISION
 
 
-def test_enablement_uplift_scales_every_stage():
-    r = rules((0.5, 0.5, 0.5), enablement_uplift=0.2)  # p = 0.6
-    for stage in (0, 1, 2):
-        assert outcome(r, stage, u=0.59) == PASS
-        assert outcome(r, stage, u=0.61) == COMPETITOR
-
-
 def test_affinity_uplift_at_the_last_stage_only():
     r = rules((0.5, 0.5, 0.5), affinity_win_uplift=0.5)
     # full affinity at the close: p = 0.5 * 1.5 = 0.75
@@ -150,12 +232,12 @@ def test_affinity_uplift_at_the_last_stage_only():
         assert outcome(r, stage, u=0.51, affinity=1.0) == COMPETITOR
 
 
-def test_uplifts_multiply():
+def test_fit_and_affinity_multiply():
     r = rules(
-        (0.4, 0.4), fit_sensitivity=1.0, enablement_uplift=0.25, affinity_win_uplift=0.5
-    )  # close at fit 0.75, affinity 1: 0.4 * 1.5 * 1.25 * 1.5 = 1.125 -> always passes
+        (0.5, 0.5), fit_sensitivity=1.0, affinity_win_uplift=0.5
+    )  # close at fit 0.75, affinity 1: 0.5 * 1.5 * 1.5 = 1.125 -> always passes
     assert outcome(r, 1, u=0.999, fit=0.75, affinity=1.0) == PASS
-    # discovery: 0.4 * 1.5 * 1.25 = 0.75
+    # discovery: 0.5 * 1.5 = 0.75
     assert outcome(r, 0, u=0.74, fit=0.75, affinity=1.0) == PASS
     assert outcome(r, 0, u=0.76, fit=0.75, affinity=1.0) == COMPETITOR
 

@@ -32,12 +32,13 @@ def latent(k: int, start=0.0, length=30.0, seg=0, offset=0.0) -> dict[str, np.nd
         "window_length_days": np.full(k, length),
         "deal_size_usd": np.arange(k, dtype=float) * 1000.0 + offset,
         "score_z": np.zeros(k),
+        "buying_group": np.full(k, 3),
     }
 
 
-def one(start=0.0, length=30.0, seg=0, fit=0.5, size=10_000.0, z=0.0) -> tuple:
+def one(start=0.0, length=30.0, seg=0, fit=0.5, size=10_000.0, z=0.0, group=1) -> tuple:
     """A row as :meth:`LatentSource.take_one` gives it."""
-    return (seg, fit, start, length, size, z)
+    return (seg, fit, start, length, size, z, group)
 
 
 def add_one(store: LeadStore, created_day: float, channel: int, row: tuple) -> int:
@@ -79,11 +80,12 @@ def test_append_one():
     s = LeadStore(capacity=4)
     s.append(np.array([1.0]), 0, latent(1), np.array([0]))
     i, truth = s.append_one(
-        7.5, 3, one(start=2.0, length=5.0, seg=2, fit=0.7, size=123.0, z=-1.5), uid=42
+        7.5, 3, one(start=2.0, length=5.0, seg=2, fit=0.7, size=123.0, z=-1.5, group=4), uid=42
     )
     assert s.uid[1] == 42
     assert i == 1
-    assert truth == (2, 0.7, 9.5, 14.5, 123.0)
+    assert truth == (2, 0.7, 9.5, 14.5, 123.0, 4)
+    assert s.buying_group[1] == 4
     assert s.n == 2
     assert s.created_day[1] == 7.5
     assert s.channel[1] == 3
@@ -205,6 +207,7 @@ def source(seed=3, segment_cum=(0.2, 0.5, 1.0), p_buy=0.6, block=64) -> LatentSo
         [Constant(value=1000.0), Constant(value=5000.0), Lognormal(median=50_000.0, sigma=0.5)][
             : len(segment_cum)
         ],
+        [Constant(value=1.0), Exponential(mean=3.0), Constant(value=6.4)][: len(segment_cum)],
         Beta(a=2.0, b=3.0),
         p_buy,
         Exponential(mean=40.0),
@@ -221,10 +224,19 @@ FIELDS = {
     "window_length_days",
     "deal_size_usd",
     "score_z",
+    "buying_group",
     "day_fraction",
     "u_return",
 }
-ROW = ("segment", "fit", "window_start_days", "window_length_days", "deal_size_usd", "score_z")
+ROW = (
+    "segment",
+    "fit",
+    "window_start_days",
+    "window_length_days",
+    "deal_size_usd",
+    "score_z",
+    "buying_group",
+)
 
 
 def test_take_sizes_and_fields():
@@ -333,10 +345,20 @@ def test_take_one_row_feeds_the_store():
     store = LeadStore(capacity=2)
     row = src.take_one()
     i, truth = store.append_one(5.0, 1, row, 0)
-    seg, fit, start, length, size, _ = row
+    seg, fit, start, length, size, _, group = row
     assert store.segment[i] == seg
     assert store.fit[i] == fit
-    assert truth == (seg, fit, 5.0 + start, 5.0 + start + length, size)
+    assert store.buying_group[i] == group
+    assert truth == (seg, fit, 5.0 + start, 5.0 + start + length, size, group)
+
+
+def test_buying_groups_are_whole_people_by_segment():
+    batch = source(seed=5, block=256).take(256)
+    group, seg = batch["buying_group"], batch["segment"]
+    assert group.dtype.kind == "i" and group.min() >= 1
+    assert (group[seg == 0] == 1).all()  # a constant 1
+    assert (group[seg == 2] == 6).all()  # 6.4 rounds to 6 people
+    assert len(set(group[seg == 1].tolist())) > 2  # exponential: spread, rounded
 
 
 @settings(max_examples=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,10 +10,8 @@ import numpy as np
 import pytest
 
 import gtmsim
-from gtmsim.model.deals import PASS, DealRules
 from gtmsim.model.org import QUARTER_DAYS, staffing
 from gtmsim.model.world import World
-from gtmsim.scenario.schema import Deals
 from tests.conftest import BASE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -455,15 +454,6 @@ def test_the_joint_team_is_paid_by_both_sides():
     assert len(world.ae.reps) == ae.headcount
 
 
-def test_embedded_marketers_lift_pass_chances_in_their_segments_only():
-    deals = Deals(stages={"discovery": {"pass_probability": 0.6}, "close": {}})
-    rules = DealRules(deals, 90.0, [0.0, 0.5])
-    args = (0, 0.5, 0.0, 1e9, 0.0, 10.0, 0.7)  # u = 0.7: fails at 0.6, passes at 0.9
-    assert rules.outcome(*args, segment=0) != PASS
-    assert rules.outcome(*args, segment=1) == PASS
-    assert rules.uplift == [1.0, 1.5]
-
-
 @pytest.mark.parametrize(
     "overrides, expect",
     [
@@ -534,17 +524,86 @@ def test_the_last_rep_of_a_segment_stays():
     assert all(world.ae.by_segment) and all(world.sdr.by_segment)
 
 
-def test_embedded_marketers_lift_nothing_while_nobody_is_embedded():
-    uplift = {
-        "budget.embedded_marketers.segments": ["enterprise"],
-        "budget.embedded_marketers.pass_uplift": 0.5,
-    }
-    staffed = World(
-        gtmsim.load_scenario(BASE, {**uplift, "budget.embedded_marketers.headcount": 1})
-    )
-    empty = World(gtmsim.load_scenario(BASE, uplift))
-    assert max(staffed.deal_rules.uplift) == 1.5
-    assert empty.deal_rules.uplift == [1.0] * len(empty.segments)
+ABM = {
+    "simulation.horizon_days": 150,
+    "budget.embedded_marketers.segments": ["enterprise", "midmarket"],
+    "budget.embedded_marketers.accounts_per_marketer": 5,
+    "budget.embedded_marketers.consensus_share": 0.8,
+}
+
+
+def test_embedded_marketers_cover_more_accounts_the_more_they_are():
+    covered = []
+    for headcount in (0, 1, 2, 4):
+        sc = gtmsim.load_scenario(BASE, {**ABM, "budget.embedded_marketers.headcount": headcount})
+        covered.append(gtmsim.simulate(sc).metrics["abm_covered_opportunities"])
+    assert covered[0] == 0
+    assert covered[1] < covered[2] < covered[3]
+
+
+def test_embedded_marketers_never_work_more_deals_than_they_have_room_for():
+    world = World(gtmsim.load_scenario(BASE, {**ABM, "budget.embedded_marketers.headcount": 2}))
+    marketers = world.account_marketing
+    most_open = []
+    release = marketers.release
+
+    def checked_release(card):
+        release(card)
+        most_open.append(10 - marketers.free)
+
+    marketers.release = checked_release
+    world.run()
+    assert marketers.covered > 10  # places were used again after deals closed
+    assert max(most_open) <= 10 and marketers.free >= 0
+    covered = [c for r in world.ae.reps for _, _, c, _ in r.deals if c is not None and c.covered]
+    assert len(covered) == 10 - marketers.free  # open covered deals hold the other places
+
+
+def test_account_insight_reaches_only_the_deals_of_covered_accounts():
+    # nobody embedded, or embedded only where no opportunity arises: the share changes nothing
+    for extra in (
+        {"budget.embedded_marketers.headcount": 0},
+        {"budget.embedded_marketers.headcount": 2, "budget.embedded_marketers.segments": []},
+    ):
+        helped = gtmsim.simulate(gtmsim.load_scenario(BASE, {**ABM, **extra}))
+        plain = gtmsim.simulate(
+            gtmsim.load_scenario(
+                BASE, {**ABM, **extra, "budget.embedded_marketers.consensus_share": 0.0}
+            )
+        )
+        assert json.dumps(helped.metrics) == json.dumps(plain.metrics)  # nan equals nan here
+    # with marketers at work, covered deals win more often than before
+    staffed = {**ABM, "budget.embedded_marketers.headcount": 4}
+    helped = gtmsim.simulate(gtmsim.load_scenario(BASE, staffed)).metrics
+    plain = gtmsim.simulate(
+        gtmsim.load_scenario(BASE, {**staffed, "budget.embedded_marketers.consensus_share": 0.0})
+    ).metrics
+    assert helped["abm_covered_opportunities"] > 0
+    assert helped["lost_no_decision"] < plain["lost_no_decision"]
+
+
+def test_coverage_is_decided_when_an_opportunity_opens_in_a_key_segment():
+    world = World(gtmsim.load_scenario(BASE, {**ABM, "budget.embedded_marketers.headcount": 1}))
+    marketers = world.account_marketing
+
+    class Deal:
+        covered = False
+
+        def __init__(self, segment):
+            self.segment = segment
+
+    smb, enterprise = world.segments.index("smb"), world.segments.index("enterprise")
+    assert not marketers.key_segment[smb] and marketers.key_segment[enterprise]
+    deals = [Deal(enterprise) for _ in range(6)]
+    small = Deal(smb)
+    marketers.cover(small)
+    for d in deals:
+        marketers.cover(d)
+    assert not small.covered
+    assert [d.covered for d in deals] == [True] * 5 + [False]  # room for five
+    marketers.release(deals[0])
+    marketers.release(small)  # not covered: frees nothing
+    assert marketers.free == 1
 
 
 def test_new_positions_go_to_the_segment_shortest_of_its_headcount_in_any_key_order():

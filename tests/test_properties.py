@@ -49,10 +49,14 @@ def test_money_is_conserved(scenario, replication):
     assert math.isclose(m["bookings"], sum(world.rec.weekly_bookings_usd), rel_tol=1e-9)
     assert math.isclose(m["bookings"], sum(r.bookings_usd for r in world.ae.reps), rel_tol=1e-9)
     assert m["deals_won"] == int(won.sum())
-    # spend equals the sum of channel spend, which equals the budget over the horizon
+    # spend equals the sum of channel spend, which equals the budget over the horizon less
+    # what the embedded marketers are paid from it
     channels = scenario.market.channels
     by_channel = sum(m[f"marketing_spend.channel.{c}"] for c in channels)
-    budget = sum(c.spend_usd_per_week for c in channels.values()) / 7 * math.ceil(world.horizon)
+    embedded = scenario.budget.embedded_marketers
+    weekly = sum(c.spend_usd_per_week for c in channels.values())
+    weekly -= embedded.headcount * embedded.cost_usd_per_year / 52
+    budget = weekly / 7 * math.ceil(world.horizon)
     assert math.isclose(m["marketing_spend"], by_channel, rel_tol=1e-9)
     assert math.isclose(m["marketing_spend"], budget, rel_tol=1e-9)
     assert math.isclose(

@@ -55,12 +55,21 @@ def cmd_calibration(args: argparse.Namespace) -> int:
 
     ens = calibration.run_designs(targets, args.replications, args.jobs, progress, args.out)
     table = calibration.report(ens, targets)
-    print(table.to_csv() if args.csv else table.to_text(), end="")
-    failed, edge = table["result"].count("FAIL"), table["result"].count("edge")
+    if args.csv:
+        print(table.to_csv(), end="")
+    else:
+        shown = [c for c in table.columns if c not in ("section", "source")]
+        print(table.to_text(shown), end="")
+        print("\nsources")
+        for row, source in zip(table["row"], table["source"], strict=True):
+            print(f"  {row:<4} {source}")
+    results = table["result"]
+    failed, edge = results.count("FAIL"), results.count("edge")
+    judged = len(results) - results.count("info")
     at_edge = (
         f" ({edge} at the edge: the mean is outside the range, its 95% interval is not)"
         if edge
         else ""
     )
-    print(f"\n{len(table) - failed} of {len(table)} rows pass{at_edge}", file=sys.stderr)
+    print(f"\n{judged - failed} of {judged} rows pass{at_edge}", file=sys.stderr)
     return 1 if failed else 0

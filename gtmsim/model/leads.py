@@ -90,6 +90,7 @@ _FIELDS = {
     "score_z": np.float64,  # how the lead definition misreads this lead (standard normal)
     "mql_count": np.int16,  # times it became an MQL (nurture can make it one again)
     "opportunity_day": np.float64,  # when it passed discovery (nan: not yet)
+    "buying_group": np.int16,  # people in the account who must agree to buy
 }
 _NAN_FIELDS = ("mql_day", "nurture_since_day", "opportunity_day")
 
@@ -125,6 +126,7 @@ class LeadStore:
         self.window_close_day[lo:hi] = self.window_open_day[lo:hi] + latent["window_length_days"]
         self.deal_size_usd[lo:hi] = latent["deal_size_usd"]
         self.score_z[lo:hi] = latent["score_z"]
+        self.buying_group[lo:hi] = latent["buying_group"]
         self.n = hi
         return slice(lo, hi)
 
@@ -133,9 +135,10 @@ class LeadStore:
     ) -> tuple[int, tuple]:
         """Add one lead from a :meth:`LatentSource.take_one` row.
 
-        Returns its index and (segment, fit, window open day, window close day, deal size).
+        Returns its index and (segment, fit, window open day, window close day, deal size,
+        buying group).
         """
-        segment, fit, start, length, size, z = row
+        segment, fit, start, length, size, z, group = row
         i = self.n
         if i >= len(self.state):
             self._grow(i + 1)
@@ -149,8 +152,9 @@ class LeadStore:
         self.window_close_day[i] = w_open + length
         self.deal_size_usd[i] = size
         self.score_z[i] = z
+        self.buying_group[i] = group
         self.n = i + 1
-        return i, (segment, fit, w_open, w_open + length, size)
+        return i, (segment, fit, w_open, w_open + length, size, group)
 
     def _grow(self, needed: int) -> None:
         new_cap = max(needed, 2 * self.capacity)
@@ -193,6 +197,8 @@ class Card:
         "attempts",
         "first_response_hours",
         "opportunity_day",
+        "buying_group",
+        "covered",
         "u_contact",
         "u_qualify",
         "u_stage",
@@ -211,15 +217,25 @@ class Card:
             self.affinity,
             self.score,
             self.mql_day,
+            self.buying_group,
         ) = row
         self.u_contact, self.u_qualify, self.u_stage = u_contact, u_qualify, u_stage
         self.state = state  # mirrors the store while the card is in play (default: QUEUED)
         self.attempts = 0
         self.first_response_hours = math.nan
         self.opportunity_day = math.nan
+        self.covered = False  # worked by an embedded marketer (account-based marketing)
 
 
-_ROW = ("segment", "fit", "window_start_days", "window_length_days", "deal_size_usd", "score_z")
+_ROW = (
+    "segment",
+    "fit",
+    "window_start_days",
+    "window_length_days",
+    "deal_size_usd",
+    "score_z",
+    "buying_group",
+)
 LATENT_FIELDS = (*_ROW, "day_fraction", "u_return")  # rows of LatentSource.take_block
 
 
@@ -232,8 +248,8 @@ class LatentSource:
         The channel's named generator.
     segment_cum
         Cumulative segment shares of this channel.
-    segment_deal_size
-        Deal-size distribution spec of each segment, in segment order.
+    segment_deal_size, segment_group_size
+        Deal-size and buying-group-size distribution specs of each segment, in segment order.
     fit, buy_probability, window_start, window_length
         The channel's fit spec, 12-month buy probability and buying-window specs.
     hour_cum
@@ -247,6 +263,7 @@ class LatentSource:
         rng,
         segment_cum,
         segment_deal_size,
+        segment_group_size,
         fit,
         buy_probability,
         window_start,
@@ -259,6 +276,7 @@ class LatentSource:
         self._rng = rng
         self._seg_cum = np.asarray(segment_cum, float)
         self._deal = segment_deal_size
+        self._group = segment_group_size
         self._fit = fit
         self._p_buy = buy_probability
         self._start, self._length = window_start, window_length
@@ -270,13 +288,17 @@ class LatentSource:
         self._n = 0
 
     def take_one(self) -> tuple:
-        """The next lead as (segment, fit, window start days, window length days, deal size, score z)."""
+        """The next lead as (segment, fit, window start days, window length days, deal size,
+        score z, buying group)."""
         if self._i >= self._n:
             self._refill(1)
         if self._rows is None:
             b = self._buf
             segment = b[0].astype(np.int64).tolist()
-            self._rows = list(zip(segment, *(b[j].tolist() for j in range(1, 6)), strict=True))
+            group = b[6].astype(np.int64).tolist()
+            self._rows = list(
+                zip(segment, *(b[j].tolist() for j in range(1, 6)), group, strict=True)
+            )
         i, self._i = self._i, self._i + 1
         self.next_id += 1
         return self._rows[i]
@@ -286,6 +308,7 @@ class LatentSource:
         block = self.take_block(k)
         out = dict(zip(LATENT_FIELDS, block, strict=True))
         out["segment"] = out["segment"].astype(np.int64)
+        out["buying_group"] = out["buying_group"].astype(np.int64)
         return out
 
     def take_block(self, k: int) -> np.ndarray:
@@ -323,7 +346,7 @@ class LatentSource:
             deal[mask] = draw(spec, rng, int(mask.sum()))
         buyer = rng.random(n) < self._p_buy
         start = np.where(buyer, draw(self._start, rng, n), np.inf)
-        return {
+        block = {
             "segment": seg,
             "fit": draw(self._fit, rng, n),
             "window_start_days": start,
@@ -333,6 +356,12 @@ class LatentSource:
             "day_fraction": day_fraction(rng.random(n), self._hour_cum),
             "u_return": rng.random(n),  # whether it comes back by itself, if ever dropped
         }
+        group = np.empty(n)
+        for s, spec in enumerate(self._group):
+            mask = seg == s
+            group[mask] = draw(spec, rng, int(mask.sum()))
+        block["buying_group"] = np.clip(np.floor(group + 0.5), 1.0, 1000.0)  # whole people
+        return block
 
 
 def day_fraction(u: np.ndarray, hour_cum: np.ndarray) -> np.ndarray:

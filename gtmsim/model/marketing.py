@@ -77,6 +77,7 @@ class Marketing:
         bw = market.buying_window
         self.ramp_days = bw.intent_ramp_days
         deal_specs = [s.deal_size_usd for s in market.segments.values()]
+        self._group_specs = [s.buying_group_size for s in market.segments.values()]
 
         self._seed, self._replication = seed, replication
         self._id_bases: set[int] = set()
@@ -132,6 +133,7 @@ class Marketing:
             stream(self._seed, self._replication, f"leads/{name}"),
             cumulative(shares),
             self._deal_specs,
+            self._group_specs,
             fit,
             min(1.0, bw.buy_within_12_months_probability * in_market),
             bw.start_days,
@@ -277,7 +279,10 @@ class Marketing:
         if not leads:
             return np.empty(0, dtype=np.int64)
         idx = np.array(leads, dtype=np.int64)
-        return idx[np.isin(self.store.state[idx], IDLE)]
+        idx = idx[np.isin(self.store.state[idx], IDLE)]
+        # in the order of their windows, then of their ids: not of the channels' order in the file
+        store = self.store
+        return idx[np.lexsort((store.uid[idx], store.window_open_day[idx]))]
 
     def new_prospect(self, t: float, source: LatentSource) -> tuple[int, tuple]:
         """Add one self-sourced (outbound) lead created at ``t``.

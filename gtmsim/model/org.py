@@ -112,6 +112,33 @@ class Programmes:
         self.apply()
 
 
+class AccountMarketing:
+    """M9: embedded marketers as capacity: each works a limited number of key-account deals.
+
+    An opportunity in a key-account segment is covered when it is created, if a
+    place is free (``headcount x accounts_per_marketer`` places); it keeps its
+    marketer until it is won or lost, when the place frees up. Only covered deals
+    get the marketer's help (:class:`gtmsim.model.deals.DealRules`).
+    """
+
+    def __init__(self, spec, segments: list[str]) -> None:
+        self.free = spec.headcount * spec.accounts_per_marketer
+        self.key_segment = [s in spec.segments for s in segments]
+        self.covered = 0  # opportunities covered so far
+
+    def cover(self, card) -> None:
+        """Assign a marketer to a new opportunity of a key account, if one has room."""
+        if self.free and self.key_segment[card.segment]:
+            self.free -= 1
+            self.covered += 1
+            card.covered = True
+
+    def release(self, card) -> None:
+        """A covered deal has closed (won or lost): its marketer can take another."""
+        if card.covered:
+            self.free += 1
+
+
 class Quarters:
     """Sales' quarterly results against the AEs' quotas, and the streak of misses.
 
@@ -206,6 +233,7 @@ class Staffing:
         self._marks: dict[str, list[float]] = {}  # an AE's bookings at the last 4 quarter ends
         self._seq = 0
         self._freeze_due = 0.0
+        self._ae_share: float | None = None  # AE cost per dollar of trailing bookings
 
     def __call__(self, world, day: int) -> None:
         """Signed reps whose ramp has reached its midpoint start selling."""
@@ -233,8 +261,15 @@ class Staffing:
                 self._sign(key, segment, day)
             self.frozen = []
         ae = world.ae
-        if spec.rule == "share_of_bookings" and year_usd is not None and ae.spec.cost_usd_per_year:
-            affordable = int(spec.bookings_share * year_usd // ae.spec.cost_usd_per_year)
+        cost = ae.spec.cost_usd_per_year
+        if spec.rule == "share_of_bookings" and year_usd and cost:
+            if self._ae_share is None:  # the first full year: "first_year" fixes the share
+                seats = len(ae.reps) + self.open_seats("ae")
+                first = seats * cost / year_usd
+                self._ae_share = (
+                    first if spec.bookings_share == "first_year" else spec.bookings_share
+                )
+            affordable = int(self._ae_share * year_usd // cost)
             gap = affordable - len(ae.reps) - self.open_seats("ae")
             for _ in range(max(0, min(gap, spec.max_hires_per_quarter))):
                 self._sign("ae", None, day)
@@ -384,9 +419,10 @@ class Reviews:
         spec, mk = self.spec, world.marketing
         self.held += 1
         self._last = day
-        for team in (world.ae, world.sdr):
-            for rep in team.reps:
-                rep.meet(spec.hours_per_attendee)
+        if spec.hours_per_attendee:
+            for team in (world.ae, world.sdr):
+                for rep in team.reps:
+                    team.book_review(rep, day)
         mk.noise_sd -= spec.noise_reduction_share * max(0.0, mk.noise_sd - spec.noise_floor_sd)
         if spec.attribution == "won_revenue":
             back = max(0, len(self._spend) - 1 - ATTRIBUTION_DAYS // 7)
@@ -428,6 +464,7 @@ class Organisation:
         self.staffing = Staffing(world)
         self.initial_noise = world.marketing.noise_sd
         self.leaders_replaced = 0
+        self._budget_share: float | None = None  # marketing budget per dollar of bookings
 
     def __call__(self, world, day: int) -> None:
         if day and day % QUARTER_DAYS == 0:
@@ -446,8 +483,12 @@ class Organisation:
         year = sum(q.bookings_usd[-4:]) if len(q.bookings_usd) >= 4 else None
         self.staffing.quarter_end(world, day, q.missed_streak, year)
         q.open_next(world)
-        if rule == "share_of_bookings" and year is not None:
-            p.set_total(self.budget.bookings_share * year / 52.0)
+        if rule == "share_of_bookings" and year:
+            if self._budget_share is None:  # the first full year: "first_year" fixes the share
+                whole = (p.total_usd_per_week + p.reserve_usd_per_week) * 52.0 / year
+                share = self.budget.bookings_share
+                self._budget_share = whole if share == "first_year" else share
+            p.set_total(self._budget_share * year / 52.0)
         elif (
             rule == "cut_after_misses" and q.missed_streak >= self.budget.cut_after_missed_quarters
         ):
@@ -469,4 +510,12 @@ class Organisation:
                 rep.trust = team.trust_initial
 
 
-__all__ = ["MarketingKPI", "Organisation", "Programmes", "Quarters", "Reviews", "Staffing"]
+__all__ = [
+    "AccountMarketing",
+    "MarketingKPI",
+    "Organisation",
+    "Programmes",
+    "Quarters",
+    "Reviews",
+    "Staffing",
+]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from heapq import heappop, heappush
+from itertools import repeat
 
 import numpy as np
 import simpy
@@ -183,11 +184,14 @@ class Rep:
                 if t_deal <= t_task:
                     _, _, card, stage = heappop(deals)
                     hours = stage_hours[stage]()
-                    selling += hours
                     w = hours / ps
                     t = add(t_task, w)
-                    if t <= horizon:  # a meeting that ends after the horizon is not counted
-                        deal_step(self, card, stage, t)
+                    if card is None:  # a joint review (M8) in the rep's diary
+                        self.review_hours += hours
+                    else:
+                        selling += hours
+                        if t <= horizon:  # a meeting that ends after the horizon is not counted
+                            deal_step(self, card, stage, t)
                 else:  # a contact attempt
                     card = queue.pop(t_task)
                     n = card.attempts
@@ -242,12 +246,6 @@ class Rep:
                 team.new_prospect(self, env.now)
                 self.prospect_w += team.next_prospect_hours() / ps
 
-    def meet(self, hours: float) -> None:
-        """Spend ``hours`` in a joint review (M8): they come out of prospecting time."""
-        self.review_hours += hours
-        self.busy_w += hours / self.team.ps
-        self.prospect_w += hours / self.team.ps
-
     def learn(self, outcome: float) -> None:
         """Move trust towards the outcome of a marketing lead just worked (1 good, 0 bad)."""
         if self.team.trust_on:
@@ -286,6 +284,8 @@ class SalesTeam:
         stages = sc.deals.stages
         self.stage_hours = [sampler(f"stage/{n}/rep_hours", s.rep_hours) for n, s in stages.items()]
         self.n_stages = len(stages)
+        self.review = self.n_stages  # the diary's "stage" of a joint review (M8)
+        self.stage_hours.append(repeat(sc.feedback.hours_per_attendee).__next__)
         self.stage_delay = [
             sampler(f"stage/{n}/buyer_delay_days", s.buyer_delay_days) for n, s in stages.items()
         ]
@@ -373,6 +373,8 @@ class SalesTeam:
             rep.idle = False
             rep.proc.interrupt()
         for due, _, card, stage in sorted(rep.deals):
+            if card is None:  # a review in the leaver's diary
+                continue
             heir = self.pick_rep(card.segment)
             heir.open_deals += 1
             self._book(heir, due, card, stage)
@@ -527,8 +529,20 @@ class SalesTeam:
         """A prospecting rep books a first meeting with a self-sourced account at ``t``."""
         w = self.world
         mk = w.marketing
-        lead, (segment, fit, w_open, w_close, size) = mk.new_prospect(t, self.prospects)
-        row = (lead, mk.outbound_channel, segment, fit, w_open, w_close, size, 0.0, _NAN, _NAN)
+        lead, (segment, fit, w_open, w_close, size, group) = mk.new_prospect(t, self.prospects)
+        row = (
+            lead,
+            mk.outbound_channel,
+            segment,
+            fit,
+            w_open,
+            w_close,
+            size,
+            0.0,
+            _NAN,
+            _NAN,
+            group,
+        )
         luck = self.prospect_luck
         card = Card(row, [], _NAN, [luck() for _ in range(self.n_stages)], state=NEW)
         w.move(card, _ACCEPTED, t, rep.name)
@@ -545,7 +559,11 @@ class SalesTeam:
         due = t + self.stage_delay[stage]() * self.delay_multiplier[card.segment]
         self._book(rep, due, card, stage)
 
-    def _book(self, rep: Rep, due: float, card: Card, stage: int) -> None:
+    def book_review(self, rep: Rep, day: int) -> None:
+        """Put a joint review (M8) in ``rep``'s diary from the start of ``day``'s working hours."""
+        self._book(rep, self.cal.next_open(float(day)), None, self.review)
+
+    def _book(self, rep: Rep, due: float, card: Card | None, stage: int) -> None:
         """Put a deal meeting in ``rep``'s diary at ``due``, waking the rep if idle."""
         self._seq += 1
         heappush(rep.deals, (due, self._seq, card, stage))
@@ -564,7 +582,8 @@ class SalesTeam:
             card.affinity,
             now,
             card.u_stage[stage],
-            card.segment,
+            card.buying_group,
+            card.covered,
         )
         marketing_lead = card.channel != w.marketing.outbound_channel
         if rec.logging:
@@ -579,6 +598,7 @@ class SalesTeam:
         elif outcome == PASS and stage == rules.last:
             w.move(card, _WON, now, rep.name)
             w.count(WON, card)
+            w.account_marketing.release(card)
             rep.bookings_usd += size
             rep.open_deals -= 1
             rec.weekly_bookings_usd[rec.week(now)] += size
@@ -593,6 +613,7 @@ class SalesTeam:
                 w.count(OPPORTUNITY, card)
                 card.opportunity_day = now
                 w.store.opportunity_day[card.lead] = now
+                w.account_marketing.cover(card)
                 rec.weekly_pipeline_created_usd[rec.week(now)] += card.deal_size_usd
                 rec.pipeline_by_channel_usd[card.channel] += card.deal_size_usd
                 if marketing_lead and not self.works_leads:  # else it learned at the verdict
@@ -600,8 +621,8 @@ class SalesTeam:
             self._schedule(rep, card, stage + 1, now)
         else:
             lost = _LOST_NO_DECISION if outcome == NO_DECISION else _LOST_COMPETITOR
-            rec.losses["competitor" if lost == _LOST_COMPETITOR else "no_decision"] += 1
             w.move(card, lost, now, rep.name)
+            w.account_marketing.release(card)
             rep.open_deals -= 1
             if stage == 0 and marketing_lead and not self.works_leads:
                 rep.learn(0.0)

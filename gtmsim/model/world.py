@@ -21,7 +21,7 @@ from gtmsim.model.deals import DealRules
 from gtmsim.model.handoff import SpeedToLead
 from gtmsim.model.leads import IDLE, STATE_NAMES, Card, LeadStore, State
 from gtmsim.model.marketing import Marketing
-from gtmsim.model.org import QUARTER_DAYS, Organisation, staffing
+from gtmsim.model.org import QUARTER_DAYS, AccountMarketing, Organisation, staffing
 from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
 from gtmsim.results.recorder import ACCEPTED, ChunkSink, LeadStates, Recorder
@@ -81,13 +81,12 @@ class World:
         )
         self.marketing = Marketing(scenario, replication, self.store, self.rec)
         self.speed_to_lead = SpeedToLead(scenario.handoff.speed_to_lead)
-        embedded = scenario.budget.embedded_marketers
-        uplift = embedded.pass_uplift if embedded.headcount else 0.0  # nobody embedded, no insight
         self.deal_rules = DealRules(
             scenario.deals,
             scenario.handoff.in_market_horizon_days,
-            [uplift if s in embedded.segments else 0.0 for s in self.segments],
+            scenario.budget.embedded_marketers.consensus_share,
         )
+        self.account_marketing = AccountMarketing(scenario.budget.embedded_marketers, self.segments)
         self.dice_contact = LeadDice(seed, replication, "contact")
         self.dice_qualify = LeadDice(seed, replication, "qualify")
         self.dice_stage = LeadDice(seed, replication, "stage")
@@ -235,6 +234,7 @@ class World:
             store.affinity[idx].tolist(),
             store.score[idx].tolist(),
             np.asarray(mql_day, float).tolist(),
+            store.buying_group[idx].tolist(),
             strict=True,
         )
         return [Card(*c) for c in zip(rows, u_contact, u_qualify, u_stage, strict=True)]

@@ -54,9 +54,13 @@ METRICS: dict[str, str] = {
     "cycle_days_median": "median days from opportunity to won",
     "cycle_days_mean": "mean days from opportunity to won",
     "deal_size_usd_mean": "mean size of won deals, USD",
-    "lost_competitor": "deals lost to a competitor (count, from discovery on)",
-    "lost_no_decision": "deals lost to no decision (count, from discovery on)",
-    "no_decision_share": "share of lost deals lost to no decision",
+    "lost_at_discovery": "accepted leads and prospects lost at the discovery meeting, before "
+    "they became opportunities (count)",
+    "lost_competitor": "opportunities lost to a competitor (count)",
+    "lost_no_decision": "opportunities lost to no decision: the account did not buy, out of "
+    "market or because its buying group did not agree (count)",
+    "no_decision_share": "share of lost opportunities lost to no decision",
+    "abm_covered_opportunities": "opportunities worked by an embedded marketer (count)",
     "ae_quota_attainment_median": "median AE bookings / quota pro-rated over the days they sold",
     "ae_quota_missed_share": "share of AEs below their quota, pro-rated over the days they sold "
     "(AEs who sold less than a quarter are left out)",
@@ -69,10 +73,12 @@ METRICS: dict[str, str] = {
     "bookings_growth_yoy": "bookings of the last 52 weeks / the 52 weeks before, minus 1 "
     "(nan for runs shorter than 104 weeks)",
     "marketing_cost_usd": "programme spend plus embedded marketers' cost over the run, USD",
+    "coordination_cost_usd": "fixed cost of the joint sales and marketing process over the run "
+    "(feedback.cost_usd_per_year), USD",
     "sales_cost_usd": "loaded cost of the AEs and SDRs (joint team included) over the run, "
     "from the day each is paid (hires still ramping up included), USD",
-    "gtm_cost_per_bookings": "sales and marketing cost / bookings (USD per USD)",
-    "bookings_net_of_gtm_cost_usd": "bookings minus sales and marketing cost, USD",
+    "gtm_cost_per_bookings": "sales, marketing and coordination cost / bookings (USD per USD)",
+    "bookings_net_of_gtm_cost_usd": "bookings minus sales, marketing and coordination cost, USD",
     "quarters_missed": "13-week quarters in which sales booked less than the AEs' quotas (count)",
     "ae_hired": "AEs who started selling during the run: new positions and refilled seats (count)",
     "ae_left": "AEs who left during the run (count)",
@@ -217,16 +223,19 @@ def compute_metrics(world) -> dict[str, float]:
 
     was_opp = ~np.isnan(store.opportunity_day[:n])
     won = (state == states.code("won")) & was_opp
-    lost = (
-        (state == states.code("lost_competitor")) | (state == states.code("lost_no_decision"))
-    ) & was_opp
+    lost_any = (state == states.code("lost_competitor")) | (
+        state == states.code("lost_no_decision")
+    )
+    lost = lost_any & was_opp
     m["win_rate"] = ratio(won.sum(), won.sum() + lost.sum())
     cycle = np.asarray(rec.cycle_days)
     m["cycle_days_median"] = float(np.median(cycle)) if cycle.size else float("nan")
     m["cycle_days_mean"] = float(cycle.mean()) if cycle.size else float("nan")
     m["deal_size_usd_mean"] = ratio(m["bookings"], m["deals_won"])
-    m["lost_competitor"] = rec.losses["competitor"]
-    m["lost_no_decision"] = rec.losses["no_decision"]
+    m["lost_at_discovery"] = int((lost_any & ~was_opp).sum())
+    m["lost_competitor"] = int(((state == states.code("lost_competitor")) & was_opp).sum())
+    m["lost_no_decision"] = int(((state == states.code("lost_no_decision")) & was_opp).sum())
+    m["abm_covered_opportunities"] = world.account_marketing.covered
     m["no_decision_share"] = ratio(
         m["lost_no_decision"], m["lost_competitor"] + m["lost_no_decision"]
     )
@@ -285,6 +294,7 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
         "lead_to_opportunity_rate": ratio(m["opportunities_inbound"], m["inquiries"]),
         "marketing_cost_usd": m["marketing_spend"]
         + embedded.headcount * embedded.cost_usd_per_year * years,
+        "coordination_cost_usd": sc.feedback.cost_usd_per_year * years,
         "sales_cost_usd": sum(
             t.spec.cost_usd_per_year
             * max(0.0, min(world.horizon, r.left_day) - r.paid_from_day)
@@ -312,12 +322,9 @@ def org_metrics(world, m: dict[str, float]) -> dict[str, float]:
         "scoring_noise_sd_end": world.marketing.noise_sd,
         "marketing_budget_usd_per_week_end": float(world.marketing.spend_usd_per_week.sum()),
     }
-    out["bookings_net_of_gtm_cost_usd"] = (
-        m["bookings"] - out["marketing_cost_usd"] - out["sales_cost_usd"]
-    )
-    out["gtm_cost_per_bookings"] = ratio(
-        out["marketing_cost_usd"] + out["sales_cost_usd"], m["bookings"]
-    )
+    gtm_cost = out["marketing_cost_usd"] + out["sales_cost_usd"] + out["coordination_cost_usd"]
+    out["bookings_net_of_gtm_cost_usd"] = m["bookings"] - gtm_cost
+    out["gtm_cost_per_bookings"] = ratio(gtm_cost, m["bookings"])
     weeks = int(world.horizon // 7)
     weekly = np.asarray(rec.weekly_bookings_usd[:weeks])
     out["bookings_growth_yoy"] = (

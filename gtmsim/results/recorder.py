@@ -137,7 +137,6 @@ class Recorder:
         self.resolved_accepted: list[bool] = []
         self.cycle_days: list[float] = []
         self.won_deal_sizes_usd: list[float] = []
-        self.losses = {"competitor": 0, "no_decision": 0}
         self.mqls_judged = 0  # reached MQLs that sales accepted or rejected
         self._sink = event_sink
         self.logging = event_sink is not None  # whether the per-lead event log is on

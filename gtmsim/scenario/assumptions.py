@@ -4,7 +4,7 @@ Any numeric setting, and any number inside a distribution, may be written as a
 *range table* instead of a bare number::
 
     [deals]
-    enablement_uplift = { value = 0.05, low = 0.0, high = 0.1, source = "assumption" }
+    enablement_share = { value = 0.05, low = 0.0, high = 0.1, source = "assumption" }
 
     [market.buying_window]
     length_days = { kind = "gamma", mean = { value = 120, low = 60, high = 180 }, cv = 0.5 }
@@ -172,7 +172,7 @@ def with_values(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
     values : Mapping of str to float
         Dotted key paths of numeric settings (or of numbers inside a
         distribution, or of a distribution that is a bare number) to values,
-        e.g. ``{"deals.enablement_uplift": 0.08}``. A whole-number setting takes
+        e.g. ``{"deals.enablement_share": 0.08}``. A whole-number setting takes
         a float that is a whole number.
 
     Returns

@@ -84,16 +84,23 @@ def describe_words(tp: Any) -> str:
     return "one of " + ", ".join(f'"{w}"' for w in words) if words else "text"
 
 
-def dist_check(field: FieldInfo) -> Any:
-    """The validator that bounds a distribution setting's values (see ``dists.within``), or None."""
+def constraints(field: FieldInfo) -> list:
+    """A setting's constraint metadata, including what its type annotation carries (inside an
+    optional's or a union's Annotated members too)."""
     metadata = list(field.metadata)
     stack = [field.annotation]
-    while stack:  # an optional distribution keeps its validator inside the union
+    while stack:
         t = stack.pop()
         if typing.get_origin(t) is typing.Annotated:
-            metadata += t.__metadata__
+            for meta in t.__metadata__:  # Annotated[float, Field(ge=0)] keeps Ge inside Field
+                metadata += meta.metadata if isinstance(meta, FieldInfo) else [meta]
             stack.append(typing.get_args(t)[0])
         elif typing.get_origin(t) in (typing.Union, types.UnionType):
             stack.extend(typing.get_args(t))
-    checks = [getattr(meta, "func", None) for meta in metadata]
+    return metadata
+
+
+def dist_check(field: FieldInfo) -> Any:
+    """The validator that bounds a distribution setting's values (see ``dists.within``), or None."""
+    checks = [getattr(meta, "func", None) for meta in constraints(field)]
     return next((c for c in checks if hasattr(c, "bounds")), None)

@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 
 from gtmsim.scenario.assumptions import RANGE_KEYS
 from gtmsim.scenario.dists import KINDS
-from gtmsim.scenario.fields import dist_check, is_dist, is_model, members, strip
+from gtmsim.scenario.fields import constraints, dist_check, is_dist, is_model, members, strip
 from gtmsim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, NAMED_TABLES, NEW_KEY
 from gtmsim.scenario.schema import Scenario
 
@@ -59,7 +59,7 @@ def _bounds(field: FieldInfo) -> str:
     if is_dist(field.annotation):
         return _dist_bounds(field)
     found = []
-    for meta in field.metadata:
+    for meta in constraints(field):
         for attr, sign in _BOUNDS:
             value = getattr(meta, attr, None)
             if value is not None:
@@ -163,7 +163,7 @@ assumption:
 
 ```toml
 [deals]
-enablement_uplift = { value = 0.05, low = 0.0, high = 0.1, source = "assumption" }
+enablement_share = { value = 0.05, low = 0.0, high = 0.1, source = "assumption" }
 
 [market.buying_window]
 length_days = { kind = "gamma", mean = { value = 120, low = 60, high = 180 }, cv = 0.5 }

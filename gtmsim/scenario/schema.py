@@ -74,6 +74,7 @@ UsdDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_
 DaysDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_DAYS))]
 HoursDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_HOURS))]
 UnitDist = Annotated[Dist, AfterValidator(within(0.0, 1.0))]
+PeopleDist = Annotated[Dist, AfterValidator(within(0.0, float("inf"), max_mean=1000.0))]
 PositiveHoursDist = Annotated[
     Dist, AfterValidator(within(0.0, float("inf"), max_mean=MAX_HOURS, positive_mean=True))
 ]
@@ -117,6 +118,11 @@ class Segment(BaseModel, **_Strict):
     )
     outbound_share: float = Field(
         0.0, ge=0, le=1, description="share of reps' self-sourced prospects in this segment"
+    )
+    buying_group_size: PeopleDist = Field(
+        default_factory=lambda: Constant(value=1.0),
+        description="people who must agree to a purchase (the buying group), drawn once per "
+        "account and rounded to whole people, at least 1; see deals.consensus",
     )
 
 
@@ -633,8 +639,67 @@ class Stage(BaseModel, **_Strict):
         ge=0,
         le=1,
         description="chance to pass for an average-fit lead that is in market (its window is "
-        "open or opens within handoff.in_market_horizon_days)",
+        "open or opens within handoff.in_market_horizon_days); at a consensus stage, for a "
+        "buying group of one",
     )
+    consensus: bool = Field(
+        False,
+        description="the buying group builds its consensus at this stage: a group that does "
+        "not agree ends in no decision (see deals.consensus)",
+    )
+
+
+class Consensus(BaseModel, **_Strict):
+    """M6: how the chance that a buying group agrees falls with its size.
+
+    ``purchase_probability`` at each ``stakeholders`` count is interpolated as a
+    power law between the points (log-log), and beyond the last point with the
+    slope of the last piece. Relative to a group of one, it is the chance c that
+    a group reaches consensus over its whole buying journey; the part of it that
+    falls after the group meets sales, ``c ** after_engagement_share``, is spread
+    evenly over the stages marked ``consensus``, and a group that fails there
+    ends in no decision.
+    """
+
+    stakeholders: list[Annotated[float, Field(ge=1, le=1000)]] = Field(
+        default_factory=lambda: [1.0],
+        min_length=1,
+        description="buying-group sizes at which purchase_probability is known, increasing, "
+        "starting at 1",
+    )
+    purchase_probability: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=lambda: [1.0],
+        min_length=1,
+        description="chance that a purchase with that many stakeholders ends in a purchase "
+        "from anyone (not in no decision)",
+    )
+    after_engagement_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of the buying journey still ahead when the group meets sales: a "
+        "group that agrees with chance c over the whole journey agrees with chance "
+        "c ** this over the consensus stages (the rest of the attrition happens before the "
+        "buyer ever raises a hand)",
+    )
+
+    @model_validator(mode="after")
+    def _points(self) -> Consensus:
+        n, p = self.stakeholders, self.purchase_probability
+        problems = []
+        if len(n) != len(p):
+            problems.append(
+                f"stakeholders and purchase_probability need one value each ({len(n)} and "
+                f"{len(p)} given)"
+            )
+        if n and n[0] != 1:
+            problems.append(f"stakeholders must start at 1 (a group of one), not {n[0]:g}")
+        if any(b <= a for a, b in zip(n, n[1:], strict=False)):
+            problems.append("stakeholders must increase")
+        if any(b > a for a, b in zip(p, p[1:], strict=False)):
+            problems.append("purchase_probability must not rise with more stakeholders")
+        _raise_all(problems)
+        return self
 
 
 class Deals(BaseModel, **_Strict):
@@ -663,11 +728,14 @@ class Deals(BaseModel, **_Strict):
         description="pass chance multiplier while the account is not in market (its window "
         "opens later than handoff.in_market_horizon_days, or never)",
     )
-    enablement_uplift: float = Field(
+    consensus: Consensus = Field(default_factory=Consensus)
+    enablement_share: float = Field(
         0.0,
         ge=0,
-        le=MAX_UPLIFT,
-        description="relative uplift of pass chances from marketing's sales enablement",
+        le=1,
+        description="share of a buying group's consensus shortfall (its chance of not "
+        "agreeing, beyond a group of one's) that marketing's buyer-enablement content "
+        "recovers, at the consensus stages of every deal",
     )
     affinity_win_uplift: float = Field(
         0.0,
@@ -802,7 +870,10 @@ class Feedback(BaseModel, **_Strict):
     A review can sharpen the shared lead definition (less scoring noise), move
     budget by closed-loop attribution of *won* revenue, and recalibrate reps'
     trust to the acceptance rate of the leads they actually reached. Every AE
-    and SDR spends ``hours_per_attendee`` in each review (taken from prospecting).
+    and SDR spends ``hours_per_attendee`` in each review, a block in their diary
+    from the start of the review day's working hours: work due meanwhile waits,
+    and an idle rep loses prospecting time. ``cost_usd_per_year`` is the fixed
+    cost of the process itself.
     """
 
     cadence: Literal["never", "ad_hoc", "monthly", "weekly"] = Field(
@@ -841,6 +912,13 @@ class Feedback(BaseModel, **_Strict):
         description="each review moves reps' trust this far toward the share of marketing "
         "leads they reached since the last review that were accepted",
     )
+    cost_usd_per_year: float = Field(
+        0.0,
+        ge=0,
+        le=1e8,
+        description="fixed yearly cost of running the joint process whatever the bookings "
+        "(revenue-operations staff, shared systems), USD; counted in the marketing cost",
+    )
 
 
 # --------------------------------------------------------------------------- M9 budget
@@ -867,7 +945,13 @@ class JointTeam(BaseModel, **_Strict):
 
 
 class EmbeddedMarketers(BaseModel, **_Strict):
-    """M9: marketers embedded in key accounts, paid from the programme budget."""
+    """M9: marketers embedded in key accounts (account-based marketing), paid from the budget.
+
+    Each marketer works at most ``accounts_per_marketer`` open opportunities at a
+    time in the key-account segments; an opportunity is covered from discovery to
+    its close if a place is free when it is created. Only covered deals get the
+    account insight.
+    """
 
     headcount: int = Field(0, ge=0, le=MAX_HEADCOUNT, description="number of embedded marketers")
     cost_usd_per_year: float = Field(
@@ -879,12 +963,15 @@ class EmbeddedMarketers(BaseModel, **_Strict):
     segments: list[str] = Field(
         default_factory=list, description="the key-account segments they work in"
     )
-    pass_uplift: float = Field(
+    accounts_per_marketer: int = Field(
+        20, ge=1, le=1000, description="open opportunities one embedded marketer can work at once"
+    )
+    consensus_share: float = Field(
         0.0,
         ge=0,
-        le=MAX_UPLIFT,
-        description="relative uplift of every stage's pass chance in those segments "
-        "(account insight, content for the buying committee); none while headcount is 0",
+        le=1,
+        description="share of a covered deal's consensus shortfall that the marketer's account "
+        "insight and content for the buying group recover, on top of deals.enablement_share",
     )
 
 
@@ -901,8 +988,10 @@ class Hiring(BaseModel, **_Strict):
     rule: Literal["fixed", "share_of_bookings"] = Field(
         "fixed", description="fixed: no new positions; share_of_bookings: see above"
     )
-    bookings_share: float = Field(
-        0.2, gt=0, le=2, description="share_of_bookings: AE cost per dollar of trailing bookings"
+    bookings_share: Annotated[float, Field(gt=0, le=2)] | Literal["first_year"] = Field(
+        0.2,
+        description='share_of_bookings: AE cost per dollar of trailing bookings; "first_year": '
+        "the share the team's cost had of the first year's bookings",
     )
     max_hires_per_quarter: int = Field(
         4,
@@ -944,8 +1033,10 @@ class Budget(BaseModel, **_Strict):
         "bookings_share of the last four quarters' weekly bookings, embedded marketers and the "
         "joint team's marketing money included); cut_after_misses",
     )
-    bookings_share: float = Field(
-        0.1, ge=0, le=2, description="share_of_bookings: marketing budget per dollar of bookings"
+    bookings_share: Annotated[float, Field(ge=0, le=2)] | Literal["first_year"] = Field(
+        0.1,
+        description='share_of_bookings: marketing budget per dollar of bookings; "first_year": '
+        "the share the starting budget had of the first year's bookings",
     )
     cut_after_missed_quarters: int = Field(
         2,
@@ -1150,7 +1241,7 @@ class Scenario(BaseModel, **_Strict):
         Returns
         -------
         dict of str to Assumption
-            For example ``{"deals.enablement_uplift": Assumption(0.05, 0.0, 0.1,
+            For example ``{"deals.enablement_share": Assumption(0.05, 0.0, 0.1,
             "assumption")}``; a number inside a distribution has the parameter in
             its path (``market.buying_window.length_days.mean``). Empty when the
             scenario declares none, and for one built by ``model_validate``
@@ -1184,6 +1275,7 @@ __all__ = [
     "ArrivalProfile",
     "BuyingWindow",
     "Channel",
+    "Consensus",
     "Deals",
     "Handoff",
     "Histogram",
