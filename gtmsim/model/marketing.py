@@ -9,7 +9,6 @@ plain attributes, read afresh every day.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from gtmsim.model.dists import Sampler
 from gtmsim.model.leads import (
@@ -34,6 +33,8 @@ def poisson_counts(u, lam: np.ndarray) -> np.ndarray:
     Inversion makes a count a monotone function of its rate for a given
     uniform, so more spend never means fewer leads in a paired comparison.
     """
+    from scipy import special  # imported on first use: `import gtmsim` stays quick
+
     u = np.asarray(u, float)
     lam = np.asarray(lam, float)
     k = np.maximum(np.floor(lam + np.sqrt(lam) * special.ndtri(u)), 0.0)  # normal start
