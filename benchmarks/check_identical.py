@@ -167,13 +167,15 @@ def fingerprint(path: Path, overrides: dict, replication: int, log: bool) -> dic
     fp["store"] = {name: getattr(world.store, name)[:n] for name in _FIELDS}
     fp["store"]["n"] = n
     if log:
-        h = hashlib.sha256()
-        rows = 0
-        for chunk in chunks:
-            for col in sorted(chunk):
-                h.update(repr(chunk[col]).encode())
-            rows += len(chunk["case_id"])
-        fp["event_log"] = {"rows": rows, "sha256": h.hexdigest()}
+        rows = [
+            row for chunk in chunks for row in zip(*(chunk[c] for c in sorted(chunk)), strict=True)
+        ]
+        fp["event_log"] = {
+            "rows": len(rows),
+            "sha256": hashlib.sha256(repr(rows).encode()).hexdigest(),
+            # the same rows in any order: tells a reordering from a change
+            "sha256_sorted": hashlib.sha256(repr(sorted(rows, key=repr)).encode()).hexdigest(),
+        }
     return _exact(fp)
 
 

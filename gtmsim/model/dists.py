@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -59,13 +59,9 @@ class Sampler:
         if isinstance(spec, Constant):
             self.next = repeat(spec.value).__next__
         else:
-            self.next = _blocks(spec, rng, block).__next__
+            # each block is drawn when the previous one is used up
+            blocks = map(lambda _: draw(spec, rng, block).tolist(), repeat(None))
+            self.next = chain.from_iterable(blocks).__next__
 
     def __call__(self) -> float:
         return self.next()
-
-
-def _blocks(spec, rng: np.random.Generator, block: int):
-    """Draws one at a time, a block drawn only when the previous one is used up."""
-    while True:
-        yield from draw(spec, rng, block).tolist()

@@ -82,6 +82,52 @@ class LeadQueue:
         return [e[2] for e in self._pending] + [e[2] for e in self._ready]
 
 
+class FifoQueue:
+    """A :class:`LeadQueue` with ``order="fifo"``, in one heap and at a fraction of the cost.
+
+    The lead visible longest is the one that became visible first, so the
+    earliest card by (visible time, arrival) is the one to take whatever the
+    rep's time; a second heap of ready cards is not needed. It takes the cards
+    a ``LeadQueue("fifo")`` takes, in the same order.
+    """
+
+    __slots__ = ("_heap", "_seq")
+
+    def __init__(self) -> None:
+        self._heap: list = []  # (visible, seq, card)
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def push(self, visible: float, card, score: float) -> None:
+        """Add a lead's card that a rep may take from time ``visible`` (days) on."""
+        self._seq += 1
+        heappush(self._heap, (visible, self._seq, card))
+
+    def next_time(self, now: float = -_INF) -> float:
+        """Earliest time a waiting lead is visible (``inf``: none is waiting)."""
+        return self._heap[0][0] if self._heap else _INF
+
+    def pop(self, t: float):
+        """Take the card visible longest (the caller knows one is visible by ``t``)."""
+        return heappop(self._heap)[2]
+
+    def drain(self) -> list:
+        """Take every waiting card out: (visible time, card) pairs, earliest first."""
+        entries, self._heap = sorted(self._heap, key=lambda e: e[:2]), []
+        return [(visible, card) for visible, _, card in entries]
+
+    def cards(self) -> list:
+        """Every waiting card (for end-of-run accounting)."""
+        return [e[2] for e in self._heap]
+
+
+def new_queue(order: str = "fifo") -> FifoQueue | LeadQueue:
+    """A queue of MQLs taken in ``order`` (``"fifo"`` or ``"score"``, see :class:`LeadQueue`)."""
+    return FifoQueue() if order == "fifo" else LeadQueue(order)
+
+
 class SpeedToLead:
     """P(an attempt reaches the lead) as a function of hours since it raised its hand.
 

@@ -136,9 +136,12 @@ class Marketing:
             self._add_history()
 
     def latent_source(
-        self, name: str, mix: dict[str, float], fit, in_market: float
+        self, name: str, mix: dict[str, float], fit, in_market: float, times: bool = True
     ) -> LatentSource:
-        """The latent truth of a lead source (a channel, or a team's prospecting)."""
+        """The latent truth of a lead source (a channel, or a team's prospecting).
+
+        ``times=False``: the source's leads need no time of day (see :class:`LatentSource`).
+        """
         shares = [mix.get(s, 0.0) for s in self.segments] if mix else [1.0] * len(self.segments)
         bw = self._bw
         return LatentSource(
@@ -149,7 +152,7 @@ class Marketing:
             min(1.0, bw.buy_within_12_months_probability * in_market),
             bw.start_days,
             bw.length_days,
-            self.hour_cum,
+            self.hour_cum if times else None,
             lead_id_base(name, self._id_bases),
         )
 
@@ -186,46 +189,56 @@ class Marketing:
         """
         rec = self.rec
         spend = self.spend_usd_per_week / 7.0
+        week = rec.week(day)
         rec.spend_by_channel_usd[: len(spend)] += spend
-        rec.weekly_spend_by_channel_usd[rec.week(day), : len(spend)] += spend
-        rec.weekly_marketing_spend_usd[rec.week(day)] += spend.sum()
+        rec.weekly_spend_by_channel_usd[week, : len(spend)] += spend
+        rec.weekly_marketing_spend_usd[week] += spend.sum()
 
         mql_idx, mql_t = [], []
         if self.nurture_on and day > 0 and day % self.rescore_every_days == 0:
             idx, t = self._touch_pool(day)
-            mql_idx.append(idx)
-            mql_t.append(t)
+            if len(idx):
+                mql_idx.append(idx)
+                mql_t.append(t)
 
-        counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day))
-        batches = []  # (channel, latent block, its first lead id)
+        counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day)).tolist()
+        blocks, channels, sizes, offsets = [], [], [], []  # per channel with leads today
+        total = 0
         for c, k in enumerate(counts):
             if k:
                 source = self.sources[c]
-                first = source.next_id
-                batches.append((c, source.take_block(int(k)), first))
-        if batches:
-            latent = dict(
-                zip(LATENT_FIELDS, np.concatenate([b for _, b, _ in batches], axis=1), strict=True)
-            )
-            channel = np.repeat([c for c, _, _ in batches], [b.shape[1] for _, b, _ in batches])
-            uid = np.concatenate([np.arange(f, f + b.shape[1]) for _, b, f in batches])
+                offsets.append(source.next_id - total)  # lead i of the day has id i + offset
+                blocks.append(source.take_block(k))
+                channels.append(c)
+                sizes.append(k)
+                total += k
+        if blocks:
+            block = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
+            latent = dict(zip(LATENT_FIELDS, block, strict=True))
+            channel = np.repeat(channels, sizes)
+            uid = np.repeat(offsets, sizes) + np.arange(total)
             t = day + latent["day_fraction"]
             sl = self.store.append(t, channel, latent, uid)
             idx = np.arange(sl.start, sl.stop)
-            self._count(LEAD, idx)
+            self._count(LEAD, sl, channel)
             if self.return_share:
                 self._plan_returns(idx, latent["u_return"])
             if self.rec.logging:
                 self.log(idx, "created", t)
-            is_mql = self._score(idx, t)
-            self._to_nurture_or_discard(idx[~is_mql], t[~is_mql], from_state=NEW)
-            self._become_mql(idx[is_mql], t[is_mql], from_state=NEW)
-            mql_idx.append(idx[is_mql])
-            mql_t.append(t[is_mql])
+            is_mql = self._score(sl, t)
+            is_lead = ~is_mql
+            self._to_nurture_or_discard(idx[is_lead], t[is_lead], from_state=NEW)
+            idx, t = idx[is_mql], t[is_mql]
+            self._become_mql(idx, t, from_state=NEW)
+            mql_idx.append(idx)
+            mql_t.append(t)
 
         if not mql_idx:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        idx, t = np.concatenate(mql_idx), np.concatenate(mql_t)
+        if len(mql_idx) == 1:
+            idx, t = mql_idx[0], mql_t[0]
+        else:
+            idx, t = np.concatenate(mql_idx), np.concatenate(mql_t)
         order = np.argsort(t, kind="stable")
         return idx[order], t[order]
 
@@ -247,17 +260,19 @@ class Marketing:
                 continue
             spec = self._specs[c]
             source = self.latent_source(
-                f"history/{name}", spec.segment_mix, spec.fit, spec.in_market_multiplier
+                f"history/{name}", spec.segment_mix, spec.fit, spec.in_market_multiplier, False
             )
             first = source.next_id
-            latent = source.take(k)
+            block = source.take_block(k)
+            drawn = dict(zip(LATENT_FIELDS, block, strict=True))
             created = rng.uniform(-days, 0.0, k)
-            opens = created + latent["window_start_days"]
-            back = (opens >= 0) & self._returns_in_run(opens, latent["u_return"])
+            opens = created + drawn["window_start_days"]
+            back = (opens >= 0) & self._returns_in_run(opens, drawn["u_return"])
             if not back.any():
                 continue
             uid = first + np.flatnonzero(back)
-            sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()}, uid)
+            latent = dict(zip(LATENT_FIELDS, block[:, back], strict=True))
+            sl = self.store.append(created[back], c, latent, uid)
             idx = np.arange(sl.start, sl.stop)
             self._count(LEAD, idx)
             self.move(idx, State.DISCARDED, NEW)
@@ -471,9 +486,12 @@ class Marketing:
         self.store.state[idx] = new
         self.rec.transitions[from_state][new] += len(idx)
 
-    def _count(self, stage: int, idx: np.ndarray) -> None:
+    def _count(self, stage: int, idx, channel: np.ndarray | None = None) -> None:
+        """Count leads ``idx`` (indices or a slice) at a funnel stage; ``channel``: theirs, if known."""
         funnel = self.rec.funnel[stage]
-        cell = self.store.channel[idx].astype(np.int64) * funnel.shape[1] + self.store.segment[idx]
+        if channel is None:
+            channel = self.store.channel[idx].astype(np.int64)
+        cell = channel * funnel.shape[1] + self.store.segment[idx]
         funnel += np.bincount(cell, minlength=funnel.size).reshape(funnel.shape)
 
     def log(

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from heapq import heappop, heappush
 
 import numpy as np
-import simpy
+from simpy.core import NORMAL, URGENT
 
 from gtmsim.model.calendar import WorkCalendar
 from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
 from gtmsim.model.dists import Sampler
-from gtmsim.model.handoff import LeadQueue, Verdict
+from gtmsim.model.handoff import Verdict, new_queue
 from gtmsim.model.leads import NEW, Card, State
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
@@ -36,6 +36,20 @@ _NEVER_FOLLOWED_UP, _WORKING, _UNREACHED, _REJECTED = (
 )
 _ACCEPTED, _OPPORTUNITY, _WON = int(State.ACCEPTED), int(State.OPPORTUNITY), int(State.WON)
 _LOST_COMPETITOR, _LOST_NO_DECISION = int(State.LOST_COMPETITOR), int(State.LOST_NO_DECISION)
+
+
+class _Wake:
+    """What a rep's process waits on: no more of an event than SimPy's scheduler reads.
+
+    ``Environment.step`` reads ``callbacks`` and ``_ok``; a SimPy ``Timeout``
+    and ``Process`` around a generator cost about twice as much per wake.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, callback: Callable) -> None:
+        self.callbacks = [callback]
 
 
 class Rep:
@@ -62,7 +76,10 @@ class Rep:
         "last_end",
         "idle",
         "wake_at",
-        "proc",
+        "_step",
+        "_target",
+        "_resume_cb",
+        "_schedule",
         "bookings_usd",
         "open_deals",
         "review_hours",
@@ -80,7 +97,7 @@ class Rep:
         self.name = f"{team.key}-{index + 1}"
         self.segment = segment
         shared = team.shared_queue
-        self.queue = shared if shared is not None else LeadQueue(team.spec.queue_order)
+        self.queue = shared if shared is not None else new_queue(team.spec.queue_order)
         self.deals: list = []  # heap of (due day, seq, card, stage index)
         self.trust = team.trust_initial
         self.selling_hours = self.follow_up_hours = 0.0
@@ -93,7 +110,10 @@ class Rep:
         self.left_day = _INF
         self.idle = False
         self.wake_at = _INF
-        self.proc = None
+        self._step: Callable | None = None  # the running process's send, None when it has ended
+        self._target: _Wake | None = None  # the wake it waits for
+        self._resume_cb = self._resume
+        self._schedule = team.world.env.schedule
         self.bookings_usd = 0.0
         self.open_deals = 0
         self.review_hours = 0.0
@@ -108,8 +128,37 @@ class Rep:
 
     # ------------------------------------------------------------ the process
 
+    def start(self) -> None:
+        """Start the rep's process now, ahead of ordinary events at this instant (as SimPy does).
+
+        The process is the generator :meth:`run`, which yields how long to wait;
+        :meth:`_resume` schedules the wake, as a SimPy ``Process`` would a
+        ``Timeout``, so that events come in the same order as with them.
+        """
+        self._step = self.run().send
+        self._schedule(_Wake(self._resume_cb), URGENT)
+
+    def _resume(self, _event) -> None:
+        try:
+            delay = self._step(None)
+        except StopIteration:
+            self._step = None
+            return
+        self._target = wake = _Wake(self._resume_cb)
+        self._schedule(wake, NORMAL, delay)
+
+    def interrupt(self) -> None:
+        """End the rep's current wait now, ahead of ordinary events (as ``Process.interrupt``)."""
+        self._schedule(_Wake(self._interrupted), URGENT)
+
+    def _interrupted(self, event) -> None:
+        if self._step is None:
+            return
+        self._target.callbacks.remove(self._resume_cb)
+        self._resume(event)
+
     def run(self):
-        """The rep's SimPy process.
+        """The rep's process: yields the days to wait until it looks again (see :meth:`start`).
 
         A rep knows every task that can reach it before the next midnight from
         the daily lead batch and its own retries, so it works through them in one
@@ -132,7 +181,6 @@ class Rep:
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
         abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
-        timeout = env.timeout
         while self.left_day > env.now:
             now = t = env.now
             tomorrow = int(now) + 1.0
@@ -220,7 +268,7 @@ class Rep:
             self.selling_hours, self.follow_up_hours = selling, follow_up
             if t > now:
                 self.last_end = t
-                yield timeout(t - now)
+                yield t - now
                 continue
             t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
             if wake is None:
@@ -233,10 +281,7 @@ class Rep:
             if now > t_wake:
                 t_wake = now
             self.idle, self.wake_at = True, t_wake
-            try:  # noqa: SIM105 (a with-block costs more in this hot loop)
-                yield timeout(t_wake - now)
-            except simpy.Interrupt:
-                pass
+            yield t_wake - now  # or less: new work may interrupt the wait
             self.idle = False
             if env.now >= t_prospect:
                 team.new_prospect(self, env.now)
@@ -319,7 +364,7 @@ class SalesTeam:
             handoff, sc.marketing.scoring, pay.meetings_pay_acceptance_drop if lenient else 0.0
         )
 
-        self.shared_queue = LeadQueue(spec.queue_order) if self.route == "pooled" else None
+        self.shared_queue = new_queue(spec.queue_order) if self.route == "pooled" else None
         segments = list(sc.market.segments)
         seg_of = [None] * spec.headcount
         if spec.headcount_by_segment:
@@ -337,7 +382,7 @@ class SalesTeam:
     def start(self) -> None:
         """Start one SimPy process per rep."""
         for rep in self.reps:
-            rep.proc = self.world.env.process(rep.run())
+            rep.start()
 
     def hire(self, paid_from_day: float, segment: int | None = None) -> Rep:
         """A new rep who starts selling now (M9 hiring), paid since ``paid_from_day``.
@@ -358,7 +403,7 @@ class SalesTeam:
         self.reps.append(rep)
         if segment is not None:
             self.by_segment[segment].append(rep)
-        rep.proc = self.world.env.process(rep.run())
+        rep.start()
         return rep
 
     def leave(self, rep: Rep) -> None:
@@ -371,7 +416,7 @@ class SalesTeam:
             self.by_segment[rep.segment].remove(rep)
         if rep.idle:
             rep.idle = False
-            rep.proc.interrupt()
+            rep.interrupt()
         for due, _, card, stage in sorted(rep.deals):
             heir = self.pick_rep(card.segment)
             heir.open_deals += 1
@@ -407,7 +452,7 @@ class SalesTeam:
         for r in self.reps if rep is None else (rep,):
             if r.idle and r.wake_at > self.cal.next_open(t):
                 r.idle = False
-                r.proc.interrupt()
+                r.interrupt()
                 return
 
     # ------------------------------------------------------------ leads (M4)

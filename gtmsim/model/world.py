@@ -190,7 +190,7 @@ class World:
 
     def _finish(self) -> None:
         abandon = self.scenario.handoff.abandon_after_days
-        for card in self.queued_cards():
+        for card in sorted(self.queued_cards(), key=lambda c: c.lead):  # log rows in lead order
             waited = self.horizon - card.mql_day
             if card.state == State.QUEUED and waited > abandon:
                 self.move(card, State.NEVER_FOLLOWED_UP, self.horizon, "end")
