@@ -8,6 +8,7 @@ from heapq import heappop, heappush
 from statistics import NormalDist
 
 _INF = math.inf
+_exp = math.exp
 _normal = NormalDist()
 
 
@@ -134,27 +135,29 @@ class SpeedToLead:
     Log-linear interpolation between the scenario's points; flat beyond the last.
     """
 
-    __slots__ = ("_p", "_h", "_logm", "_n", "_first", "_last")
+    __slots__ = ("_p", "_h", "_pieces", "_n", "_first", "_last")
 
     def __init__(self, spec) -> None:
         self._p = spec.contact_probability
-        self._h = list(spec.decay_hours)
-        self._logm = [math.log(m) for m in spec.decay_multiplier]
+        self._h = h = list(spec.decay_hours)
+        logm = [math.log(m) for m in spec.decay_multiplier]
         self._n = len(self._h)
-        self._first = self._p * math.exp(self._logm[0])
-        self._last = self._p * math.exp(self._logm[-1])
+        # piece i (between points i - 1 and i): its start, width, log multiplier and its rise
+        self._pieces = [None] + [
+            (h[i - 1], h[i] - h[i - 1], logm[i - 1], logm[i] - logm[i - 1])
+            for i in range(1, self._n)
+        ]
+        self._first = self._p * math.exp(logm[0])
+        self._last = self._p * math.exp(logm[-1])
 
     def __call__(self, delay_hours: float) -> float:
-        h = self._h
-        i = bisect_right(h, delay_hours)
+        i = bisect_right(self._h, delay_hours)
         if i >= self._n:
             return self._last
         if i == 0:
             return self._first
-        logm = self._logm
-        h0, m0 = h[i - 1], logm[i - 1]
-        w = (delay_hours - h0) / (h[i] - h0)
-        return self._p * math.exp(m0 + w * (logm[i] - m0))
+        h0, width, m0, rise = self._pieces[i]
+        return self._p * _exp(m0 + (delay_hours - h0) / width * rise)
 
 
 def normal_from_uniform(u: float) -> float:

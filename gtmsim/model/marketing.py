@@ -8,6 +8,8 @@ plain attributes, read afresh every day.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from gtmsim.model.dists import Sampler
@@ -35,8 +37,7 @@ def poisson_counts(u, lam: np.ndarray) -> np.ndarray:
     Inversion makes a count a monotone function of its rate for a given
     uniform, so more spend never means fewer leads in a paired comparison.
     """
-    from scipy import special  # imported on first use: `import gtmsim` stays quick
-
+    special = _special()
     u = np.asarray(u, float)
     lam = np.asarray(lam, float)
     k = np.maximum(np.floor(lam + np.sqrt(lam) * special.ndtri(u)), 0.0)  # normal start
@@ -56,6 +57,14 @@ def poisson_counts(u, lam: np.ndarray) -> np.ndarray:
             while counts[i] > 0 and pdtr(counts[i] - 1, lam[i]) >= ui:
                 counts[i] -= 1
     return np.array(counts, dtype=np.int64)
+
+
+def _special():
+    """scipy.special, imported on first use: ``import gtmsim`` stays quick."""
+    module = sys.modules.get("scipy.special")  # `from scipy import special` costs more each time
+    if module is None:
+        import scipy.special as module
+    return module
 
 
 def cumulative(weights) -> np.ndarray:
@@ -215,8 +224,8 @@ class Marketing:
         if blocks:
             block = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
             latent = dict(zip(LATENT_FIELDS, block, strict=True))
-            channel = np.repeat(channels, sizes)
-            uid = np.repeat(offsets, sizes) + np.arange(total)
+            channel = np.array(channels).repeat(sizes)
+            uid = np.array(offsets).repeat(sizes) + np.arange(total)
             t = day + latent["day_fraction"]
             sl = self.store.append(t, channel, latent, uid)
             idx = np.arange(sl.start, sl.stop)

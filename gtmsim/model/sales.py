@@ -174,15 +174,23 @@ class Rep:
         env, cal, ps, horizon = world.env, team.cal, team.ps, world.horizon
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
         capped = works_leads and team.cap_at_zero_trust < 1.0
+        cap_z, cap_day_hours = team.cap_at_zero_trust, team.day_hours
         one_at_a_time = team.shared_queue is not None
         gets_handoffs = team.gets_handoffs
         next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
-        next_time, stage_hours = queue.next_time, team.stage_hours
+        # next_open and add are inlined below in their common cases, with the calendar's arithmetic
+        start, end, workday, skip, open_until, always_open = cal.constants()
+        next_time, pop, stage_hours = queue.next_time, queue.pop, team.stage_hours
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
         abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
-        while self.left_day > env.now:
-            now = t = env.now
+        logging = rec.logging
+        first_response_day = rec.first_response_day.append
+        first_response_hours = rec.first_response_hours.append
+        first_attempt_reached = rec.first_attempt_reached.append
+        # env._now is what env.now returns (a property call in this hot loop)
+        while self.left_day > env._now:
+            now = t = env._now
             tomorrow = int(now) + 1.0
             limit = now if one_at_a_time else (horizon if horizon < tomorrow else tomorrow)
             wake = None  # team.wake_cap(now), computed when first needed
@@ -192,7 +200,6 @@ class Rep:
             selling, follow_up = self.selling_hours, self.follow_up_hours
             while True:
                 t_deal = deals[0][0] if deals else _INF
-                t_task = None  # next_open of the due time, when already known
                 if works_leads:
                     t_lead = next_time(t)
                     if capped and t_lead < _INF:  # today's hours for marketing leads used up?
@@ -200,17 +207,32 @@ class Rep:
                             t_lead = t
                         t_task = next_open(t_lead)
                         day = int(t_task)
-                        if day == self.cap_day and self.cap_used >= team.lead_hours_cap(self.trust):
+                        if day == self.cap_day and self.cap_used >= cap_day_hours * (
+                            cap_z + (1.0 - cap_z) * self.trust
+                        ):  # team.lead_hours_cap(self.trust), inlined
                             t_lead = t_task = next_open(day + 1.0)
-                        if t_deal <= t_lead:
+                        if t_lead < t_deal:
+                            t_due = t_lead
+                        else:
+                            t_due = t_deal
                             t_task = None
-                    t_due = t_lead if t_lead < t_deal else t_deal
+                    else:
+                        t_due = t_lead if t_lead < t_deal else t_deal
+                        t_task = None
                 else:
                     t_due = t_deal
-                if t_due == _INF:
-                    break
+                    t_task = None
                 if t_task is None:
-                    t_task = next_open(t_due if t_due > t else t)
+                    if t_due == _INF:
+                        break
+                    x = t_due if t_due > t else t
+                    d = int(x)  # t_task = next_open(x), inlined
+                    frac = x - d
+                    dow = d % 7
+                    if frac < open_until[dow]:
+                        t_task = x if frac >= start else d + start
+                    else:
+                        t_task = d + skip[dow] + start
                 if t_task >= horizon:
                     break
                 if t_task >= prospect_after:
@@ -233,11 +255,19 @@ class Rep:
                     hours = stage_hours[stage]()
                     selling += hours
                     w = hours / ps
-                    t = add(t_task, w)
+                    t = t_task + w / 24.0  # add(t_task, w) of a task within its day, inlined
+                    d = int(t_task)
+                    if not (
+                        w > 0.0
+                        and (
+                            always_open or (workday[d % 7] and d + start <= t_task and t <= d + end)
+                        )
+                    ):
+                        t = add(t_task, w)
                     if t <= horizon:  # a meeting that ends after the horizon is not counted
                         deal_step(self, card, stage, t)
                 else:  # a contact attempt
-                    card = queue.pop(t_task)
+                    card = pop(t_task)
                     n = card.attempts
                     if n == 0 and t_task - card.mql_day > abandon_days:
                         world.move(card, _NEVER_FOLLOWED_UP, t_task, self.name)
@@ -247,10 +277,10 @@ class Rep:
                     reached = card.u_contact[n] < speed_to_lead(delay_hours)
                     if n == 0:
                         card.first_response_hours = delay_hours
-                        rec.first_response_day.append(t_task)
-                        rec.first_response_hours.append(delay_hours)
-                        rec.first_attempt_reached.append(reached)
-                    if rec.logging:
+                        first_response_day(t_task)
+                        first_response_hours(delay_hours)
+                        first_attempt_reached(reached)
+                    if logging:
                         world.log(card.lead, "attempt", t_task, self.name)
                     hours = qualification_hours() if reached else attempt_hours()
                     follow_up += hours
@@ -259,7 +289,15 @@ class Rep:
                             self.cap_day, self.cap_used = int(t_task), 0.0
                         self.cap_used += hours
                     w = hours / ps
-                    t = add(t_task, w)
+                    t = t_task + w / 24.0  # add(t_task, w) of a task within its day, inlined
+                    d = int(t_task)
+                    if not (
+                        w > 0.0
+                        and (
+                            always_open or (workday[d % 7] and d + start <= t_task and t <= d + end)
+                        )
+                    ):
+                        t = add(t_task, w)
                     if t <= horizon:
                         finish_attempt(self, card, reached, t)
                 busy_w += w
@@ -283,8 +321,8 @@ class Rep:
             self.idle, self.wake_at = True, t_wake
             yield t_wake - now  # or less: new work may interrupt the wait
             self.idle = False
-            if env.now >= t_prospect:
-                team.new_prospect(self, env.now)
+            if env._now >= t_prospect:
+                team.new_prospect(self, env._now)
                 self.prospect_w += team.next_prospect_hours() / ps
 
     def meet(self, hours: float) -> None:
@@ -336,8 +374,11 @@ class SalesTeam:
         ]
         self.delay_multiplier = [s.buyer_delay_multiplier for s in sc.market.segments.values()]
         # self-sourced prospects differ by design anyway: their luck comes from a plain stream
-        self.prospect_luck = sampler("prospect_luck", Uniform(low=0.0, high=1.0))
+        self.prospect_luck = Sampler(
+            Uniform(low=0.0, high=1.0), stream(seed, rep_no, f"{key}/prospect_luck")
+        ).take
         outbound_mix = {k: s.outbound_share for k, s in sc.market.segments.items()}
+        self.outbound_channel = world.marketing.outbound_channel
         self.prospects = world.marketing.latent_source(
             f"outbound/{key}",
             outbound_mix if any(outbound_mix.values()) else {},
@@ -448,8 +489,16 @@ class SalesTeam:
         return self.cal.next_open(math.floor(now) + 1.0) if self.works_leads else _INF
 
     def _notify(self, rep: Rep | None, t: float) -> None:
-        """Wake an idle rep that would otherwise sleep past new work ready at ``t``."""
-        for r in self.reps if rep is None else (rep,):
+        """Wake an idle rep that would otherwise sleep past new work ready at ``t``.
+
+        ``rep`` None (a pooled queue): the first such rep of the team.
+        """
+        if rep is not None:
+            if rep.idle and rep.wake_at > self.cal.next_open(t):
+                rep.idle = False
+                rep.interrupt()
+            return
+        for r in self.reps:
             if r.idle and r.wake_at > self.cal.next_open(t):
                 r.idle = False
                 r.interrupt()
@@ -547,7 +596,10 @@ class SalesTeam:
         w = self.world
         rec = w.rec
         if not reached and card.attempts < self.max_attempts:
-            w.move(card, _WORKING, now, rep.name, log=False)
+            # w.move(card, _WORKING, now, rep.name, log=False), inlined
+            w.store.state[card.lead] = _WORKING
+            rec.transitions[card.state][_WORKING] += 1
+            card.state = _WORKING
             rep.queue.push(now + self.retry_days, card, card.score)
             return
         accepted = reached and self.verdict.accepts(
@@ -574,8 +626,7 @@ class SalesTeam:
         mk = w.marketing
         lead, (segment, fit, w_open, w_close, size) = mk.new_prospect(t, self.prospects)
         row = (lead, mk.outbound_channel, segment, fit, w_open, w_close, size, 0.0, _NAN, _NAN)
-        luck = self.prospect_luck
-        card = Card(row, [], _NAN, [luck() for _ in range(self.n_stages)], state=NEW)
+        card = Card(row, [], _NAN, self.prospect_luck(self.n_stages), NEW)
         w.move(card, _ACCEPTED, t, rep.name)
         self.rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
@@ -588,7 +639,11 @@ class SalesTeam:
 
     def _schedule(self, rep: Rep, card: Card, stage: int, t: float) -> None:
         due = t + self.stage_delay[stage]() * self.delay_multiplier[card.segment]
-        self._book(rep, due, card, stage)
+        self._seq += 1  # self._book(rep, due, card, stage), inlined
+        heappush(rep.deals, (due, self._seq, card, stage))
+        if rep.idle and rep.wake_at > self.cal.next_open(due):  # self._notify(rep, due)
+            rep.idle = False
+            rep.interrupt()
 
     def _book(self, rep: Rep, due: float, card: Card, stage: int) -> None:
         """Put a deal meeting in ``rep``'s diary at ``due``, waking the rep if idle."""
@@ -611,13 +666,12 @@ class SalesTeam:
             card.u_stage[stage],
             card.segment,
         )
-        marketing_lead = card.channel != w.marketing.outbound_channel
+        marketing_lead = card.channel != self.outbound_channel
         if rec.logging:
             w.log(card.lead, f"stage:{rules.names[stage]}", now, rep.name)
         size = card.deal_size_usd
-        quarters = w.org.quarters
-        if outcome == SLIP and quarters.close_early(self, rep, card.window_open, now):
-            outcome, size = PASS, quarters.discounted(size)  # signed this quarter, for less
+        if outcome == SLIP and w.org.quarters.close_early(self, rep, card.window_open, now):
+            outcome, size = PASS, w.org.quarters.discounted(size)  # signed this quarter, for less
         if outcome == SLIP:  # the buyer is not ready to sign yet: meet again when the window opens
             self._seq += 1
             heappush(rep.deals, (card.window_open, self._seq, card, stage))

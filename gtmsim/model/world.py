@@ -26,6 +26,8 @@ from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
 from gtmsim.results.recorder import ACCEPTED, ChunkSink, Recorder
 
+_ACCEPTED = int(State.ACCEPTED)
+
 
 class Policy(Protocol):
     """A behaviour that acts on a schedule (incentives, reviews, budgets: M7-M10).
@@ -134,11 +136,7 @@ class World:
             if day % 7 == 0:
                 self._start_week(day // 7)
             idx, t = self.marketing.day(day)
-            if len(idx):
-                self._hand_over(idx, t)
-            back = self.marketing.returning(day)
-            if len(back):
-                self._come_back(back)
+            self._to_sales(day, idx, t)
 
     def _start_week(self, week: int) -> None:
         """Record the knobs in force during ``week`` (after the day's policies)."""
@@ -171,22 +169,34 @@ class World:
         self.env.schedule(event, URGENT, day - self.env.now)
         return event
 
-    def _hand_over(self, idx: np.ndarray, t: np.ndarray) -> None:
-        team = self.lead_team
-        kept, reps, visible = team.triage(idx, t)
-        if kept:
-            for card, rep, v in zip(self.cards(idx[kept], t[kept]), reps, visible, strict=True):
-                team.enqueue(card, rep, v)
+    def _to_sales(self, day: int, idx: np.ndarray, t: np.ndarray) -> None:
+        """Hand the day's MQLs (``idx``, MQL times ``t``) to the lead team, then idle buyers
+        whose window opens today book a discovery meeting with an AE.
 
-    def _come_back(self, idx: np.ndarray) -> None:
-        """Idle buyers book a discovery meeting with an AE as their window opens."""
-        t = self.store.window_open_day[idx]
-        states = self.store.state[idx].tolist()
-        for card, state, ti in zip(self.cards(idx, t), states, t.tolist(), strict=True):
-            card.state = state
-            self.move(card, State.ACCEPTED, ti, "buyer")
-            self.count(ACCEPTED, card)
-            self.ae.new_deal(card, ti, None)
+        The cards of both are made in one go (they only read the store, which the
+        queueing in between leaves alone).
+        """
+        team = self.lead_team
+        kept, reps, visible = team.triage(idx, t) if len(idx) else ([], [], [])
+        back = self.marketing.returning(day)  # after triage: leads it dropped may return
+        if not kept and not len(back):
+            return
+        back_t = self.store.window_open_day[back]
+        if not kept:
+            cards = self.cards(back, back_t)
+        elif not len(back):
+            cards = self.cards(idx[kept], t[kept])
+        else:
+            cards = self.cards(np.concatenate((idx[kept], back)), np.concatenate((t[kept], back_t)))
+        for card, rep, v in zip(cards, reps, visible, strict=False):
+            team.enqueue(card, rep, v)
+        if len(back):
+            states = self.store.state[back].tolist()
+            for card, state in zip(cards[len(kept) :], states, strict=True):
+                card.state = state
+                self.move(card, _ACCEPTED, card.mql_day, "buyer")
+                self.count(ACCEPTED, card)
+                self.ae.new_deal(card, card.mql_day, None)
 
     def _finish(self) -> None:
         abandon = self.scenario.handoff.abandon_after_days
