@@ -48,8 +48,8 @@ class _Wake:
     __slots__ = ("callbacks",)
     _ok = True
 
-    def __init__(self, callback: Callable) -> None:
-        self.callbacks = [callback]
+    def __init__(self, callbacks: list) -> None:
+        self.callbacks = callbacks
 
 
 class Rep:
@@ -77,9 +77,9 @@ class Rep:
         "idle",
         "wake_at",
         "_step",
-        "_target",
-        "_resume_cb",
-        "_schedule",
+        "_env",
+        "_wakes",
+        "_wake",
         "bookings_usd",
         "open_deals",
         "review_hours",
@@ -111,9 +111,11 @@ class Rep:
         self.idle = False
         self.wake_at = _INF
         self._step: Callable | None = None  # the running process's send, None when it has ended
-        self._target: _Wake | None = None  # the wake it waits for
-        self._resume_cb = self._resume
-        self._schedule = team.world.env.schedule
+        self._env = team.world.env
+        self._wakes = [self._resume]  # the callbacks of every wait
+        self._wake = _Wake(
+            self._wakes
+        )  # the wait, re-armed each time (made anew after an interrupt)
         self.bookings_usd = 0.0
         self.open_deals = 0
         self.review_hours = 0.0
@@ -136,7 +138,7 @@ class Rep:
         ``Timeout``, so that events come in the same order as with them.
         """
         self._step = self.run().send
-        self._schedule(_Wake(self._resume_cb), URGENT)
+        self._env.schedule(_Wake([self._resume]), URGENT)
 
     def _resume(self, _event) -> None:
         try:
@@ -144,17 +146,20 @@ class Rep:
         except StopIteration:
             self._step = None
             return
-        self._target = wake = _Wake(self._resume_cb)
-        self._schedule(wake, NORMAL, delay)
+        env, wake = self._env, self._wake
+        wake.callbacks = self._wakes
+        # env.schedule(wake, NORMAL, delay), inlined: the same time and event number
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), wake))
 
     def interrupt(self) -> None:
         """End the rep's current wait now, ahead of ordinary events (as ``Process.interrupt``)."""
-        self._schedule(_Wake(self._interrupted), URGENT)
+        self._env.schedule(_Wake([self._interrupted]), URGENT)
 
     def _interrupted(self, event) -> None:
         if self._step is None:
             return
-        self._target.callbacks.remove(self._resume_cb)
+        self._wake.callbacks = []  # the wait ends; its scheduled wake will find nothing to do
+        self._wake = _Wake(self._wakes)
         self._resume(event)
 
     def run(self):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Sequence
+from heapq import heappop
 from typing import Protocol
 
 import numpy as np
@@ -116,12 +117,31 @@ class World:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.env.run(until=self.horizon)
+            self._run_until(self.horizon)
         finally:
             if collecting:
                 gc.enable()
         self._finish()
         return self
+
+    def _run_until(self, until: float) -> None:
+        """``env.run(until=until)`` with ``Environment.step`` inlined: the same events, in order."""
+        env = self.env
+        stop = simpy.Event(env)  # as env.run makes it: ahead of every other event at `until`
+        stop._ok, stop._value = True, None
+        env.schedule(stop, URGENT, until - env.now)
+        queue = env._queue
+        while True:
+            env._now, _, _, event = heappop(queue)
+            if event is stop:
+                return
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):  # a process failed
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
 
     def _days(self):
         env = self.env
