@@ -52,6 +52,65 @@ class _Wake:
         self.callbacks = callbacks
 
 
+class SlotTree:
+    """Values by slot in a segment tree: the leftmost slot with the least value, or with a
+    value above a bound, in O(log n) (``highest=True`` keeps maxima instead of minima).
+
+    A team numbers its reps by joining order, which is also their order in the team,
+    so "leftmost" is "first in the team", as ``min`` and a scan over ``team.reps`` give.
+    """
+
+    __slots__ = ("_n", "_t", "_empty", "_highest")
+
+    def __init__(self, highest: bool = False) -> None:
+        self._highest = highest
+        self._empty = -_INF if highest else _INF
+        self._n = 1
+        self._t = [self._empty] * 2
+
+    def set(self, slot: int, value: float) -> None:
+        if slot >= self._n:
+            self._grow(slot + 1)
+        t, highest = self._t, self._highest
+        j = slot + self._n
+        t[j] = value
+        j >>= 1
+        while j:
+            a, b = t[2 * j], t[2 * j + 1]
+            m = (a if a >= b else b) if highest else (a if a <= b else b)
+            if t[j] == m:
+                break  # ancestors are unchanged
+            t[j] = m
+            j >>= 1
+
+    def least(self) -> int:
+        """The leftmost slot holding the least value (a tree of minima)."""
+        t, n, j = self._t, self._n, 1
+        while j < n:
+            j = 2 * j if t[2 * j] <= t[2 * j + 1] else 2 * j + 1
+        return j - n
+
+    def first_above(self, bound: float) -> int:
+        """The leftmost slot with a value above ``bound``, or -1 (a tree of maxima)."""
+        t, n, j = self._t, self._n, 1
+        if not t[1] > bound:
+            return -1
+        while j < n:
+            j = 2 * j if t[2 * j] > bound else 2 * j + 1
+        return j - n
+
+    def _grow(self, size: int) -> None:
+        n = self._n
+        while n < size:
+            n *= 2
+        leaves = self._t[self._n :] + [self._empty] * (n - self._n)
+        t = [self._empty] * n + leaves
+        for j in range(n - 1, 0, -1):
+            a, b = t[2 * j], t[2 * j + 1]
+            t[j] = (a if a >= b else b) if self._highest else (a if a <= b else b)
+        self._n, self._t = n, t
+
+
 class Rep:
     """One sales rep: a queue of leads (own or shared), a heap of deal meetings, trust, hours.
 
@@ -88,6 +147,8 @@ class Rep:
         "joined_day",
         "paid_from_day",
         "left_day",
+        "slot",
+        "pending",
     )
 
     def __init__(
@@ -120,6 +181,9 @@ class Rep:
         self.open_deals = 0
         self.review_hours = 0.0
         self.cap_day, self.cap_used = -1, 0.0  # marketing-lead hours used on that day
+        self.slot = len(team.by_slot)  # joining order (the team's loads and idle reps by it)
+        team.by_slot.append(self)
+        self.pending = 0  # leads routed to the rep in a batch not yet queued (least_loaded)
 
     @property
     def prospecting_hours(self) -> float:
@@ -190,6 +254,8 @@ class Rep:
         abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
         logging = rec.logging
+        tracked = team._loads is not None and queue is not team.shared_queue  # least_loaded
+        idle_index = team._idle
         first_response_day = rec.first_response_day.append
         first_response_hours = rec.first_response_hours.append
         first_attempt_reached = rec.first_attempt_reached.append
@@ -273,6 +339,8 @@ class Rep:
                         deal_step(self, card, stage, t)
                 else:  # a contact attempt
                     card = pop(t_task)
+                    if tracked:
+                        team.reload(self)
                     n = card.attempts
                     if n == 0 and t_task - card.mql_day > abandon_days:
                         world.move(card, _NEVER_FOLLOWED_UP, t_task, self.name)
@@ -324,8 +392,12 @@ class Rep:
             if now > t_wake:
                 t_wake = now
             self.idle, self.wake_at = True, t_wake
+            if idle_index is not None:
+                idle_index.set(self.slot, t_wake)
             yield t_wake - now  # or less: new work may interrupt the wait
             self.idle = False
+            if idle_index is not None:
+                idle_index.set(self.slot, -_INF)
             if env._now >= t_prospect:
                 team.new_prospect(self, env._now)
                 self.prospect_w += team.next_prospect_hours() / ps
@@ -411,6 +483,11 @@ class SalesTeam:
         )
 
         self.shared_queue = new_queue(spec.queue_order) if self.route == "pooled" else None
+        self.by_slot: list[Rep] = []  # every rep who ever joined, in order
+        # least-loaded routing (pooled teams too give each deal an owner) and waking the first
+        # idle rep of a pooled queue, in O(log reps): values by rep slot (see SlotTree)
+        self._loads = SlotTree() if self.route in ("least_loaded", "pooled") else None
+        self._idle = SlotTree(highest=True) if self.shared_queue is not None else None
         segments = list(sc.market.segments)
         seg_of = [None] * spec.headcount
         if spec.headcount_by_segment:
@@ -422,6 +499,8 @@ class SalesTeam:
         self.by_segment = [[r for r in self.reps if r.segment == s] for s in range(len(segments))]
         self._turn: dict[int, int] = {}  # round-robin position per segment (-1: whole team)
         self._seq = 0
+        for rep in self.reps:
+            self.reload(rep)
         # others hand this team deals (SDRs book AE meetings): it cannot plan through gaps
         self.gets_handoffs = runs_deals and bool(world.sdr.reps)
 
@@ -449,6 +528,7 @@ class SalesTeam:
         self.reps.append(rep)
         if segment is not None:
             self.by_segment[segment].append(rep)
+        self.reload(rep)
         rep.start()
         return rep
 
@@ -461,11 +541,14 @@ class SalesTeam:
         if rep.segment is not None:
             self.by_segment[rep.segment].remove(rep)
         if rep.idle:
-            rep.idle = False
+            self.set_idle(rep, False)
             rep.interrupt()
+        if self._loads is not None:
+            self._loads.set(rep.slot, _INF)  # no longer picked
         for due, _, card, stage in sorted(rep.deals):
             heir = self.pick_rep(card.segment)
             heir.open_deals += 1
+            self.reload(heir)
             self._book(heir, due, card, stage)
         rep.deals.clear()
         rep.open_deals = 0
@@ -475,10 +558,12 @@ class SalesTeam:
 
     # ------------------------------------------------------------ routing
 
-    def pick_rep(self, segment: int, pending: dict | None = None) -> Rep:
+    def pick_rep(self, segment: int) -> Rep:
         """The rep that gets a new lead or deal of ``segment`` under the routing rule.
 
-        ``pending`` counts leads already routed in the same batch (for least_loaded).
+        least_loaded (and a pooled team, which still gives each deal one owner): the
+        first rep with the fewest queued leads (leads routed in the same batch
+        included) and open deals.
         """
         if self.route in ("segment", "round_robin"):
             turn = segment if self.route == "segment" else -1  # one turn order per segment
@@ -486,8 +571,22 @@ class SalesTeam:
             i = self._turn.get(turn, 0)
             self._turn[turn] = i + 1
             return reps[i % len(reps)]
-        extra = pending or {}  # least_loaded; pooled teams still give each deal one owner
-        return min(self.reps, key=lambda r: len(r.queue) + r.open_deals + extra.get(r, 0))
+        return self.by_slot[self._loads.least()]
+
+    def reload(self, rep: Rep) -> None:
+        """Note a change in ``rep``'s load (queued leads, open deals) for least-loaded routing.
+
+        A pooled queue is everyone's: it adds the same to each load and is left out.
+        """
+        if self._loads is not None:
+            queued = 0 if rep.queue is self.shared_queue else len(rep.queue)
+            self._loads.set(rep.slot, queued + rep.open_deals + rep.pending)
+
+    def set_idle(self, rep: Rep, idle: bool) -> None:
+        """Whether ``rep`` waits for work (until ``rep.wake_at``); pooled teams index it."""
+        rep.idle = idle
+        if self._idle is not None:
+            self._idle.set(rep.slot, rep.wake_at if idle else -_INF)
 
     def wake_cap(self, now: float) -> float:
         """Latest time an idle rep may sleep: lead teams look again after each day's births."""
@@ -500,14 +599,14 @@ class SalesTeam:
         """
         if rep is not None:
             if rep.idle and rep.wake_at > self.cal.next_open(t):
-                rep.idle = False
+                self.set_idle(rep, False)
                 rep.interrupt()
             return
-        for r in self.reps:
-            if r.idle and r.wake_at > self.cal.next_open(t):
-                r.idle = False
-                r.interrupt()
-                return
+        slot = self._idle.first_above(self.cal.next_open(t))  # the first such rep of the team
+        if slot >= 0:
+            rep = self.by_slot[slot]
+            self.set_idle(rep, False)
+            rep.interrupt()
 
     # ------------------------------------------------------------ leads (M4)
 
@@ -535,7 +634,8 @@ class SalesTeam:
         # round robin inlined: the same turns as pick_rep, kept in a local for the batch
         round_robin = not pooled and self.route == "round_robin"
         turn, team = self._turn.get(-1, 0), self.reps
-        load: dict[Rep, int] | None = {} if self.route == "least_loaded" else None
+        least_loaded = self.route == "least_loaded"
+        routed = []  # reps with leads pending in this batch (least_loaded)
         kept, reps, visible, dropped = [], [], [], []
         for i, (day, score, seg) in enumerate(
             zip(
@@ -552,7 +652,7 @@ class SalesTeam:
                     rep = team[turn % len(team)]
                     turn += 1
                 else:
-                    rep = self.pick_rep(seg, load)
+                    rep = self.pick_rep(seg)
                 trust = rep.trust
             if cherry and score < floor + cherry * (1.0 - trust):
                 dropped.append(i)
@@ -560,13 +660,18 @@ class SalesTeam:
             delay = response_delay_hours() / 24.0 * (1.0 + slow * (1.0 - trust))
             if sla is not None:
                 delay = min(delay, sla)
-            if load is not None:
-                load[rep] = load.get(rep, 0) + 1
+            if least_loaded:
+                rep.pending += 1
+                self.reload(rep)
+                routed.append(rep)
             kept.append(i)
             reps.append(rep)
             visible.append(day + delay)
         if round_robin:
             self._turn[-1] = turn
+        for rep in routed:  # their leads are queued next
+            rep.pending = 0
+            self.reload(rep)
         if dropped:
             gone = idx[dropped]
             w.marketing.move(gone, State.NEVER_FOLLOWED_UP, State.QUEUED)
@@ -576,7 +681,12 @@ class SalesTeam:
 
     def enqueue(self, card: Card, rep: Rep | None, visible: float) -> None:
         """Put a lead's card in its rep's queue (or the pooled queue) from ``visible`` on."""
-        (rep.queue if rep is not None else self.shared_queue).push(visible, card, card.score)
+        if rep is None:
+            self.shared_queue.push(visible, card, card.score)
+        else:
+            rep.queue.push(visible, card, card.score)
+            if self._loads is not None:
+                self.reload(rep)
         self._notify(rep, visible)
 
     def mean_trust(self) -> float:
@@ -606,6 +716,8 @@ class SalesTeam:
             rec.transitions[card.state][_WORKING] += 1
             card.state = _WORKING
             rep.queue.push(now + self.retry_days, card, card.score)
+            if self._loads is not None:
+                self.reload(rep)
             return
         accepted = reached and self.verdict.accepts(
             card.fit, card.window_open, card.window_close, now, card.u_qualify
@@ -640,6 +752,8 @@ class SalesTeam:
         """Schedule the discovery meeting of an accepted lead with an AE."""
         rep = owner or self.pick_rep(card.segment)
         rep.open_deals += 1
+        if self._loads is not None:
+            self.reload(rep)
         self._schedule(rep, card, 0, t)
 
     def _schedule(self, rep: Rep, card: Card, stage: int, t: float) -> None:
@@ -647,7 +761,7 @@ class SalesTeam:
         self._seq += 1  # self._book(rep, due, card, stage), inlined
         heappush(rep.deals, (due, self._seq, card, stage))
         if rep.idle and rep.wake_at > self.cal.next_open(due):  # self._notify(rep, due)
-            rep.idle = False
+            self.set_idle(rep, False)
             rep.interrupt()
 
     def _book(self, rep: Rep, due: float, card: Card, stage: int) -> None:
@@ -685,6 +799,8 @@ class SalesTeam:
             w.count(WON, card)
             rep.bookings_usd += size
             rep.open_deals -= 1
+            if self._loads is not None:
+                self.reload(rep)
             rec.weekly_bookings_usd[rec.week(now)] += size
             rec.bookings_by_channel_usd[card.channel] += size
             if marketing_lead:
@@ -707,5 +823,7 @@ class SalesTeam:
             rec.losses["competitor" if lost == _LOST_COMPETITOR else "no_decision"] += 1
             w.move(card, lost, now, rep.name)
             rep.open_deals -= 1
+            if self._loads is not None:
+                self.reload(rep)
             if stage == 0 and marketing_lead and not self.works_leads:
                 rep.learn(0.0)
