@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_scaling.py            # every routing, 1x / 4x / 16x
-    python benchmarks/bench_scaling.py --quick    # round robin and pooled, 1x / 4x
+    python benchmarks/bench_scaling.py --quick    # smoke test: round robin, 60 days, 1x / 2x
     python benchmarks/bench_scaling.py --json out.json
 
 Two series on one simulated year of ``scenarios/base/market.toml``, each run in
@@ -37,12 +37,12 @@ SEGMENTS = ("smb", "midmarket", "enterprise")
 SEGMENT_SHARES = {"sdr": (4, 5, 3), "ae": (10, 18, 12)}  # of 12 SDRs and 40 AEs
 
 
-def overrides(route: str, lead_factor: float, rep_factor: int) -> dict:
+def overrides(route: str, lead_factor: float, rep_factor: int, days: float) -> dict:
     """Base-market overrides for one point: routing, lead volume and headcount scales."""
     import gtmsim
 
     scenario = gtmsim.load_scenario(BASE)
-    o: dict = {"handoff.route": route}
+    o: dict = {"handoff.route": route, "simulation.horizon_days": days}
     for name, ch in scenario.market.channels.items():
         o[f"market.channels.{name}.max_leads_per_week"] = ch.max_leads_per_week * lead_factor
         o[f"market.channels.{name}.organic_leads_per_week"] = (
@@ -57,12 +57,12 @@ def overrides(route: str, lead_factor: float, rep_factor: int) -> dict:
     return o
 
 
-def child(route: str, lead_factor: float, rep_factor: int) -> None:
+def child(route: str, lead_factor: float, rep_factor: int, days: float) -> None:
     """Body of a child process: one replication, then one JSON line of figures."""
     import gtmsim
     from gtmsim.model.world import World
 
-    scenario = gtmsim.load_scenario(BASE, overrides(route, lead_factor, rep_factor))
+    scenario = gtmsim.load_scenario(BASE, overrides(route, lead_factor, rep_factor, days))
     t0, c0 = time.perf_counter(), time.process_time()
     world = World(scenario, 0).run()
     out = {
@@ -74,16 +74,16 @@ def child(route: str, lead_factor: float, rep_factor: int) -> None:
     print(json.dumps(out))
 
 
-def point(route: str, lead_factor: float, rep_factor: int) -> dict:
-    cmd = [sys.executable, __file__, "--child", route, str(lead_factor), str(rep_factor)]
+def point(route: str, lead_factor: float, rep_factor: int, days: float) -> dict:
+    cmd = [sys.executable, __file__, "--child", route, str(lead_factor), str(rep_factor), str(days)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def series(route: str, kind: str, scales: list[int]) -> list[dict]:
+def series(route: str, kind: str, scales: list[int], days: float) -> list[dict]:
     rows = []
     for k in scales:
-        p = point(route, k, k if kind == "reps" else 1)
+        p = point(route, k, k if kind == "reps" else 1, days)
         p["scale"] = k
         rows.append(p)
     base = rows[0]["cpu_s"] / rows[0]["leads"]
@@ -96,23 +96,23 @@ def series(route: str, kind: str, scales: list[int]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="round robin and pooled, x1 and x4")
+    ap.add_argument("--quick", action="store_true", help="round robin, 60 days, x1 and x2")
     ap.add_argument("--routes", nargs="+", choices=ROUTES, help="routings to run (default all)")
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        route, lead_factor, rep_factor = args.child
-        child(route, float(lead_factor), int(rep_factor))
+        route, lead_factor, rep_factor, days = args.child
+        child(route, float(lead_factor), int(rep_factor), float(days))
         return 0
-    routes = args.routes or (("round_robin", "pooled") if args.quick else ROUTES)
-    scales = [1, 4] if args.quick else [1, 4, 16]
+    routes = args.routes or (("round_robin",) if args.quick else ROUTES)
+    scales, days = ([1, 2], 60.0) if args.quick else ([1, 4, 16], 365.0)
     results = []
     print(f"{'routing':13} {'series':6} {'scale':>5} {'leads':>10} {'CPU s':>8} {'peak MB':>8} "
           f"{'CPU/lead vs x1':>15}")  # fmt: skip
     for route in routes:
         for kind in ("leads", "reps"):
-            for s in series(route, kind, scales):
+            for s in series(route, kind, scales, days):
                 results.append(s)
                 for p in s["points"]:
                     print(
