@@ -201,13 +201,8 @@ class World:
         back = self.marketing.returning(day)  # after triage: leads it dropped may return
         if not kept and not len(back):
             return
-        back_t = self.store.window_open_day[back]
-        if not kept:
-            cards = self.cards(back, back_t)
-        elif not len(back):
-            cards = self.cards(idx[kept], t[kept])
-        else:
-            cards = self.cards(np.concatenate((idx[kept], back)), np.concatenate((t[kept], back_t)))
+        leads = np.concatenate((idx[kept], back))
+        cards = self.cards(leads, np.concatenate((t[kept], self.store.window_open_day[back])))
         for card, rep, v in zip(cards, reps, visible, strict=False):
             team.enqueue(card, rep, v)
         if len(back):
