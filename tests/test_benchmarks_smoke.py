@@ -15,6 +15,7 @@ from tests.conftest import ROOT
     [
         ("bench_engine.py", ("bare", "leads/s", "ratio", "work per lead", "per rep task")),
         ("bench_experiment.py", ("serial", "process pool", "speed-up", "bit-identical")),
+        ("bench_scaling.py", ("leads", "reps", "growth exponent")),
     ],
 )
 def test_benchmark_quick_mode_runs(script, figures):

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gtmsim
-from gtmsim.model.handoff import LeadQueue, SpeedToLead, Verdict, normal_from_uniform
+from gtmsim.model.handoff import (
+    FifoQueue,
+    LeadQueue,
+    SpeedToLead,
+    Verdict,
+    new_queue,
+    normal_from_uniform,
+)
 from gtmsim.model.world import World
 from gtmsim.results.metrics import compute_metrics
 from gtmsim.scenario.schema import Handoff, Scoring
@@ -131,6 +138,42 @@ def test_queue_returns_every_card_once_in_order(items, order):
     assert sorted(out) == list(range(len(items)))
     key = (lambda i: (items[i][0], i)) if order == "fifo" else (lambda i: (-items[i][1], i))
     assert out == sorted(range(len(items)), key=key)
+
+
+@settings(max_examples=200)
+@given(
+    ops=st.lists(
+        st.one_of(
+            st.tuples(st.just("push"), st.integers(0, 12), st.floats(0, 1, allow_nan=False)),
+            st.tuples(st.just("pop"), st.integers(0, 12), st.just(0.0)),
+            st.tuples(st.just("drain"), st.just(0), st.just(0.0)),
+        ),
+        max_size=60,
+    )
+)
+def test_fifo_queue_takes_what_a_fifo_lead_queue_takes(ops):
+    """FifoQueue is LeadQueue("fifo") in one heap: same cards, same order, reps at any times."""
+    fast, ref = FifoQueue(), LeadQueue("fifo")
+    for i, (op, when, score) in enumerate(ops):
+        t = when / 2.0  # whole and half days: ties in visibility happen
+        if op == "push":
+            fast.push(t, i, score)
+            ref.push(t, i, score)
+        elif op == "pop":  # a rep at time t takes a card if one is visible by then
+            visible = ref.next_time(t) <= t
+            assert (fast.next_time(t) <= t) == visible
+            if visible:
+                assert fast.pop(t) == ref.pop(t)
+        else:
+            assert fast.drain() == ref.drain()
+        assert len(fast) == len(ref)
+        assert sorted(fast.cards()) == sorted(ref.cards())
+        assert (fast.next_time() == INF) == (ref.next_time() == INF)
+
+
+def test_new_queue_is_fifo_unless_by_score():
+    assert isinstance(new_queue("fifo"), FifoQueue)
+    assert isinstance(new_queue("score"), LeadQueue)
 
 
 # ------------------------------------------------------------------ SpeedToLead

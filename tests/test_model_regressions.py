@@ -130,3 +130,23 @@ def test_nothing_is_resolved_after_the_horizon(monkeypatch):
         monkeypatch.setattr(sales.SalesTeam, name, spy)
     World(scenario, 0).run()
     assert len(times) > 1000 and max(times) <= 40.0
+
+
+@given(
+    ops=st.lists(st.tuples(st.integers(0, 40), st.integers(-3, 9)), min_size=1, max_size=80),
+    bound=st.integers(-3, 9),
+)
+def test_slot_tree_finds_what_a_scan_finds(ops, bound):
+    """Least-loaded routing and waking pooled reps use a SlotTree instead of scanning the team."""
+    lows, highs = sales.SlotTree(), sales.SlotTree(highest=True)
+    values: dict[int, int] = {}
+    for slot, value in ops:
+        lows.set(slot, value)
+        highs.set(slot, value)
+        values[slot] = value
+        slots = range(max(values) + 1)
+        low = [values.get(s, float("inf")) for s in slots]
+        high = [values.get(s, -float("inf")) for s in slots]
+        assert lows.least() == min(slots, key=low.__getitem__)  # min: the first of the least
+        above = [s for s in slots if high[s] > bound]
+        assert highs.first_above(bound) == (above[0] if above else -1)

@@ -23,11 +23,9 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import optimize as sp_optimize
-from scipy.stats import qmc
 
 from gtmsim.experiment.optimise import (
     as_scenario,
@@ -44,6 +42,9 @@ from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.errors import find_line
 from gtmsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scipy.stats import qmc
 
 Progress = Callable[[int, int], None]
 
@@ -465,6 +466,8 @@ def calibrate(
             run([p], "search")
         return cache[p]["objective"]
 
+    from scipy import optimize as sp_optimize  # imported when needed: `import gtmsim` stays quick
+
     # Nelder-Mead from the best point so far; when it converges with budget left,
     # restart it there with a simplex half the size (a stalled simplex is the
     # usual failure of Nelder-Mead on a noisy objective)
@@ -584,6 +587,8 @@ def _simplex(u0: np.ndarray, step: float) -> np.ndarray:
 
 def _latin_hypercube(d: int, seed: int) -> qmc.LatinHypercube:
     """A seeded Latin hypercube sampler (scipy renamed ``seed`` to ``rng`` in 1.15)."""
+    from scipy.stats import qmc
+
     rng = np.random.default_rng(seed)
     if "rng" in inspect.signature(qmc.LatinHypercube).parameters:
         return qmc.LatinHypercube(d, rng=rng)

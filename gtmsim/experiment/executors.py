@@ -7,10 +7,22 @@ stream back as they finish (in any order), so finished work can be saved at once
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
+
+# Modules every replication needs that `import gtmsim` leaves until first use (it stays
+# quick). A process pool imports them before it starts: forked workers then share the
+# parent's copy instead of each importing its own, and spawned ones import them at start.
+WARM_UP_MODULES = ("scipy.special",)
+
+
+def warm_up() -> None:
+    """Import :data:`WARM_UP_MODULES` (a pool's initializer, and in the parent before a fork)."""
+    for name in WARM_UP_MODULES:
+        importlib.import_module(name)
 
 
 class Executor(Protocol):
@@ -51,7 +63,9 @@ class ProcessExecutor:
     def run(self, fn, items):
         if not items:
             return
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
+        warm_up()
+        workers = min(self.workers, len(items))
+        with ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
             futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
             try:
                 pending = set(futures)

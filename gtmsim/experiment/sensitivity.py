@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from gtmsim.experiment.executors import make_executor
 from gtmsim.experiment.run import Progress, run_experiment
@@ -87,6 +86,8 @@ def sobol_indices_of(
     if not names:
         raise ValueError("bounds is empty: give at least one input and its (lo, hi)")
     _check_power_of_two(n)
+    from scipy import stats  # imported when first needed: `import gtmsim` stays quick
+
     dists, discrete = [], []
     for name, spec in bounds.items():
         lo, hi = _bounds(str(name), spec)

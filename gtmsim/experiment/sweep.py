@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from gtmsim.experiment.compare import KEY_METRICS
 from gtmsim.experiment.ensemble import Ensemble
@@ -105,6 +104,8 @@ def design_points(
         raise ValueError(f"design={design!r} needs n, a positive number of points, got {n!r}")
     n = int(n)
     d = len(specs)
+    from scipy.stats import qmc  # imported when first needed: `import gtmsim` stays quick
+
     if design == "sobol":
         if n & (n - 1):
             lower = 1 << (n.bit_length() - 1)

@@ -41,6 +41,24 @@ class WorkCalendar:
             self._prefix.append(self._prefix[-1] + (self._hours if w else 0.0))
         self.hours_per_week = self._prefix[-1]
         self.always_open = self._start == 0.0 and self._end == 1.0 and all(self._workday)
+        # a fraction of a day below this is before the day's close (-1: not a working day)
+        self._open_until = tuple(self._end if w else -1.0 for w in self._workday)
+
+    def constants(self) -> tuple:
+        """(start, end, workday, skip, open_until, always_open), for hot loops that inline
+        :meth:`next_open` and :meth:`add`: the day's start and end as fractions of a day,
+        whether each weekday is worked, the days from each weekday to the next working
+        one, the fraction before which each weekday is open (-1 when it is not worked),
+        and whether the calendar never closes.
+        """
+        return (
+            self._start,
+            self._end,
+            self._workday,
+            tuple(self._skip),
+            self._open_until,
+            self.always_open,
+        )
 
     def is_open(self, t: float) -> bool:
         """Whether ``t`` (days) falls in working hours."""

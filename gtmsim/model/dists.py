@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import repeat
+from itertools import chain, islice, repeat
 
 import numpy as np
 
@@ -53,19 +53,20 @@ class Sampler:
     bind :attr:`next` (a plain callable, cheaper than calling the sampler).
     """
 
-    __slots__ = ("next",)
+    __slots__ = ("next", "_values")
 
     def __init__(self, spec, rng: np.random.Generator, block: int = 1024):
         if isinstance(spec, Constant):
-            self.next = repeat(spec.value).__next__
+            self._values = repeat(spec.value)
         else:
-            self.next = _blocks(spec, rng, block).__next__
+            # each block is drawn when the previous one is used up
+            blocks = map(lambda _: draw(spec, rng, block).tolist(), repeat(None))
+            self._values = chain.from_iterable(blocks)
+        self.next = self._values.__next__
 
     def __call__(self) -> float:
         return self.next()
 
-
-def _blocks(spec, rng: np.random.Generator, block: int):
-    """Draws one at a time, a block drawn only when the previous one is used up."""
-    while True:
-        yield from draw(spec, rng, block).tolist()
+    def take(self, n: int) -> list[float]:
+        """The next ``n`` draws, as a list."""
+        return list(islice(self._values, n))

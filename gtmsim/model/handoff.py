@@ -8,6 +8,7 @@ from heapq import heappop, heappush
 from statistics import NormalDist
 
 _INF = math.inf
+_exp = math.exp
 _normal = NormalDist()
 
 
@@ -82,33 +83,81 @@ class LeadQueue:
         return [e[2] for e in self._pending] + [e[2] for e in self._ready]
 
 
+class FifoQueue:
+    """A :class:`LeadQueue` with ``order="fifo"``, in one heap and at a fraction of the cost.
+
+    The lead visible longest is the one that became visible first, so the
+    earliest card by (visible time, arrival) is the one to take whatever the
+    rep's time; a second heap of ready cards is not needed. It takes the cards
+    a ``LeadQueue("fifo")`` takes, in the same order.
+    """
+
+    __slots__ = ("_heap", "_seq")
+
+    def __init__(self) -> None:
+        self._heap: list = []  # (visible, seq, card)
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def push(self, visible: float, card, score: float) -> None:
+        """Add a lead's card that a rep may take from time ``visible`` (days) on."""
+        self._seq += 1
+        heappush(self._heap, (visible, self._seq, card))
+
+    def next_time(self, now: float = -_INF) -> float:
+        """Earliest time a waiting lead is visible (``inf``: none is waiting)."""
+        return self._heap[0][0] if self._heap else _INF
+
+    def pop(self, t: float):
+        """Take the card visible longest (the caller knows one is visible by ``t``)."""
+        return heappop(self._heap)[2]
+
+    def drain(self) -> list:
+        """Take every waiting card out: (visible time, card) pairs, earliest first."""
+        entries, self._heap = sorted(self._heap, key=lambda e: e[:2]), []
+        return [(visible, card) for visible, _, card in entries]
+
+    def cards(self) -> list:
+        """Every waiting card (for end-of-run accounting)."""
+        return [e[2] for e in self._heap]
+
+
+def new_queue(order: str = "fifo") -> FifoQueue | LeadQueue:
+    """A queue of MQLs taken in ``order`` (``"fifo"`` or ``"score"``, see :class:`LeadQueue`)."""
+    return FifoQueue() if order == "fifo" else LeadQueue(order)
+
+
 class SpeedToLead:
     """P(an attempt reaches the lead) as a function of hours since it raised its hand.
 
     Log-linear interpolation between the scenario's points; flat beyond the last.
     """
 
-    __slots__ = ("_p", "_h", "_logm", "_n", "_first", "_last")
+    __slots__ = ("_p", "_h", "_pieces", "_n", "_first", "_last")
 
     def __init__(self, spec) -> None:
         self._p = spec.contact_probability
-        self._h = list(spec.decay_hours)
-        self._logm = [math.log(m) for m in spec.decay_multiplier]
+        self._h = h = list(spec.decay_hours)
+        logm = [math.log(m) for m in spec.decay_multiplier]
         self._n = len(self._h)
-        self._first = self._p * math.exp(self._logm[0])
-        self._last = self._p * math.exp(self._logm[-1])
+        # piece i (between points i - 1 and i): its start, width, log multiplier and its rise
+        self._pieces = [None] + [
+            (h[i - 1], h[i] - h[i - 1], logm[i - 1], logm[i] - logm[i - 1])
+            for i in range(1, self._n)
+        ]
+        self._first = self._p * math.exp(logm[0])
+        self._last = self._p * math.exp(logm[-1])
 
     def __call__(self, delay_hours: float) -> float:
-        h = self._h
-        i = bisect_right(h, delay_hours)
+        i = bisect_right(self._h, delay_hours)
         if i >= self._n:
             return self._last
         if i == 0:
             return self._first
-        logm = self._logm
-        h0, m0 = h[i - 1], logm[i - 1]
-        w = (delay_hours - h0) / (h[i] - h0)
-        return self._p * math.exp(m0 + w * (logm[i] - m0))
+        h0, width, m0, rise = self._pieces[i]
+        return self._p * _exp(m0 + (delay_hours - h0) / width * rise)
 
 
 def normal_from_uniform(u: float) -> float:

@@ -253,7 +253,9 @@ class LatentSource:
     fit, buy_probability, window_start, window_length
         The channel's fit spec, 12-month buy probability and buying-window specs.
     hour_cum
-        Cumulative hourly arrival profile (24 entries, last = 1).
+        Cumulative hourly arrival profile (24 entries, last = 1); ``None`` for leads
+        whose time of day is not needed (their ``day_fraction`` is nan; the
+        uniforms are still drawn, so the stream is the same).
     first_id
         The id of the source's first lead; ``next_id`` is the id of the next one taken.
     """
@@ -280,7 +282,7 @@ class LatentSource:
         self._fit = fit
         self._p_buy = buy_probability
         self._start, self._length = window_start, window_length
-        self._hour_cum = np.asarray(hour_cum, float)
+        self._hour_cum = None if hour_cum is None else np.asarray(hour_cum, float)
         self._block = block
         self._buf = np.empty((len(LATENT_FIELDS), 0))  # one row per field (segment as float)
         self._rows: list[tuple] | None = None
@@ -329,39 +331,34 @@ class LatentSource:
         parts = [self._buf[:, self._i :]] if self._buf.size else []
         have = self._n - self._i
         while have < k or not parts:
-            b = self._block_of_leads()
-            parts.append(np.array([b[f] for f in LATENT_FIELDS], dtype=float))
+            parts.append(self._block_of_leads())
             have += self._block
         self._buf = np.concatenate(parts, axis=1)
         self._i, self._n = 0, have
         self._rows = None  # Python copies of the block, made on the first take_one
 
-    def _block_of_leads(self) -> dict[str, np.ndarray]:
+    def _block_of_leads(self) -> np.ndarray:
+        """One block of leads, a row per field of :data:`LATENT_FIELDS` (in drawing order)."""
         n, rng = self._block, self._rng
+        out = np.empty((len(LATENT_FIELDS), n))
+        segment, fit, start, length, deal, z, group, t, u_return = out
         seg = np.searchsorted(self._seg_cum, rng.random(n) * self._seg_cum[-1], side="right")
-        seg = np.minimum(seg, len(self._seg_cum) - 1)
-        deal = np.empty(n)
+        segment[:] = seg = np.minimum(seg, len(self._seg_cum) - 1)
         for s, spec in enumerate(self._deal):
             mask = seg == s
             deal[mask] = draw(spec, rng, int(mask.sum()))
         buyer = rng.random(n) < self._p_buy
-        start = np.where(buyer, draw(self._start, rng, n), np.inf)
-        block = {
-            "segment": seg,
-            "fit": draw(self._fit, rng, n),
-            "window_start_days": start,
-            "window_length_days": draw(self._length, rng, n),
-            "deal_size_usd": deal,
-            "score_z": rng.standard_normal(n),
-            "day_fraction": day_fraction(rng.random(n), self._hour_cum),
-            "u_return": rng.random(n),  # whether it comes back by itself, if ever dropped
-        }
-        group = np.empty(n)
+        start[:] = np.where(buyer, draw(self._start, rng, n), np.inf)
+        fit[:] = draw(self._fit, rng, n)
+        length[:] = draw(self._length, rng, n)
+        z[:] = rng.standard_normal(n)
+        u = rng.random(n)
+        t[:] = np.nan if self._hour_cum is None else day_fraction(u, self._hour_cum)
+        u_return[:] = rng.random(n)  # whether it comes back by itself, if ever dropped
         for s, spec in enumerate(self._group):
             mask = seg == s
-            group[mask] = draw(spec, rng, int(mask.sum()))
-        block["buying_group"] = np.clip(np.floor(group + 0.5), 1.0, 1000.0)  # whole people
-        return block
+            group[mask] = np.clip(np.floor(draw(spec, rng, int(mask.sum())) + 0.5), 1.0, 1000.0)
+        return out
 
 
 def day_fraction(u: np.ndarray, hour_cum: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ plain attributes, read afresh every day.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-from scipy import special
 
 from gtmsim.model.dists import Sampler
 from gtmsim.model.leads import (
@@ -26,6 +27,8 @@ from gtmsim.results.recorder import LEAD, MQL, Recorder
 from gtmsim.scenario.dists import Uniform
 
 _UNIT = Uniform(low=0.0, high=1.0)
+_STEPS = np.array([[-1.0], [0.0], [1.0]])
+_IS_IDLE = np.isin(np.arange(len(State)), IDLE)  # by state value: np.isin costs 10x more
 
 
 def poisson_counts(u, lam: np.ndarray) -> np.ndarray:
@@ -34,15 +37,34 @@ def poisson_counts(u, lam: np.ndarray) -> np.ndarray:
     Inversion makes a count a monotone function of its rate for a given
     uniform, so more spend never means fewer leads in a paired comparison.
     """
+    special = _special()
     u = np.asarray(u, float)
     lam = np.asarray(lam, float)
     k = np.maximum(np.floor(lam + np.sqrt(lam) * special.ndtri(u)), 0.0)  # normal start
-    while True:  # then step to the exact quantile (a step or two)
-        up = special.pdtr(k, lam) < u
-        down = (k > 0) & (special.pdtr(k - 1, lam) >= u)
-        if not (up.any() or down.any()):
-            return k.astype(np.int64)
-        k += up.astype(float) - down
+    # the CDF at k - 1, k and k + 1 in one call: most counts are found there
+    below, at, above = special.pdtr(k + _STEPS, lam).tolist()
+    counts = k.astype(np.int64).tolist()
+    pdtr = special.pdtr
+    for i, ui in enumerate(u.tolist()):
+        if at[i] < ui:  # step up to the first k with CDF(k) >= u
+            counts[i] += 1
+            if above[i] < ui:
+                counts[i] += 1
+                while pdtr(counts[i], lam[i]) < ui:
+                    counts[i] += 1
+        elif counts[i] > 0 and below[i] >= ui:  # step down while CDF(k - 1) >= u
+            counts[i] -= 1
+            while counts[i] > 0 and pdtr(counts[i] - 1, lam[i]) >= ui:
+                counts[i] -= 1
+    return np.array(counts, dtype=np.int64)
+
+
+def _special():
+    """scipy.special, imported on first use: ``import gtmsim`` stays quick."""
+    module = sys.modules.get("scipy.special")  # `from scipy import special` costs more each time
+    if module is None:
+        import scipy.special as module
+    return module
 
 
 def cumulative(weights) -> np.ndarray:
@@ -124,9 +146,12 @@ class Marketing:
             self._add_history()
 
     def latent_source(
-        self, name: str, mix: dict[str, float], fit, in_market: float
+        self, name: str, mix: dict[str, float], fit, in_market: float, times: bool = True
     ) -> LatentSource:
-        """The latent truth of a lead source (a channel, or a team's prospecting)."""
+        """The latent truth of a lead source (a channel, or a team's prospecting).
+
+        ``times=False``: the source's leads need no time of day (see :class:`LatentSource`).
+        """
         shares = [mix.get(s, 0.0) for s in self.segments] if mix else [1.0] * len(self.segments)
         bw = self._bw
         return LatentSource(
@@ -138,7 +163,7 @@ class Marketing:
             min(1.0, bw.buy_within_12_months_probability * in_market),
             bw.start_days,
             bw.length_days,
-            self.hour_cum,
+            self.hour_cum if times else None,
             lead_id_base(name, self._id_bases),
         )
 
@@ -175,46 +200,56 @@ class Marketing:
         """
         rec = self.rec
         spend = self.spend_usd_per_week / 7.0
+        week = rec.week(day)
         rec.spend_by_channel_usd[: len(spend)] += spend
-        rec.weekly_spend_by_channel_usd[rec.week(day), : len(spend)] += spend
-        rec.weekly_marketing_spend_usd[rec.week(day)] += spend.sum()
+        rec.weekly_spend_by_channel_usd[week, : len(spend)] += spend
+        rec.weekly_marketing_spend_usd[week] += spend.sum()
 
         mql_idx, mql_t = [], []
         if self.nurture_on and day > 0 and day % self.rescore_every_days == 0:
             idx, t = self._touch_pool(day)
-            mql_idx.append(idx)
-            mql_t.append(t)
+            if len(idx):
+                mql_idx.append(idx)
+                mql_t.append(t)
 
-        counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day))
-        batches = []  # (channel, latent block, its first lead id)
+        counts = poisson_counts([u() for u in self._arrivals], self.leads_per_day(day)).tolist()
+        blocks, channels, sizes, offsets = [], [], [], []  # per channel with leads today
+        total = 0
         for c, k in enumerate(counts):
             if k:
                 source = self.sources[c]
-                first = source.next_id
-                batches.append((c, source.take_block(int(k)), first))
-        if batches:
-            latent = dict(
-                zip(LATENT_FIELDS, np.concatenate([b for _, b, _ in batches], axis=1), strict=True)
-            )
-            channel = np.repeat([c for c, _, _ in batches], [b.shape[1] for _, b, _ in batches])
-            uid = np.concatenate([np.arange(f, f + b.shape[1]) for _, b, f in batches])
+                offsets.append(source.next_id - total)  # lead i of the day has id i + offset
+                blocks.append(source.take_block(k))
+                channels.append(c)
+                sizes.append(k)
+                total += k
+        if blocks:
+            block = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
+            latent = dict(zip(LATENT_FIELDS, block, strict=True))
+            channel = np.array(channels).repeat(sizes)
+            uid = np.array(offsets).repeat(sizes) + np.arange(total)
             t = day + latent["day_fraction"]
             sl = self.store.append(t, channel, latent, uid)
             idx = np.arange(sl.start, sl.stop)
-            self._count(LEAD, idx)
+            self._count(LEAD, sl, channel)
             if self.return_share:
                 self._plan_returns(idx, latent["u_return"])
             if self.rec.logging:
                 self.log(idx, "created", t)
-            is_mql = self._score(idx, t)
-            self._to_nurture_or_discard(idx[~is_mql], t[~is_mql], from_state=NEW)
-            self._become_mql(idx[is_mql], t[is_mql], from_state=NEW)
-            mql_idx.append(idx[is_mql])
-            mql_t.append(t[is_mql])
+            is_mql = self._score(sl, t)
+            is_lead = ~is_mql
+            self._to_nurture_or_discard(idx[is_lead], t[is_lead], from_state=NEW)
+            idx, t = idx[is_mql], t[is_mql]
+            self._become_mql(idx, t, from_state=NEW)
+            mql_idx.append(idx)
+            mql_t.append(t)
 
         if not mql_idx:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        idx, t = np.concatenate(mql_idx), np.concatenate(mql_t)
+        if len(mql_idx) == 1:
+            idx, t = mql_idx[0], mql_t[0]
+        else:
+            idx, t = np.concatenate(mql_idx), np.concatenate(mql_t)
         order = np.argsort(t, kind="stable")
         return idx[order], t[order]
 
@@ -236,17 +271,19 @@ class Marketing:
                 continue
             spec = self._specs[c]
             source = self.latent_source(
-                f"history/{name}", spec.segment_mix, spec.fit, spec.in_market_multiplier
+                f"history/{name}", spec.segment_mix, spec.fit, spec.in_market_multiplier, False
             )
             first = source.next_id
-            latent = source.take(k)
+            block = source.take_block(k)
+            drawn = dict(zip(LATENT_FIELDS, block, strict=True))
             created = rng.uniform(-days, 0.0, k)
-            opens = created + latent["window_start_days"]
-            back = (opens >= 0) & self._returns_in_run(opens, latent["u_return"])
+            opens = created + drawn["window_start_days"]
+            back = (opens >= 0) & self._returns_in_run(opens, drawn["u_return"])
             if not back.any():
                 continue
             uid = first + np.flatnonzero(back)
-            sl = self.store.append(created[back], c, {f: v[back] for f, v in latent.items()}, uid)
+            latent = dict(zip(LATENT_FIELDS, block[:, back], strict=True))
+            sl = self.store.append(created[back], c, latent, uid)
             idx = np.arange(sl.start, sl.stop)
             self._count(LEAD, idx)
             self.move(idx, State.DISCARDED, NEW)
@@ -279,7 +316,7 @@ class Marketing:
         if not leads:
             return np.empty(0, dtype=np.int64)
         idx = np.array(leads, dtype=np.int64)
-        idx = idx[np.isin(self.store.state[idx], IDLE)]
+        idx = idx[_IS_IDLE[self.store.state[idx]]]
         # in the order of their windows, then of their ids: not of the channels' order in the file
         store = self.store
         return idx[np.lexsort((store.uid[idx], store.window_open_day[idx]))]
@@ -463,9 +500,12 @@ class Marketing:
         self.store.state[idx] = new
         self.rec.transitions[from_state][new] += len(idx)
 
-    def _count(self, stage: int, idx: np.ndarray) -> None:
+    def _count(self, stage: int, idx, channel: np.ndarray | None = None) -> None:
+        """Count leads ``idx`` (indices or a slice) at a funnel stage; ``channel``: theirs, if known."""
         funnel = self.rec.funnel[stage]
-        cell = self.store.channel[idx].astype(np.int64) * funnel.shape[1] + self.store.segment[idx]
+        if channel is None:
+            channel = self.store.channel[idx].astype(np.int64)
+        cell = channel * funnel.shape[1] + self.store.segment[idx]
         funnel += np.bincount(cell, minlength=funnel.size).reshape(funnel.shape)
 
     def log(

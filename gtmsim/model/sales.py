@@ -15,12 +15,12 @@ from heapq import heappop, heappush
 from itertools import repeat
 
 import numpy as np
-import simpy
+from simpy.core import NORMAL, URGENT
 
 from gtmsim.model.calendar import WorkCalendar
 from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
 from gtmsim.model.dists import Sampler
-from gtmsim.model.handoff import LeadQueue, Verdict
+from gtmsim.model.handoff import Verdict, new_queue
 from gtmsim.model.leads import NEW, Card, State
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
@@ -37,6 +37,79 @@ _NEVER_FOLLOWED_UP, _WORKING, _UNREACHED, _REJECTED = (
 )
 _ACCEPTED, _OPPORTUNITY, _WON = int(State.ACCEPTED), int(State.OPPORTUNITY), int(State.WON)
 _LOST_COMPETITOR, _LOST_NO_DECISION = int(State.LOST_COMPETITOR), int(State.LOST_NO_DECISION)
+
+
+class _Wake:
+    """What a rep's process waits on: no more of an event than SimPy's scheduler reads.
+
+    ``Environment.step`` reads ``callbacks`` and ``_ok``; a SimPy ``Timeout``
+    and ``Process`` around a generator cost about twice as much per wake.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True
+
+    def __init__(self, callbacks: list) -> None:
+        self.callbacks = callbacks
+
+
+class SlotTree:
+    """Values by slot in a segment tree: the leftmost slot with the least value, or with a
+    value above a bound, in O(log n) (``highest=True`` keeps maxima instead of minima).
+
+    A team numbers its reps by joining order, which is also their order in the team,
+    so "leftmost" is "first in the team", as ``min`` and a scan over ``team.reps`` give.
+    """
+
+    __slots__ = ("_n", "_t", "_empty", "_highest")
+
+    def __init__(self, highest: bool = False) -> None:
+        self._highest = highest
+        self._empty = -_INF if highest else _INF
+        self._n = 1
+        self._t = [self._empty] * 2
+
+    def set(self, slot: int, value: float) -> None:
+        if slot >= self._n:
+            self._grow(slot + 1)
+        t, highest = self._t, self._highest
+        j = slot + self._n
+        t[j] = value
+        j >>= 1
+        while j:
+            a, b = t[2 * j], t[2 * j + 1]
+            m = (a if a >= b else b) if highest else (a if a <= b else b)
+            if t[j] == m:
+                break  # ancestors are unchanged
+            t[j] = m
+            j >>= 1
+
+    def least(self) -> int:
+        """The leftmost slot holding the least value (a tree of minima)."""
+        t, n, j = self._t, self._n, 1
+        while j < n:
+            j = 2 * j if t[2 * j] <= t[2 * j + 1] else 2 * j + 1
+        return j - n
+
+    def first_above(self, bound: float) -> int:
+        """The leftmost slot with a value above ``bound``, or -1 (a tree of maxima)."""
+        t, n, j = self._t, self._n, 1
+        if not t[1] > bound:
+            return -1
+        while j < n:
+            j = 2 * j if t[2 * j] > bound else 2 * j + 1
+        return j - n
+
+    def _grow(self, size: int) -> None:
+        n = self._n
+        while n < size:
+            n *= 2
+        leaves = self._t[self._n :] + [self._empty] * (n - self._n)
+        t = [self._empty] * n + leaves
+        for j in range(n - 1, 0, -1):
+            a, b = t[2 * j], t[2 * j + 1]
+            t[j] = (a if a >= b else b) if self._highest else (a if a <= b else b)
+        self._n, self._t = n, t
 
 
 class Rep:
@@ -63,7 +136,10 @@ class Rep:
         "last_end",
         "idle",
         "wake_at",
-        "proc",
+        "_step",
+        "_env",
+        "_wakes",
+        "_wake",
         "bookings_usd",
         "open_deals",
         "review_hours",
@@ -72,6 +148,8 @@ class Rep:
         "joined_day",
         "paid_from_day",
         "left_day",
+        "slot",
+        "pending",
     )
 
     def __init__(
@@ -81,7 +159,7 @@ class Rep:
         self.name = f"{team.key}-{index + 1}"
         self.segment = segment
         shared = team.shared_queue
-        self.queue = shared if shared is not None else LeadQueue(team.spec.queue_order)
+        self.queue = shared if shared is not None else new_queue(team.spec.queue_order)
         self.deals: list = []  # heap of (due day, seq, card, stage index)
         self.trust = team.trust_initial
         self.selling_hours = self.follow_up_hours = 0.0
@@ -94,11 +172,19 @@ class Rep:
         self.left_day = _INF
         self.idle = False
         self.wake_at = _INF
-        self.proc = None
+        self._step: Callable | None = None  # the running process's send, None when it has ended
+        self._env = team.world.env
+        self._wakes = [self._resume]  # the callbacks of every wait
+        self._wake = _Wake(
+            self._wakes
+        )  # the wait, re-armed each time (made anew after an interrupt)
         self.bookings_usd = 0.0
         self.open_deals = 0
         self.review_hours = 0.0
         self.cap_day, self.cap_used = -1, 0.0  # marketing-lead hours used on that day
+        self.slot = len(team.by_slot)  # joining order (the team's loads and idle reps by it)
+        team.by_slot.append(self)
+        self.pending = 0  # leads routed to the rep in a batch not yet queued (least_loaded)
 
     @property
     def prospecting_hours(self) -> float:
@@ -109,8 +195,40 @@ class Rep:
 
     # ------------------------------------------------------------ the process
 
+    def start(self) -> None:
+        """Start the rep's process now, ahead of ordinary events at this instant (as SimPy does).
+
+        The process is the generator :meth:`run`, which yields how long to wait;
+        :meth:`_resume` schedules the wake, as a SimPy ``Process`` would a
+        ``Timeout``, so that events come in the same order as with them.
+        """
+        self._step = self.run().send
+        self._env.schedule(_Wake([self._resume]), URGENT)
+
+    def _resume(self, _event) -> None:
+        try:
+            delay = self._step(None)
+        except StopIteration:
+            self._step = None
+            return
+        env, wake = self._env, self._wake
+        wake.callbacks = self._wakes
+        # env.schedule(wake, NORMAL, delay), inlined: the same time and event number
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), wake))
+
+    def interrupt(self) -> None:
+        """End the rep's current wait now, ahead of ordinary events (as ``Process.interrupt``)."""
+        self._env.schedule(_Wake([self._interrupted]), URGENT)
+
+    def _interrupted(self, event) -> None:
+        if self._step is None:
+            return
+        self._wake.callbacks = []  # the wait ends; its scheduled wake will find nothing to do
+        self._wake = _Wake(self._wakes)
+        self._resume(event)
+
     def run(self):
-        """The rep's SimPy process.
+        """The rep's process: yields the days to wait until it looks again (see :meth:`start`).
 
         A rep knows every task that can reach it before the next midnight from
         the daily lead batch and its own retries, so it works through them in one
@@ -126,16 +244,25 @@ class Rep:
         env, cal, ps, horizon = world.env, team.cal, team.ps, world.horizon
         deals, queue, works_leads = self.deals, self.queue, team.works_leads
         capped = works_leads and team.cap_at_zero_trust < 1.0
+        cap_z, cap_day_hours = team.cap_at_zero_trust, team.day_hours
         one_at_a_time = team.shared_queue is not None
         gets_handoffs = team.gets_handoffs
         next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
-        next_time, stage_hours = queue.next_time, team.stage_hours
+        # next_open and add are inlined below in their common cases, with the calendar's arithmetic
+        start, end, workday, skip, open_until, always_open = cal.constants()
+        next_time, pop, stage_hours = queue.next_time, queue.pop, team.stage_hours
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
         abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
-        timeout = env.timeout
-        while self.left_day > env.now:
-            now = t = env.now
+        logging = rec.logging
+        tracked = team._loads is not None and queue is not team.shared_queue  # least_loaded
+        idle_index = team._idle
+        first_response_day = rec.first_response_day.append
+        first_response_hours = rec.first_response_hours.append
+        first_attempt_reached = rec.first_attempt_reached.append
+        # env._now is what env.now returns (a property call in this hot loop)
+        while self.left_day > env._now:
+            now = t = env._now
             tomorrow = int(now) + 1.0
             limit = now if one_at_a_time else (horizon if horizon < tomorrow else tomorrow)
             wake = None  # team.wake_cap(now), computed when first needed
@@ -145,7 +272,6 @@ class Rep:
             selling, follow_up = self.selling_hours, self.follow_up_hours
             while True:
                 t_deal = deals[0][0] if deals else _INF
-                t_task = None  # next_open of the due time, when already known
                 if works_leads:
                     t_lead = next_time(t)
                     if capped and t_lead < _INF:  # today's hours for marketing leads used up?
@@ -153,17 +279,32 @@ class Rep:
                             t_lead = t
                         t_task = next_open(t_lead)
                         day = int(t_task)
-                        if day == self.cap_day and self.cap_used >= team.lead_hours_cap(self.trust):
+                        if day == self.cap_day and self.cap_used >= cap_day_hours * (
+                            cap_z + (1.0 - cap_z) * self.trust
+                        ):  # team.lead_hours_cap(self.trust), inlined
                             t_lead = t_task = next_open(day + 1.0)
-                        if t_deal <= t_lead:
+                        if t_lead < t_deal:
+                            t_due = t_lead
+                        else:
+                            t_due = t_deal
                             t_task = None
-                    t_due = t_lead if t_lead < t_deal else t_deal
+                    else:
+                        t_due = t_lead if t_lead < t_deal else t_deal
+                        t_task = None
                 else:
                     t_due = t_deal
-                if t_due == _INF:
-                    break
+                    t_task = None
                 if t_task is None:
-                    t_task = next_open(t_due if t_due > t else t)
+                    if t_due == _INF:
+                        break
+                    x = t_due if t_due > t else t
+                    d = int(x)  # t_task = next_open(x), inlined
+                    frac = x - d
+                    dow = d % 7
+                    if frac < open_until[dow]:
+                        t_task = x if frac >= start else d + start
+                    else:
+                        t_task = d + skip[dow] + start
                 if t_task >= horizon:
                     break
                 if t_task >= prospect_after:
@@ -185,7 +326,15 @@ class Rep:
                     _, _, card, stage = heappop(deals)
                     hours = stage_hours[stage]()
                     w = hours / ps
-                    t = add(t_task, w)
+                    t = t_task + w / 24.0  # add(t_task, w) of a task within its day, inlined
+                    d = int(t_task)
+                    if not (
+                        w > 0.0
+                        and (
+                            always_open or (workday[d % 7] and d + start <= t_task and t <= d + end)
+                        )
+                    ):
+                        t = add(t_task, w)
                     if card is None:  # a joint review (M8) in the rep's diary
                         self.review_hours += hours
                     else:
@@ -193,7 +342,9 @@ class Rep:
                         if t <= horizon:  # a meeting that ends after the horizon is not counted
                             deal_step(self, card, stage, t)
                 else:  # a contact attempt
-                    card = queue.pop(t_task)
+                    card = pop(t_task)
+                    if tracked:
+                        team.reload(self)
                     n = card.attempts
                     if n == 0 and t_task - card.mql_day > abandon_days:
                         world.move(card, _NEVER_FOLLOWED_UP, t_task, self.name)
@@ -203,10 +354,10 @@ class Rep:
                     reached = card.u_contact[n] < speed_to_lead(delay_hours)
                     if n == 0:
                         card.first_response_hours = delay_hours
-                        rec.first_response_day.append(t_task)
-                        rec.first_response_hours.append(delay_hours)
-                        rec.first_attempt_reached.append(reached)
-                    if rec.logging:
+                        first_response_day(t_task)
+                        first_response_hours(delay_hours)
+                        first_attempt_reached(reached)
+                    if logging:
                         world.log(card.lead, "attempt", t_task, self.name)
                     hours = qualification_hours() if reached else attempt_hours()
                     follow_up += hours
@@ -215,7 +366,15 @@ class Rep:
                             self.cap_day, self.cap_used = int(t_task), 0.0
                         self.cap_used += hours
                     w = hours / ps
-                    t = add(t_task, w)
+                    t = t_task + w / 24.0  # add(t_task, w) of a task within its day, inlined
+                    d = int(t_task)
+                    if not (
+                        w > 0.0
+                        and (
+                            always_open or (workday[d % 7] and d + start <= t_task and t <= d + end)
+                        )
+                    ):
+                        t = add(t_task, w)
                     if t <= horizon:
                         finish_attempt(self, card, reached, t)
                 busy_w += w
@@ -224,7 +383,7 @@ class Rep:
             self.selling_hours, self.follow_up_hours = selling, follow_up
             if t > now:
                 self.last_end = t
-                yield timeout(t - now)
+                yield t - now
                 continue
             t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
             if wake is None:
@@ -237,13 +396,14 @@ class Rep:
             if now > t_wake:
                 t_wake = now
             self.idle, self.wake_at = True, t_wake
-            try:  # noqa: SIM105 (a with-block costs more in this hot loop)
-                yield timeout(t_wake - now)
-            except simpy.Interrupt:
-                pass
+            if idle_index is not None:
+                idle_index.set(self.slot, t_wake)
+            yield t_wake - now  # or less: new work may interrupt the wait
             self.idle = False
-            if env.now >= t_prospect:
-                team.new_prospect(self, env.now)
+            if idle_index is not None:
+                idle_index.set(self.slot, -_INF)
+            if env._now >= t_prospect:
+                team.new_prospect(self, env._now)
                 self.prospect_w += team.next_prospect_hours() / ps
 
     def learn(self, outcome: float) -> None:
@@ -291,8 +451,11 @@ class SalesTeam:
         ]
         self.delay_multiplier = [s.buyer_delay_multiplier for s in sc.market.segments.values()]
         # self-sourced prospects differ by design anyway: their luck comes from a plain stream
-        self.prospect_luck = sampler("prospect_luck", Uniform(low=0.0, high=1.0))
+        self.prospect_luck = Sampler(
+            Uniform(low=0.0, high=1.0), stream(seed, rep_no, f"{key}/prospect_luck")
+        ).take
         outbound_mix = {k: s.outbound_share for k, s in sc.market.segments.items()}
+        self.outbound_channel = world.marketing.outbound_channel
         self.prospects = world.marketing.latent_source(
             f"outbound/{key}",
             outbound_mix if any(outbound_mix.values()) else {},
@@ -319,7 +482,12 @@ class SalesTeam:
             handoff, sc.marketing.scoring, pay.meetings_pay_acceptance_drop if lenient else 0.0
         )
 
-        self.shared_queue = LeadQueue(spec.queue_order) if self.route == "pooled" else None
+        self.shared_queue = new_queue(spec.queue_order) if self.route == "pooled" else None
+        self.by_slot: list[Rep] = []  # every rep who ever joined, in order
+        # least-loaded routing (pooled teams too give each deal an owner) and waking the first
+        # idle rep of a pooled queue, in O(log reps): values by rep slot (see SlotTree)
+        self._loads = SlotTree() if self.route in ("least_loaded", "pooled") else None
+        self._idle = SlotTree(highest=True) if self.shared_queue is not None else None
         segments = list(sc.market.segments)
         seg_of = [None] * spec.headcount
         if spec.headcount_by_segment:
@@ -331,13 +499,15 @@ class SalesTeam:
         self.by_segment = [[r for r in self.reps if r.segment == s] for s in range(len(segments))]
         self._turn: dict[int, int] = {}  # round-robin position per segment (-1: whole team)
         self._seq = 0
+        for rep in self.reps:
+            self.reload(rep)
         # others hand this team deals (SDRs book AE meetings): it cannot plan through gaps
         self.gets_handoffs = runs_deals and bool(world.sdr.reps)
 
     def start(self) -> None:
         """Start one SimPy process per rep."""
         for rep in self.reps:
-            rep.proc = self.world.env.process(rep.run())
+            rep.start()
 
     def hire(self, paid_from_day: float, segment: int | None = None) -> Rep:
         """A new rep who starts selling now (M9 hiring), paid since ``paid_from_day``.
@@ -358,7 +528,8 @@ class SalesTeam:
         self.reps.append(rep)
         if segment is not None:
             self.by_segment[segment].append(rep)
-        rep.proc = self.world.env.process(rep.run())
+        self.reload(rep)
+        rep.start()
         return rep
 
     def leave(self, rep: Rep) -> None:
@@ -370,13 +541,16 @@ class SalesTeam:
         if rep.segment is not None:
             self.by_segment[rep.segment].remove(rep)
         if rep.idle:
-            rep.idle = False
-            rep.proc.interrupt()
+            self.set_idle(rep, False)
+            rep.interrupt()
+        if self._loads is not None:
+            self._loads.set(rep.slot, _INF)  # no longer picked
         for due, _, card, stage in sorted(rep.deals):
             if card is None:  # a review in the leaver's diary
                 continue
             heir = self.pick_rep(card.segment)
             heir.open_deals += 1
+            self.reload(heir)
             self._book(heir, due, card, stage)
         rep.deals.clear()
         rep.open_deals = 0
@@ -386,10 +560,12 @@ class SalesTeam:
 
     # ------------------------------------------------------------ routing
 
-    def pick_rep(self, segment: int, pending: dict | None = None) -> Rep:
+    def pick_rep(self, segment: int) -> Rep:
         """The rep that gets a new lead or deal of ``segment`` under the routing rule.
 
-        ``pending`` counts leads already routed in the same batch (for least_loaded).
+        least_loaded (and a pooled team, which still gives each deal one owner): the
+        first rep with the fewest queued leads (leads routed in the same batch
+        included) and open deals.
         """
         if self.route in ("segment", "round_robin"):
             turn = segment if self.route == "segment" else -1  # one turn order per segment
@@ -397,20 +573,42 @@ class SalesTeam:
             i = self._turn.get(turn, 0)
             self._turn[turn] = i + 1
             return reps[i % len(reps)]
-        extra = pending or {}  # least_loaded; pooled teams still give each deal one owner
-        return min(self.reps, key=lambda r: len(r.queue) + r.open_deals + extra.get(r, 0))
+        return self.by_slot[self._loads.least()]
+
+    def reload(self, rep: Rep) -> None:
+        """Note a change in ``rep``'s load (queued leads, open deals) for least-loaded routing.
+
+        A pooled queue is everyone's: it adds the same to each load and is left out.
+        """
+        if self._loads is not None:
+            queued = 0 if rep.queue is self.shared_queue else len(rep.queue)
+            self._loads.set(rep.slot, queued + rep.open_deals + rep.pending)
+
+    def set_idle(self, rep: Rep, idle: bool) -> None:
+        """Whether ``rep`` waits for work (until ``rep.wake_at``); pooled teams index it."""
+        rep.idle = idle
+        if self._idle is not None:
+            self._idle.set(rep.slot, rep.wake_at if idle else -_INF)
 
     def wake_cap(self, now: float) -> float:
         """Latest time an idle rep may sleep: lead teams look again after each day's births."""
         return self.cal.next_open(math.floor(now) + 1.0) if self.works_leads else _INF
 
     def _notify(self, rep: Rep | None, t: float) -> None:
-        """Wake an idle rep that would otherwise sleep past new work ready at ``t``."""
-        for r in self.reps if rep is None else (rep,):
-            if r.idle and r.wake_at > self.cal.next_open(t):
-                r.idle = False
-                r.proc.interrupt()
-                return
+        """Wake an idle rep that would otherwise sleep past new work ready at ``t``.
+
+        ``rep`` None (a pooled queue): the first such rep of the team.
+        """
+        if rep is not None:
+            if rep.idle and rep.wake_at > self.cal.next_open(t):
+                self.set_idle(rep, False)
+                rep.interrupt()
+            return
+        slot = self._idle.first_above(self.cal.next_open(t))  # the first such rep of the team
+        if slot >= 0:
+            rep = self.by_slot[slot]
+            self.set_idle(rep, False)
+            rep.interrupt()
 
     # ------------------------------------------------------------ leads (M4)
 
@@ -438,7 +636,8 @@ class SalesTeam:
         # round robin inlined: the same turns as pick_rep, kept in a local for the batch
         round_robin = not pooled and self.route == "round_robin"
         turn, team = self._turn.get(-1, 0), self.reps
-        load: dict[Rep, int] | None = {} if self.route == "least_loaded" else None
+        least_loaded = self.route == "least_loaded"
+        routed = []  # reps with leads pending in this batch (least_loaded)
         kept, reps, visible, dropped = [], [], [], []
         for i, (day, score, seg) in enumerate(
             zip(
@@ -455,7 +654,7 @@ class SalesTeam:
                     rep = team[turn % len(team)]
                     turn += 1
                 else:
-                    rep = self.pick_rep(seg, load)
+                    rep = self.pick_rep(seg)
                 trust = rep.trust
             if cherry and score < floor + cherry * (1.0 - trust):
                 dropped.append(i)
@@ -463,13 +662,18 @@ class SalesTeam:
             delay = response_delay_hours() / 24.0 * (1.0 + slow * (1.0 - trust))
             if sla is not None:
                 delay = min(delay, sla)
-            if load is not None:
-                load[rep] = load.get(rep, 0) + 1
+            if least_loaded:
+                rep.pending += 1
+                self.reload(rep)
+                routed.append(rep)
             kept.append(i)
             reps.append(rep)
             visible.append(day + delay)
         if round_robin:
             self._turn[-1] = turn
+        for rep in routed:  # their leads are queued next
+            rep.pending = 0
+            self.reload(rep)
         if dropped:
             gone = idx[dropped]
             w.marketing.move(gone, State.NEVER_FOLLOWED_UP, State.QUEUED)
@@ -479,7 +683,12 @@ class SalesTeam:
 
     def enqueue(self, card: Card, rep: Rep | None, visible: float) -> None:
         """Put a lead's card in its rep's queue (or the pooled queue) from ``visible`` on."""
-        (rep.queue if rep is not None else self.shared_queue).push(visible, card, card.score)
+        if rep is None:
+            self.shared_queue.push(visible, card, card.score)
+        else:
+            rep.queue.push(visible, card, card.score)
+            if self._loads is not None:
+                self.reload(rep)
         self._notify(rep, visible)
 
     def mean_trust(self) -> float:
@@ -504,8 +713,13 @@ class SalesTeam:
         w = self.world
         rec = w.rec
         if not reached and card.attempts < self.max_attempts:
-            w.move(card, _WORKING, now, rep.name, log=False)
+            # w.move(card, _WORKING, now, rep.name, log=False), inlined
+            w.store.state[card.lead] = _WORKING
+            rec.transitions[card.state][_WORKING] += 1
+            card.state = _WORKING
             rep.queue.push(now + self.retry_days, card, card.score)
+            if self._loads is not None:
+                self.reload(rep)
             return
         accepted = reached and self.verdict.accepts(
             card.fit, card.window_open, card.window_close, now, card.u_qualify
@@ -543,8 +757,7 @@ class SalesTeam:
             _NAN,
             group,
         )
-        luck = self.prospect_luck
-        card = Card(row, [], _NAN, [luck() for _ in range(self.n_stages)], state=NEW)
+        card = Card(row, [], _NAN, self.prospect_luck(self.n_stages), NEW)
         w.move(card, _ACCEPTED, t, rep.name)
         self.rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
@@ -553,11 +766,17 @@ class SalesTeam:
         """Schedule the discovery meeting of an accepted lead with an AE."""
         rep = owner or self.pick_rep(card.segment)
         rep.open_deals += 1
+        if self._loads is not None:
+            self.reload(rep)
         self._schedule(rep, card, 0, t)
 
     def _schedule(self, rep: Rep, card: Card, stage: int, t: float) -> None:
         due = t + self.stage_delay[stage]() * self.delay_multiplier[card.segment]
-        self._book(rep, due, card, stage)
+        self._seq += 1  # self._book(rep, due, card, stage), inlined
+        heappush(rep.deals, (due, self._seq, card, stage))
+        if rep.idle and rep.wake_at > self.cal.next_open(due):  # self._notify(rep, due)
+            self.set_idle(rep, False)
+            rep.interrupt()
 
     def book_review(self, rep: Rep, day: int) -> None:
         """Put a joint review (M8) in ``rep``'s diary from the start of ``day``'s working hours."""
@@ -585,13 +804,12 @@ class SalesTeam:
             card.buying_group,
             card.covered,
         )
-        marketing_lead = card.channel != w.marketing.outbound_channel
+        marketing_lead = card.channel != self.outbound_channel
         if rec.logging:
             w.log(card.lead, f"stage:{rules.names[stage]}", now, rep.name)
         size = card.deal_size_usd
-        quarters = w.org.quarters
-        if outcome == SLIP and quarters.close_early(self, rep, card.window_open, now):
-            outcome, size = PASS, quarters.discounted(size)  # signed this quarter, for less
+        if outcome == SLIP and w.org.quarters.close_early(self, rep, card.window_open, now):
+            outcome, size = PASS, w.org.quarters.discounted(size)  # signed this quarter, for less
         if outcome == SLIP:  # the buyer is not ready to sign yet: meet again when the window opens
             self._seq += 1
             heappush(rep.deals, (card.window_open, self._seq, card, stage))
@@ -601,6 +819,8 @@ class SalesTeam:
             w.account_marketing.release(card)
             rep.bookings_usd += size
             rep.open_deals -= 1
+            if self._loads is not None:
+                self.reload(rep)
             rec.weekly_bookings_usd[rec.week(now)] += size
             rec.bookings_by_channel_usd[card.channel] += size
             if marketing_lead:
@@ -624,5 +844,7 @@ class SalesTeam:
             w.move(card, lost, now, rep.name)
             w.account_marketing.release(card)
             rep.open_deals -= 1
+            if self._loads is not None:
+                self.reload(rep)
             if stage == 0 and marketing_lead and not self.works_leads:
                 rep.learn(0.0)

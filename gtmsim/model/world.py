@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Sequence
+from heapq import heappop
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +26,8 @@ from gtmsim.model.org import QUARTER_DAYS, AccountMarketing, Organisation, staff
 from gtmsim.model.rng import DiceRows, LeadDice
 from gtmsim.model.sales import SalesTeam
 from gtmsim.results.recorder import ACCEPTED, ChunkSink, LeadStates, Recorder
+
+_ACCEPTED = int(State.ACCEPTED)
 
 
 class Policy(Protocol):
@@ -120,12 +123,31 @@ class World:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self.env.run(until=self.horizon)
+            self._run_until(self.horizon)
         finally:
             if collecting:
                 gc.enable()
         self._finish()
         return self
+
+    def _run_until(self, until: float) -> None:
+        """``env.run(until=until)`` with ``Environment.step`` inlined: the same events, in order."""
+        env = self.env
+        stop = simpy.Event(env)  # as env.run makes it: ahead of every other event at `until`
+        stop._ok, stop._value = True, None
+        env.schedule(stop, URGENT, until - env.now)
+        queue = env._queue
+        while True:
+            env._now, _, _, event = heappop(queue)
+            if event is stop:
+                return
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):  # a process failed
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
 
     def _days(self):
         env = self.env
@@ -140,11 +162,7 @@ class World:
             if day % 7 == 0:
                 self._start_week(day // 7)
             idx, t = self.marketing.day(day)
-            if len(idx):
-                self._hand_over(idx, t)
-            back = self.marketing.returning(day)
-            if len(back):
-                self._come_back(back)
+            self._to_sales(day, idx, t)
 
     def _start_week(self, week: int) -> None:
         """Record the knobs in force during ``week`` (after the day's policies)."""
@@ -177,26 +195,33 @@ class World:
         self.env.schedule(event, URGENT, day - self.env.now)
         return event
 
-    def _hand_over(self, idx: np.ndarray, t: np.ndarray) -> None:
-        team = self.lead_team
-        kept, reps, visible = team.triage(idx, t)
-        if kept:
-            for card, rep, v in zip(self.cards(idx[kept], t[kept]), reps, visible, strict=True):
-                team.enqueue(card, rep, v)
+    def _to_sales(self, day: int, idx: np.ndarray, t: np.ndarray) -> None:
+        """Hand the day's MQLs (``idx``, MQL times ``t``) to the lead team, then idle buyers
+        whose window opens today book a discovery meeting with an AE.
 
-    def _come_back(self, idx: np.ndarray) -> None:
-        """Idle buyers book a discovery meeting with an AE as their window opens."""
-        t = self.store.window_open_day[idx]
-        states = self.store.state[idx].tolist()
-        for card, state, ti in zip(self.cards(idx, t), states, t.tolist(), strict=True):
-            card.state = state
-            self.move(card, State.ACCEPTED, ti, "buyer")
-            self.count(ACCEPTED, card)
-            self.ae.new_deal(card, ti, None)
+        The cards of both are made in one go (they only read the store, which the
+        queueing in between leaves alone).
+        """
+        team = self.lead_team
+        kept, reps, visible = team.triage(idx, t) if len(idx) else ([], [], [])
+        back = self.marketing.returning(day)  # after triage: leads it dropped may return
+        if not kept and not len(back):
+            return
+        leads = np.concatenate((idx[kept], back))
+        cards = self.cards(leads, np.concatenate((t[kept], self.store.window_open_day[back])))
+        for card, rep, v in zip(cards, reps, visible, strict=False):
+            team.enqueue(card, rep, v)
+        if len(back):
+            states = self.store.state[back].tolist()
+            for card, state in zip(cards[len(kept) :], states, strict=True):
+                card.state = state
+                self.move(card, _ACCEPTED, card.mql_day, "buyer")
+                self.count(ACCEPTED, card)
+                self.ae.new_deal(card, card.mql_day, None)
 
     def _finish(self) -> None:
         abandon = self.scenario.handoff.abandon_after_days
-        for card in self.queued_cards():
+        for card in sorted(self.queued_cards(), key=lambda c: c.lead):  # log rows in lead order
             waited = self.horizon - card.mql_day
             if card.state == State.QUEUED and waited > abandon:
                 self.move(card, State.NEVER_FOLLOWED_UP, self.horizon, "end")

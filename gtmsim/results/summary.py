@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
@@ -21,5 +20,7 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]
         return math.nan, math.nan
     if x.size == 1:
         return float(x[0]), math.nan
+    from scipy import stats  # imported when first needed: `import gtmsim` stays quick
+
     half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
     return float(x.mean()), float(half)
