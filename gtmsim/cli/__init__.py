@@ -2,8 +2,9 @@
 
 One module per group of commands: :mod:`~gtmsim.cli.scenarios` (run, validate,
 explain, list, schema, metrics), :mod:`~gtmsim.cli.experiments` (compare,
-attribute, sweep, sensitivity, calibrate), :mod:`~gtmsim.cli.figures` (plot,
-report, animate, gallery) and :mod:`~gtmsim.cli.calibration`; what several
+attribute, sweep, sensitivity, calibrate), :mod:`~gtmsim.cli.robust` (robust),
+:mod:`~gtmsim.cli.figures` (plot, report, animate, gallery) and
+:mod:`~gtmsim.cli.calibration`; what several
 share is in :mod:`~gtmsim.cli.common`. Each command has ``add_<command>(subparsers)``,
 which adds its parser, next to ``cmd_<command>(args)``, which runs it.
 
@@ -20,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 
 import gtmsim
-from gtmsim.cli import calibration, experiments, figures, scenarios
+from gtmsim.cli import calibration, experiments, figures, robust, scenarios
 from gtmsim.cli.common import BadInput, show_warning
 from gtmsim.results.storage import OutputInUse
 
@@ -30,6 +31,7 @@ COMMANDS = (
     experiments.add_compare,
     experiments.add_attribute,
     experiments.add_sweep,
+    robust.add_robust,
     experiments.add_sensitivity,
     experiments.add_calibrate,
     calibration.add_calibration,
