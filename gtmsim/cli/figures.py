@@ -37,6 +37,7 @@ PLOT_KINDS = {
     "spiral": "the death-spiral dashboard by quarter",
     "sweep": "a sweep of one FILE over --vary (one or two settings), or a saved sweep folder",
     "sobol": "Sobol indices of --metric over --vary KEY=LO:HI ranges of one FILE",
+    "robust": "a robust comparison: give the folder written by `robust --out`",
 }
 GALLERY_SWEEP = {"handoff.sla_hours": (1.0, 25.0, 4), "sales.sdr.headcount": (8, 16, 3)}
 GALLERY_SOBOL = {
@@ -152,6 +153,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
         fig = _sweep_figure(args)
     elif args.kind == "sobol":
         fig = _sobol_figure(args)
+    elif args.kind == "robust":
+        fig = plots.robust(_robust_run(args.files))
     else:
         ensemble, base = _designs(args)
         others = [d for d in ensemble.designs if d != base]
@@ -223,6 +226,19 @@ def _sobol_figure(args: argparse.Namespace):
     )
 
 
+def _robust_run(files: Sequence[str]):
+    """The result of a robust run saved in a folder (by `gtmsim robust --out DIR`)."""
+    from gtmsim.experiment.robust import RESULT_FILE, RobustResult
+
+    if len(files) != 1 or not os.path.isfile(os.path.join(files[0], RESULT_FILE)):
+        where = files[0] if len(files) == 1 else "DIR"
+        raise BadInput(
+            f"{where}: give one folder written by `gtmsim robust FILE... --out DIR` "
+            f"(it holds {RESULT_FILE})"
+        )
+    return RobustResult.load(files[0])
+
+
 # ------------------------------------------------------------ report, animate, gallery
 
 
@@ -236,14 +252,20 @@ def add_report(sub) -> None:
     _figure_options(report, "HTML", "where to write the report (default report.html)")
     report.set_defaults(output="report.html")
     report.add_argument("--title", help="the report's title (default: the designs' names)")
+    report.add_argument(
+        "--robust",
+        metavar="DIR",
+        help="add the robust comparison saved in DIR (by `gtmsim robust FILE... --out DIR`)",
+    )
     report.set_defaults(func=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from gtmsim.report import write_report
 
+    robust = _robust_run([args.robust]) if args.robust else None
     ensemble, base = _designs(args)
-    _written(args, [write_report(ensemble, args.output, base, args.title)])
+    _written(args, [write_report(ensemble, args.output, base, args.title, robust=robust)])
     return 0
 
 

@@ -55,7 +55,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -423,33 +423,14 @@ def robust(
     ScenarioError
         For a scenario that does not load, or a world a design rejects.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
     if unknown := unknown_metrics([metric]):
         raise ValueError(f"unknown metric {unknown[0]!r}; `gtmsim metrics` lists them")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be a whole number >= 1, got {samples!r}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
-    names, scenarios, base = _designs(designs, baseline, seed)
-    assumptions, fixed, ranges = _union(names, scenarios)
-    run_seed = scenarios[base].simulation.seed
-    points = _unit_points(len(assumptions), samples, method, run_seed)
-
-    worlds: dict[str, Scenario] = {}
-    values: dict[str, np.ndarray] = {}
-    for name, scenario in zip(names, scenarios, strict=True):
-        own = scenario.assumptions()
-        grid = np.empty((samples, len(assumptions)))
-        for i, point in enumerate(points):
-            at = {}
-            for j, key in enumerate(assumptions):
-                a = own.get(key)
-                at[key] = _scale(a.low, a.high, point[j]) if a else _current(scenario, key)
-                grid[i, j] = at[key]
-            declared = {k: v for k, v in at.items() if k in own}
-            worlds[_world(name, i)] = with_values(scenario, declared) if declared else scenario
-        values[name] = grid
+    plan = plan_worlds(designs, baseline, samples=samples, method=method, seed=seed)
+    names, base, worlds = plan.names, plan.baseline, plan.worlds
     if out is not None:
         check_output_dir(Path(out), [s.content_hash() for s in worlds.values()], force=force)
     ensemble = run_experiment(
@@ -467,22 +448,75 @@ def robust(
         baseline=base_name,
         designs=[n for n in names if n != base_name],
         metric=metric,
-        assumptions=assumptions,
-        fixed=fixed,
-        ranges=ranges,
-        points=points,
-        values=values,
+        assumptions=plan.assumptions,
+        fixed=plan.fixed,
+        ranges=plan.ranges,
+        points=plan.points,
+        values=plan.values,
         baseline_means=_paired_means(x),
         differences=differences,
         method=method,
         samples=samples,
         replications=replications,
-        seed=run_seed,
+        seed=plan.seed,
         ensemble=ensemble,
     )
     if out is not None:
         result.save(out)
     return result
+
+
+class WorldPlan(NamedTuple):
+    """The worlds of a robust comparison, before anything runs (see :func:`plan_worlds`)."""
+
+    names: list[str]
+    """Design names, the baseline's included."""
+    baseline: int
+    """The baseline's index in ``names``."""
+    assumptions: list[str]
+    fixed: list[str]
+    ranges: dict[str, dict[str, list[float]]]
+    points: np.ndarray
+    values: dict[str, np.ndarray]
+    worlds: dict[str, Scenario]
+    """Every design in every world, named ``"design @ world i"``, designs in the order of ``names``."""
+    seed: int
+
+
+def plan_worlds(
+    designs: Any,
+    baseline: Any = None,
+    *,
+    samples: int = 32,
+    method: str = "lhs",
+    seed: int | None = None,
+) -> WorldPlan:
+    """The scenario of every design in every sampled world (what :func:`robust` runs).
+
+    Parameters are those of :func:`robust`; the fields of the answer are those
+    of :class:`RobustResult` of the same name, and ``worlds``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    names, scenarios, base = _designs(designs, baseline, seed)
+    assumptions, fixed, ranges = _union(names, scenarios)
+    run_seed = scenarios[base].simulation.seed
+    points = _unit_points(len(assumptions), samples, method, run_seed)
+    worlds: dict[str, Scenario] = {}
+    values: dict[str, np.ndarray] = {}
+    for name, scenario in zip(names, scenarios, strict=True):
+        own = scenario.assumptions()
+        grid = np.empty((samples, len(assumptions)))
+        for i, point in enumerate(points):
+            at = {}
+            for j, key in enumerate(assumptions):
+                a = own.get(key)
+                at[key] = _scale(a.low, a.high, point[j]) if a else _current(scenario, key)
+                grid[i, j] = at[key]
+            declared = {k: v for k, v in at.items() if k in own}
+            worlds[_world(name, i)] = with_values(scenario, declared) if declared else scenario
+        values[name] = grid
+    return WorldPlan(names, base, assumptions, fixed, ranges, points, values, worlds, run_seed)
 
 
 # --------------------------------------------------------------------------- helpers

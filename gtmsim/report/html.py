@@ -235,13 +235,55 @@ def _settings(ensemble: Ensemble, colours: Mapping[str, str]) -> str:
     )
 
 
+def _robust(result: Any) -> str:
+    """The robust comparison: share of worlds won, quantiles, what decides, and the figure."""
+    from gtmsim.plots.robustness import robust as robust_figure
+
+    rows = []
+    for r in result.table().rows():
+        share = r["wins_share"]
+        decided = r["decided_by"] or "nothing: the verdict is the same in every world"
+        rows.append(
+            f'<tr><td class="key">{escape(r["design"])}</td>'
+            f"<td><b>{escape('–' if math.isnan(share) else f'{share:.0%}')}</b></td>"
+            + "".join(f"<td>{escape(number(r[q]))}</td>" for q in ("q05", "median", "q95"))
+            + f'<td class="text">{escape(decided)}</td>'
+            f'<td class="text">{escape(r["margin_moved_by"] or "–")}</td></tr>'
+        )
+    data = base64.b64encode(figure_png(robust_figure(result))).decode("ascii")
+    names = ", ".join(result.assumptions) or "none"
+    return f"""<h2 id="robust">Across the plausible worlds</h2>
+<p>The designs were run in {result.samples} plausible worlds ({escape(result.method)} sample over
+the ranges the scenario files declare for {len(result.assumptions)} assumption(s)), every design
+in every world with the same {result.replications} paired replication(s). The metric is
+<code>{escape(result.metric)}</code>, design − {escape(result.baseline)}.</p>
+<div class="scroll"><table><thead><tr><th class="key">design</th><th>beats
+{escape(result.baseline)} in</th><th>5%</th><th>median</th><th>95%</th>
+<th class="text">the verdict depends most on</th><th class="text">the margin moves most
+with</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>
+<p>What the verdict depends on: the assumption whose values differ most between the worlds
+the design wins and those it loses (Kolmogorov-Smirnov statistic); what moves the margin:
+the largest Spearman rank correlation with the difference. Assumptions: {escape(names)}.</p>
+<figure id="fig-robust"><img alt="the difference per design across the plausible worlds"
+src="data:image/png;base64,{data}"><figcaption>One dot per world: the difference from
+{escape(result.baseline)}, coloured by where the world puts the assumption that decides the
+design's verdict (dark: low end of its range, light: high end). Right of the line the design
+wins.</figcaption></figure>
+"""
+
+
 def report_html(
     ensemble: Ensemble,
     figures: Sequence[Shown],
     baseline: str | int = 0,
     title: str | None = None,
+    robust: Any = None,
 ) -> str:
-    """The report as one HTML string (figures embedded as PNG)."""
+    """The report as one HTML string (figures embedded as PNG).
+
+    ``robust``, a :class:`~gtmsim.experiment.robust.RobustResult`, adds its section
+    after the headline figures.
+    """
     from gtmsim.plots.style import design_colours
 
     base = ensemble.designs[ensemble.design_index(baseline)]
@@ -266,6 +308,8 @@ def report_html(
             f'src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(shown.caption)}</figcaption></figure>"
         )
+    if robust is not None:
+        nav.insert(1, '<li><a href="#robust">Across the plausible worlds</a></li>')
     nav += [
         '<li><a href="#settings">Settings in which the designs differ</a></li>',
         '<li><a href="#manifest">Manifest</a></li>',
@@ -292,6 +336,7 @@ def report_html(
 {_answer(ensemble, base)}
 {_headline(ensemble, colours)}
 {_comparison(ensemble, base, colours)}
+{_robust(robust) if robust is not None else ""}
 <h2>Figures</h2>
 {"".join(figure_html)}
 <h2 id="settings">Settings in which the designs differ</h2>
