@@ -201,3 +201,17 @@ def test_result_round_trips_through_json():
     assert again.to_dict() == result.to_dict()
     assert str(again) == str(result)
     assert all(math.isfinite(v) for v in result.differences["defined"])
+
+
+def test_the_gallery_draws_the_robust_figure_of_its_designs():
+    import argparse
+
+    from gtmsim.cli.figures import _gallery_robust
+
+    files = [str(ROOT / "scenarios" / f) for f in ("over_the_wall.toml", "aligned.toml")]
+    args = argparse.Namespace(
+        files=files, set=[], explore_days=30, baseline=None, executor="serial", scheduler=None
+    )
+    shown = _gallery_robust(args, "over_the_wall")
+    assert shown.key == "robust" and "over_the_wall" in shown.caption
+    assert "beat over_the_wall" in shown.figure.get_suptitle()

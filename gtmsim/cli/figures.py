@@ -40,6 +40,7 @@ PLOT_KINDS = {
     "robust": "a robust comparison: give the folder written by `robust --out`",
 }
 GALLERY_SWEEP = {"handoff.sla_hours": (1.0, 25.0, 4), "sales.sdr.headcount": (8, 16, 3)}
+GALLERY_ROBUST_SAMPLES = 8  # worlds of the gallery's robust figure (one replication each)
 GALLERY_SOBOL = {
     "handoff.speed_to_lead.contact_probability": (0.4, 0.9),
     "marketing.scoring.mql_threshold": (0.35, 0.6),
@@ -333,14 +334,40 @@ def cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gallery_robust(args: argparse.Namespace, base: str):
+    """The robust figure of the gallery: its designs in a few plausible worlds (kept cheap)."""
+    from gtmsim import plots
+    from gtmsim.report import Shown
+
+    overrides = {**parse_set(args.set), "simulation.horizon_days": args.explore_days}
+    designs = [gtmsim.load_scenario(f, overrides) for f in args.files]
+    baseline = base
+    if base not in [d.name for d in designs]:  # a --baseline that is not one of the files
+        baseline = gtmsim.load_scenario(scenario_file(args.baseline), overrides)
+    result = gtmsim.robust(
+        designs,
+        baseline,
+        samples=GALLERY_ROBUST_SAMPLES,
+        replications=1,
+        executor=parse_executor(args),
+        progress=show_progress,
+    )
+    return Shown(
+        "robust",
+        f"In what share of {GALLERY_ROBUST_SAMPLES} plausible worlds of the declared assumptions "
+        f"each design beats {result.baseline}, coloured by the assumption that decides it.",
+        plots.robust(result),
+    )
+
+
 def add_gallery(sub) -> None:
     gallery = sub.add_parser(
         "gallery",
         help="regenerate the figure gallery (plots/) from the shipped designs",
         description="Run the designs (default: every *.toml directly in scenarios/, else the "
         "base market and the examples) and write every figure as PNG, with the attribution of "
-        "the last design's difference from the baseline, and a sweep heatmap and Sobol indices "
-        "of the baseline.",
+        "the last design's difference from the baseline, a sweep heatmap and Sobol indices "
+        "of the baseline, and the designs' robust comparison over their declared assumptions.",
     )
     _figure_options(gallery, "DIR", "the gallery folder (default plots)", nargs="*")
     gallery.set_defaults(output="plots")
@@ -352,7 +379,7 @@ def add_gallery(sub) -> None:
         help="horizon of the sweep and Sobol runs (default 180)",
     )
     gallery.add_argument(
-        "--no-explore", action="store_true", help="skip the sweep and Sobol figures"
+        "--no-explore", action="store_true", help="skip the sweep, Sobol and robust figures"
     )
     gallery.set_defaults(func=cmd_gallery)
 
@@ -417,5 +444,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
                 ),
             )
         )
+        if len(ensemble.designs) > 1:
+            extra.append(_gallery_robust(args, base))
     _written(args, write_gallery(ensemble, args.output, base, extra))
     return 0
