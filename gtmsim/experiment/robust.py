@@ -27,7 +27,9 @@ split the *variance* of the difference, not the question asked here (win or
 lose). Filtering works on any sample, including a Latin hypercube of a few
 dozen points, costs nothing beyond the runs themselves, and answers the
 question directly: in the worlds where the design loses, which assumptions
-are different? (It is the filtering step of regional sensitivity analysis,
+are different? With many assumptions and few worlds one of them will look
+decisive by chance now and then: read its p-value against 0.05 divided by
+the number of assumptions (Bonferroni), and draw more worlds when it is above. (It is the filtering step of regional sensitivity analysis,
 Hornberger and Spear 1981; PRIM scenario discovery asks the same question
 with boxes, and needs more points to find them.)
 
@@ -73,6 +75,7 @@ DEFAULT_METRIC = "bookings_net_of_gtm_cost_usd"
 """The key metric of :func:`robust`: bookings minus sales, marketing and coordination cost."""
 METHODS = ("lhs", "sobol")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SHOWN_DRIVERS = 5  # assumptions per design in the printed result (all are in drivers())
 RESULT_FILE = "robust.json"
 """The file :func:`robust` writes in ``out`` (read back with :meth:`RobustResult.load`)."""
 
@@ -278,10 +281,16 @@ class RobustResult:
             lines += ["", f"{design} beats {self.baseline} in {share_text}."]
             drivers = self.drivers(design)
             if len(drivers):
+                top = Table({k: v[:SHOWN_DRIVERS] for k, v in drivers.columns.items()})
                 lines.append(
-                    drivers.to_text(
+                    top.to_text(
                         ["assumption", "ks_statistic", "ks_pvalue", "spearman_rho", "wins_when"]
                     )
+                )
+            if len(drivers) > SHOWN_DRIVERS:
+                lines.append(
+                    f"... and {len(drivers) - SHOWN_DRIVERS} more: result.drivers({design!r}), "
+                    "or --json"
                 )
         if self.fixed:
             lines += ["", "declared as a single value (not sampled): " + ", ".join(self.fixed)]
