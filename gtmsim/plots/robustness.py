@@ -30,9 +30,8 @@ def robust(result: RobustResult) -> Figure:
     ax = fig.subplots()
     title = f"In what share of plausible worlds does each design beat {result.baseline}?"
     subtitle = (
-        f"{result.metric}, design − {result.baseline} · {result.samples} worlds "
-        f"({result.method}) over {len(result.assumptions)} assumption(s) · "
-        f"{result.replications} paired replication(s) each"
+        f"{result.samples} worlds ({result.method}) over {len(result.assumptions)} "
+        f"assumptions · {result.replications} paired replication(s) each"
     )
     if not designs:
         no_data(ax, "no design to compare with the baseline")
