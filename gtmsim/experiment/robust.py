@@ -110,8 +110,8 @@ class RobustResult:
     differences : dict of str to ndarray
         Design name -> the mean paired difference (design - baseline) over
         replications, per world.
-    method, samples, replications, seed
-        How the worlds were drawn and run.
+    method, samples, replications, seed, horizon_days
+        How the worlds were drawn and run (the baseline's simulated days).
     ensemble : Ensemble or None
         Every run (design ``d`` in world ``i`` is named ``"d @ world i"``);
         ``None`` for a result read back from a file.
@@ -131,6 +131,7 @@ class RobustResult:
     samples: int
     replications: int
     seed: int
+    horizon_days: float | None = None
     ensemble: Ensemble | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ figures
@@ -268,7 +269,9 @@ class RobustResult:
         lines = [
             f"{len(self.designs)} design(s) against {self.baseline!r} in {self.samples} plausible "
             f"worlds ({self.method} over {len(self.assumptions)} assumption(s)), "
-            f"{self.replications} paired replication(s) each; metric {self.metric}",
+            f"{self.replications} paired replication(s) each"
+            + (f" of {self.horizon_days:g} days" if self.horizon_days else "")
+            + f"; metric {self.metric}",
             "",
             table.to_text(
                 ["design", "wins_share", "q05", "median", "q95", "decided_by", "ks_pvalue"]
@@ -310,6 +313,7 @@ class RobustResult:
                 "samples": self.samples,
                 "replications": self.replications,
                 "seed": self.seed,
+                "horizon_days": self.horizon_days,
                 "points": self.points.tolist(),
                 "values": {d: v.tolist() for d, v in self.values.items()},
                 "baseline_means": self.baseline_means.tolist(),
@@ -348,6 +352,7 @@ class RobustResult:
             samples=int(data["samples"]),
             replications=int(data["replications"]),
             seed=int(data["seed"]),
+            horizon_days=data.get("horizon_days"),
         )
 
     def save(self, directory: str | os.PathLike) -> Path:
@@ -468,6 +473,7 @@ def robust(
         samples=samples,
         replications=replications,
         seed=plan.seed,
+        horizon_days=plan.worlds[_world(base_name, 0)].simulation.horizon_days,
         ensemble=ensemble,
     )
     if out is not None:

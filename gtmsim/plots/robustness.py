@@ -33,6 +33,8 @@ def robust(result: RobustResult) -> Figure:
         f"{result.samples} worlds ({result.method}) over {len(result.assumptions)} "
         f"assumptions · {result.replications} paired replication(s) each"
     )
+    if result.horizon_days:
+        subtitle += f" · {result.horizon_days:g} days"
     if not designs:
         no_data(ax, "no design to compare with the baseline")
         set_title(fig, title, subtitle)
