@@ -92,11 +92,13 @@ def test_resumed_replications_keep_their_small_arrays(tmp_path):
     np.testing.assert_array_equal(again.details["transitions"], first.details["transitions"])
 
 
-def test_colours_are_one_per_design_in_the_order_given():
+def test_colours_are_one_per_design_and_keyed_by_name():
     names = ["baseline", "my design", "other"]
     colours = design_colours(names)
-    assert list(colours.values()) == list(DESIGN_ORDER[:3])
+    assert list(colours) == names and len(set(colours.values())) == 3
+    assert design_colours(names[::-1]) == colours  # the order given does not matter
     assert len(set(design_colours([f"d{i}" for i in range(9)]).values())) == 9
+    assert set(design_colours([f"d{i}" for i in range(9)]).values()) == set(DESIGN_ORDER)
 
 
 def test_plots_leave_global_matplotlib_state_alone(ensemble):
