@@ -142,7 +142,9 @@ def test_revenue_bridge(ensemble):
     fig = plots.revenue_bridge(ensemble, "base", "fast_follow_up")
     assert "base → fast_follow_up" in title(fig)
     (ax,) = fig.axes
-    assert len(ax.patches) == len(BRIDGE_STEPS) + 2  # start, steps, end
+    steps = sum(len(chain) for chain in BRIDGE_STEPS.values())
+    assert len(ax.patches) == steps + 2  # start, steps of both chains, end
+    assert fig.numbers[("bookings", "base")] == pytest.approx(ensemble.metric("bookings")[0].mean())
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0].startswith("base") and labels[-1].startswith("fast_follow_up")
 

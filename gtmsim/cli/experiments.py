@@ -137,8 +137,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     )
     for design, bridge in bridges.items():
-        print(f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes from")
-        print(bridge.to_text())
+        print(
+            f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes "
+            "from, in two chains (each step is the metric, or ratio of metrics, it names; "
+            "a chain's steps add up to its subtotal, the subtotals to the total)"
+        )
+        print(bridge.to_text(["chain", "step", "baseline", "design", "contribution_usd"]))
     for design, reason in no_bridge.items():
         print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
     if out is not None:

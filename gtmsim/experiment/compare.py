@@ -156,7 +156,6 @@ def _chain(chain: str, a: dict[str, float], b: dict[str, float]) -> list[tuple]:
     """
     total = CHAIN_TOTALS[chain]
     steps = BRIDGE_STEPS[chain]
-    values = [(step_name(n, d), *(v[n] / v[d] if d else v[n] for v in (a, b))) for n, d in steps]
     needed = [total, *(n for n, d in steps if n != "buyers_returned")]
     if chain == MARKETING_CHAIN:
         needed.append("accepted")
@@ -170,6 +169,7 @@ def _chain(chain: str, a: dict[str, float], b: dict[str, float]) -> list[tuple]:
                 b[total] - a[total],
             )
         ]
+    values = [(step_name(n, d), *(v[n] / v[d] if d else v[n] for v in (a, b))) for n, d in steps]
     weight = _log_mean(a[total], b[total])
     out = []
     if chain == MARKETING_CHAIN:
@@ -208,10 +208,16 @@ def revenue_bridge(ensemble: Ensemble, baseline: str | int, design: str | int) -
     Raises
     ------
     ValueError
-        When the results lack a metric the bridge reads (saved by an older version).
+        When a design booked nothing, or the results lack a metric the bridge reads
+        (saved by an older version).
     """
     a = _means(ensemble, ensemble.design_index(baseline))
     b = _means(ensemble, ensemble.design_index(design))
+    if not (a["bookings"] > 0 and b["bookings"] > 0):
+        raise ValueError(
+            "the revenue bridge needs bookings in both designs; mean bookings are "
+            f"{a['bookings']:g} (baseline) and {b['bookings']:g} (design)"
+        )
     cols: dict[str, list] = {
         k: [] for k in ("chain", "step", "kind", "baseline", "design", "contribution_usd")
     }

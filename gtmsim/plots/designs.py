@@ -32,6 +32,7 @@ from gtmsim.plots.style import (
     no_data,
     percent,
     set_title,
+    show_numbers,
     styled,
 )
 from gtmsim.results.metrics import METRICS
@@ -341,13 +342,33 @@ def forest(
     return fig
 
 
+# What each bridge step is, in words, on the projector (the table names the metric).
+STEP_LABELS = {
+    "inquiries": "inquiries",
+    "mqls / inquiries": "MQLs per\ninquiry",
+    "mqls_accepted / mqls": "MQLs accepted\nper MQL",
+    "buyers_returned": "buyers who\ncame back",
+    "opportunities_inbound / accepted": "opportunities\nper accepted",
+    "deals_won_inbound / opportunities_inbound": "won per\nopportunity",
+    "bookings_inbound_usd / deals_won_inbound": "deal size",
+    "prospects_created": "self-sourced\nprospects",
+    "opportunities_outbound / prospects_created": "opportunities\nper prospect",
+    "deals_won_outbound / opportunities_outbound": "won per\nopportunity",
+    "bookings_outbound_usd / deals_won_outbound": "deal size",
+}
+
+
 @styled
 def revenue_bridge(
     ensemble: Ensemble, baseline: str | int, design: str | int, bridge: Table | None = None
 ) -> Figure:
-    """Waterfall from the baseline's bookings to the design's: what each funnel stage added.
+    """Waterfall from the baseline's bookings to the design's: what each funnel step added.
 
     ``bridge`` is a table from :func:`gtmsim.revenue_bridge`; computed when not given.
+    Its two chains are drawn one after the other, marketing-sourced then
+    sales-sourced, each under a bracket with its own difference. ``fig.numbers``
+    holds each step's value in both designs, keyed by the step (a metric or a
+    ratio of two), and each row's contribution under ``"contribution: <step>"``.
     """
     a = ensemble.designs[ensemble.design_index(baseline)]
     b = ensemble.designs[ensemble.design_index(design)]
@@ -355,16 +376,19 @@ def revenue_bridge(
         bridge = bridge_table(ensemble, a, b)
     colours = design_colours(ensemble.designs)
     rows = list(bridge.rows())
-    steps = [r for r in rows if r["step"] != "total"]
-    total = next(r for r in rows if r["step"] == "total")
+    steps = [r for r in rows if r["kind"] == "step"]
+    subtotals = [r for r in rows if r["kind"] == "subtotal"]
+    total = next(r for r in rows if r["kind"] == "total")
     start, end = total["baseline"], total["design"]
-    fig = new_figure(14, 7.5)
+    numbers: dict[tuple[str, str], float] = {("bookings", a): start, ("bookings", b): end}
+    fig = new_figure(max(14.0, 1.45 * (len(steps) + 2)), 8)
     ax = fig.subplots()
     x = 0
     ax.bar(x, start, color=colours[a], width=0.7)
     ax.annotate(money(start), (x, start), xytext=(0, 4), textcoords="offset points", ha="center")
     level = start
     labels = [f"{a}\nbookings"]
+    levels = [start]
     for r in steps:
         x += 1
         c = r["contribution_usd"]
@@ -379,48 +403,71 @@ def revenue_bridge(
             width=0.7,
         )
         ax.plot([x - 1.35, x - 0.35], [level, level], color=GREY, lw=1)
-        top = level + max(c, 0)
         ax.annotate(
             ("+" if c >= 0 else "") + money(c),
-            (x, top),
+            (x, level + max(c, 0)),
             xytext=(0, 4),
             textcoords="offset points",
             ha="center",
             fontweight="bold",
+            fontsize=12,
         )
         level += c
+        levels.append(level)
         labels.append(_step_label(r))
+        numbers[(r["step"], a)], numbers[(r["step"], b)] = r["baseline"], r["design"]
+        numbers[(f"contribution: {r['step']}", b)] = c
     x += 1
     ax.plot([x - 1.35, x - 0.35], [level, level], color=GREY, lw=1)
     ax.bar(x, end, color=colours[b], width=0.7)
     ax.annotate(money(end), (x, end), xytext=(0, 4), textcoords="offset points", ha="center")
     labels.append(f"{b}\nbookings")
-    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xticks(range(len(labels)), labels, fontsize=11)
     ax.yaxis.set_major_formatter(MONEY)
     ax.set_ylabel("mean bookings, USD")
     ax.grid(axis="x", visible=False)
-    ax.set_ylim(
-        0, max(start, end, *(start + np.cumsum([r["contribution_usd"] for r in steps]))) * 1.12
-    )
+    top = max(start, end, *levels) * 1.22
+    ax.set_ylim(0, top)
+    first = 1
+    for sub in subtotals:  # a bracket over each chain's steps, with the chain's difference
+        n = sum(1 for r in steps if r["chain"] == sub["chain"])
+        lo, hi = first - 0.4, first + n - 1 + 0.4
+        y = top * 0.93
+        ax.plot([lo, lo, hi, hi], [y * 0.97, y, y, y * 0.97], color="black", lw=1.2)
+        diff = sub["contribution_usd"]
+        ax.text(
+            (lo + hi) / 2,
+            y * 1.01,
+            f"{sub['chain']} bookings: {'+' if diff >= 0 else ''}{money(diff)}",
+            ha="center",
+            va="bottom",
+            fontsize=13,
+            fontweight="bold",
+        )
+        numbers[(sub["step"], a)], numbers[(sub["step"], b)] = sub["baseline"], sub["design"]
+        numbers[(f"contribution: {sub['step']}", b)] = diff
+        first += n
+    numbers[("contribution: bookings", b)] = total["contribution_usd"]
     set_title(
         fig,
         f"Where the bookings difference comes from: {a} → {b} ({'+' if end >= start else ''}"
         f"{money(end - start)})",
         describe(ensemble, [a, b]) + " · dark: gain, hatched: loss",
     )
-    return fig
+    return show_numbers(fig, numbers)
 
 
 def _step_label(row: dict) -> str:
-    """A bridge step with its values in both designs, e.g. 'win rate\\n25% → 31%'."""
-    va, vb = row["baseline"], row["design"]
-    if row["step"] == "lead volume":
-        fmt = count
-    elif row["step"] == "deal size":
+    """A bridge step in words with its values in both designs, e.g. 'won per\nopportunity\n25% →
+    31%'."""
+    va, vb, step = row["baseline"], row["design"], row["step"]
+    if " / " not in step:
+        fmt = money if step.endswith("_usd") else count
+    elif step.startswith("bookings"):
         fmt = money
     else:
         fmt = percent
-    return f"{row['step']}\n{fmt(va)} → {fmt(vb)}"
+    return f"{STEP_LABELS.get(step, step)}\n{fmt(va)} → {fmt(vb)}"
 
 
 @styled

@@ -138,6 +138,19 @@ def design_colours(designs: Sequence[str]) -> dict[str, str]:
     return {name: out[name] for name in names}
 
 
+def show_numbers(fig: Figure, numbers: dict[tuple[str, str], float]) -> Figure:
+    """Attach the numbers a figure prints to it, as ``fig.numbers``.
+
+    Keys are ``(quantity, design)``: ``quantity`` is a metric of
+    :data:`gtmsim.METRICS` (its mean over replications), the ratio of two
+    (``"mqls_accepted / mqls"``: the ratio of their means), or a row of a table
+    the figure draws (named in the figure's docstring). Tests and notebooks read
+    them instead of the picture.
+    """
+    fig.numbers = dict(numbers)  # type: ignore[attr-defined]
+    return fig
+
+
 def describe(ensemble: Any, designs: Sequence[str] | None = None) -> str:
     """What a figure shows: its scenarios, paired replications and horizon."""
     names = list(designs if designs is not None else ensemble.designs)
