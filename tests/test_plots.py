@@ -129,13 +129,30 @@ def test_cumulative_bookings(ensemble):
 
 
 def test_forest(ensemble):
-    comparison = gtmsim.compare(ensemble, "base", ["bookings", "deals_won", "mqls"])
+    comparison = gtmsim.compare(ensemble, "base", ["deals_won", "mqls", "bookings"])
     fig = plots.forest(ensemble, "base", comparison)
     assert_names_scenarios(fig)
     (ax,) = fig.axes
-    assert len(ax.containers) == 3  # one row per metric, one design against the baseline
-    assert "versus base" in title(fig)
+    assert "Percent change versus base" in title(fig)
+    # bookings first, whatever the table's order; one value per metric for one design
     assert [t.get_text() for t in ax.get_yticklabels()] == ["bookings", "deals won", "mqls"]
+    for r in comparison.rows():
+        assert fig.numbers[(f"change: {r['metric']}", r["design"])] == r["relative_change"]
+    assert "percent change" in ax.get_xlabel()
+
+
+def test_forest_axis_is_not_set_by_a_huge_change(ensemble):
+    """A metric that triples is clipped at +100%; bookings' interval stays readable."""
+    comparison = gtmsim.compare(ensemble, "base", ["bookings", "mqls"])
+    cols = comparison.columns
+    i = cols["metric"].index("mqls")
+    for k in ("difference", "ci_low", "ci_high"):
+        cols[k][i] = 2.0 * cols["baseline_mean"][i] + (cols[k][i] - cols["difference"][i])
+    fig = plots.forest(ensemble, "base", Table(cols))
+    (ax,) = fig.axes
+    assert ax.get_xlim()[1] <= 1.0
+    texts = [t.get_text() for t in ax.texts]
+    assert "+200%" in texts  # the clipped change is printed at the edge
 
 
 def test_revenue_bridge(ensemble):

@@ -188,6 +188,21 @@ def rep_table(team) -> dict[str, np.ndarray]:
     }
 
 
+def quota_attainment(
+    ae: dict[str, np.ndarray], horizon_days: float, quota_per_year: float, quarter_days: float
+) -> np.ndarray:
+    """Each AE's bookings / quota pro-rated over the days they sold, for the AEs the quota
+    metrics count (those who sold at least a quarter, or the whole of a shorter run).
+
+    ``ae`` is the AE team's :func:`rep_table`; empty without a quota.
+    """
+    days = np.fmin(ae["left_day"], horizon_days) - ae["joined_day"]
+    counted = days >= min(quarter_days, horizon_days)
+    if not (counted.any() and quota_per_year):
+        return np.zeros(0)
+    return ae["bookings_usd"][counted] / (quota_per_year * days[counted] / 365.0)
+
+
 def compute_metrics(world) -> dict[str, float]:
     """Every metric of a finished :class:`gtmsim.model.world.World`."""
     rec, store, sc = world.rec, world.store, world.scenario
@@ -254,12 +269,10 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     ae = rep_table(world.ae)
-    # pro-rated over the days each AE sold; reps who sold less than a quarter are left out
-    days = np.fmin(ae["left_day"], world.horizon) - ae["joined_day"]
-    counted = days >= min(rec.quarter_days, world.horizon)
-    quota = sc.sales.ae.quota_usd_per_year * days[counted] / 365.0
-    known = bool(counted.any() and sc.sales.ae.quota_usd_per_year)
-    attainment = ae["bookings_usd"][counted] / quota if known else None
+    attainment = quota_attainment(
+        ae, world.horizon, sc.sales.ae.quota_usd_per_year, rec.quarter_days
+    )
+    known = attainment.size > 0
     m["ae_quota_attainment_median"] = float(np.median(attainment)) if known else float("nan")
     m["ae_quota_missed_share"] = float((attainment < 1.0).mean()) if known else float("nan")
     for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
