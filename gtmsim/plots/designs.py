@@ -213,7 +213,7 @@ def cumulative_bookings(
         f"Cumulative bookings: mean and {band:.0%} of replications (shaded)",
         describe(ensemble, [ensemble.designs[d] for d in idx]),
     )
-    return fig
+    return show_numbers(fig, {("bookings", name): y for y, name, _ in ends})
 
 
 def _end_labels(ax, x: float, ends: list[tuple[float, str, str]]) -> None:
@@ -575,7 +575,7 @@ def speed_to_lead(ensemble: Ensemble, designs: Sequence[str | int] | None = None
     set_title(
         fig, "Speed to lead: slow calls reach and qualify fewer leads", describe(ensemble, names)
     )
-    return fig
+    return show_numbers(fig, {})  # prints no number: its bars are in `gtmsim run --all`
 
 
 @styled
