@@ -152,14 +152,23 @@ def show_numbers(fig: Figure, numbers: dict[tuple[str, str], float]) -> Figure:
 
 
 def describe(ensemble: Any, designs: Sequence[str] | None = None) -> str:
-    """What a figure shows: its scenarios, paired replications and horizon."""
+    """What a figure shows: its scenarios, paired replications, horizon and the settings
+    changed for every design (the manifest's ``overrides``: ``--set``), never hidden."""
     names = list(designs if designs is not None else ensemble.designs)
     n = len(ensemble.replications)
     days = ensemble.scenarios[0].simulation.horizon_days if ensemble.scenarios else None
     parts = [", ".join(names), f"{n} paired replication{'s' if n != 1 else ''}"]
     if days:
         parts.append(f"{days:g} days")
-    return " · ".join(parts)
+    return " · ".join(parts) + changed_settings(ensemble.manifest.get("overrides"))
+
+
+def changed_settings(overrides: Any) -> str:
+    """The subtitle's part for settings changed for every design; ``""`` without any."""
+    from gtmsim.scenario.loader import overrides_text
+
+    text = overrides_text(overrides)
+    return f" · settings changed for every design: {text}" if text else ""
 
 
 def set_title(fig: Figure, title: str, subtitle: str = "") -> None:

@@ -263,6 +263,16 @@ def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -
     )
 
 
+def _overrides(ensemble: Ensemble) -> str:
+    """The settings changed for every design (``--set``), in words; nothing without any."""
+    from gtmsim.scenario.loader import overrides_text
+
+    text = overrides_text(ensemble.manifest.get("overrides"))
+    if not text:
+        return ""
+    return f'<p class="answer">Settings changed for every design: <code>{escape(text)}</code></p>'
+
+
 def _settings(ensemble: Ensemble, colours: Mapping[str, str]) -> str:
     diff = differing_settings(ensemble.scenarios)
     if len(ensemble.scenarios) < 2:
@@ -334,6 +344,7 @@ def report_html(
 (replication <i>r</i> of every design sees the same leads and the same luck),
 {escape(f"{days:g}")} simulated days, seed {escape(str(seed))}; baseline
 <b>{escape(base)}</b>. Made by gtmsim on {escape(created)}.</p>
+{_overrides(ensemble)}
 <ul>{descriptions}</ul>
 <nav><ol>{"".join(nav)}</ol></nav>
 <h2 id="headline">Headline figures</h2>
