@@ -19,6 +19,7 @@ from gtmsim.cli.common import (
     parse_set,
     parse_vary,
     print_json,
+    print_overrides,
     print_table,
     replication_options,
     scenario_file,
@@ -98,6 +99,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         workers=args.jobs,
         out=out,
         progress=show_progress,
+        overrides=overrides,
     )
     base = ensemble.designs[baseline]
     summary = ensemble.summary(metrics)
@@ -115,6 +117,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print_json(
             {
                 "baseline": base,
+                "overrides": overrides,
                 "summary": list(summary.rows()),
                 "comparison": list(comparison.rows()),
                 "revenue_bridge": {d: list(b.rows()) for d, b in bridges.items()},
@@ -127,7 +130,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(comparison.to_csv(), end="")
         return 0
     n = ensemble.manifest["replications"]
-    print(f"{len(ensemble.designs)} designs, {n} paired replications each, baseline {base!r}\n")
+    print(f"{len(ensemble.designs)} designs, {n} paired replications each, baseline {base!r}")
+    print_overrides(overrides)
+    print()
     print("Mean and 95% confidence interval")
     print(summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"]) + "\n")
     print(f"Paired difference versus {base!r} (design - baseline)")
@@ -137,8 +142,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     )
     for design, bridge in bridges.items():
-        print(f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes from")
-        print(bridge.to_text())
+        print(
+            f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes "
+            "from, in two chains (each step is the metric, or ratio of metrics, it names; "
+            "a chain's steps add up to its subtotal, the subtotals to the total)"
+        )
+        print(bridge.to_text(["chain", "step", "baseline", "design", "contribution_usd"]))
     for design, reason in no_bridge.items():
         print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
     if out is not None:
@@ -209,6 +218,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         out=out,
         progress=show_progress,
     )
+    result.ensemble.manifest["overrides"] = overrides  # figure subtitles say so
     table = result.table()
     if plot is not None:
         from gtmsim import plots
@@ -224,6 +234,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
             {
                 "baseline": result.baseline,
                 "design": result.design,
+                "overrides": overrides,
                 "table": list(table.rows()),
                 "switched_back": switched,
                 "not_run": result.invalid,
@@ -237,8 +248,10 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     n = result.ensemble.manifest["replications"]
     print(
         f"What {result.design!r} loses with each group of settings switched back to "
-        f"{result.baseline!r} ({n} paired replications; share: of the whole difference)\n"
+        f"{result.baseline!r} ({n} paired replications; share: of the whole difference)"
     )
+    print_overrides(overrides, "both designs")
+    print()
     print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"]))
     print("\nsettings switched back:")
     for name, settings in switched.items():
@@ -272,7 +285,8 @@ def add_sweep(sub) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    overrides = parse_set(args.set)
+    scenario = gtmsim.load_scenario(args.file, overrides)
     metrics = args.metrics.split(",") if args.metrics else ["bookings", "deals_won"]
     result = gtmsim.sweep(
         scenario,
@@ -285,6 +299,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         out=args.out,
         progress=show_progress,
     )
+    result.ensemble.manifest["overrides"] = overrides  # the heatmap's subtitle says so
+    if not (args.json or args.csv):
+        n = len(result.ensemble.replications)
+        print(
+            f"sweep of {scenario.name}: {len(result.points)} points, {n} paired replications each"
+        )
+        print_overrides(overrides, "every point")
+        print()
     print_table(result.table(metrics), args)
     if not (args.json or args.csv):
         best = result.best(metrics[0], maximize=not args.minimize)

@@ -15,6 +15,7 @@ from gtmsim.cli.common import (
     parse_executor,
     parse_replications,
     parse_set,
+    print_overrides,
     replication_options,
     scenario_file,
     show_progress,
@@ -61,13 +62,15 @@ def add_run(sub) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    overrides = parse_set(args.set)
+    scenario = gtmsim.load_scenario(args.file, overrides)
     ensemble = gtmsim.run_experiment(
         scenario,
         parse_replications(args.replications),
         executor=parse_executor(args),
         workers=args.jobs,
         progress=show_progress,
+        overrides=overrides,
     )
     if args.event_log:  # the same replication 0, run again with its event log on
         gtmsim.simulate(ensemble.scenarios[0], 0, event_log=args.event_log)
@@ -78,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "scenario": scenario.name,
             "scenario_hash": scenario.content_hash(),
             "replications": len(ensemble.replications),
+            "overrides": overrides,
             "metrics": {
                 r["metric"]: {k: r[k] for k in ("mean", "sd", "ci_low", "ci_high")}
                 for r in summary.rows()
@@ -100,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{scenario.simulation.horizon_days:g} days, seed {scenario.simulation.seed}; "
         "mean and 95% confidence interval"
     )
+    print_overrides(overrides, "this run")
     print(table.to_text())
     return 0
 

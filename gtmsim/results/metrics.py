@@ -2,7 +2,10 @@
 
 :data:`METRICS` documents every headline metric (name -> meaning and unit).
 Funnel counts also appear per channel and per segment as
-``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; rates that have no
+``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; each breakdown
+counts the same leads as its total and adds up to it (``accepted`` counts
+marketing leads, so its breakdowns have no ``outbound`` channel; the others
+include reps' self-sourced prospects under ``outbound``). Rates that have no
 denominator in a run are ``nan``.
 """
 
@@ -23,9 +26,12 @@ from gtmsim.results.recorder import (
 )
 
 METRICS: dict[str, str] = {
-    "leads_created": "all leads created: marketing inquiries plus reps' self-sourced prospects (count)",
+    "leads_created": "all leads: marketing inquiries (leads_from_before_run included) plus "
+    "reps' self-sourced prospects (count)",
     "inquiries": "leads from marketing channels (count); with returning buyers, also those of "
-    "the year before the run who come back during it",
+    "the year before the run who come back during it (leads_from_before_run)",
+    "leads_from_before_run": "inquiries of the year before the run that come back during it "
+    "as returning buyers; counted in leads_created and inquiries (count)",
     "prospects_created": "self-sourced (outbound) first meetings booked by prospecting reps (count)",
     "mqls": "times a lead became marketing-qualified; nurture can requalify a lead (count)",
     "mqls_worked": "MQLs that got at least one contact attempt (count)",
@@ -37,9 +43,12 @@ METRICS: dict[str, str] = {
     "opportunities": "accepted leads and prospects that passed discovery (count)",
     "opportunities_inbound": "opportunities from marketing leads (count)",
     "deals_won": "deals won (count)",
+    "opportunities_outbound": "opportunities from reps' self-sourced prospects (count)",
     "deals_won_inbound": "deals won from marketing leads (count)",
+    "deals_won_outbound": "deals won from reps' self-sourced prospects (count)",
     "bookings": "first-year contract value of deals won, USD",
     "bookings_inbound_usd": "bookings from marketing leads, USD",
+    "bookings_outbound_usd": "bookings from reps' self-sourced prospects, USD",
     "pipeline_created_usd": "deal value of opportunities created, USD",
     "marketing_spend": "marketing programme spend over the run, USD",
     "marketing_spend_per_bookings": "marketing spend / bookings (USD per USD)",
@@ -179,6 +188,21 @@ def rep_table(team) -> dict[str, np.ndarray]:
     }
 
 
+def quota_attainment(
+    ae: dict[str, np.ndarray], horizon_days: float, quota_per_year: float, quarter_days: float
+) -> np.ndarray:
+    """Each AE's bookings / quota pro-rated over the days they sold, for the AEs the quota
+    metrics count (those who sold at least a quarter, or the whole of a shorter run).
+
+    ``ae`` is the AE team's :func:`rep_table`; empty without a quota.
+    """
+    days = np.fmin(ae["left_day"], horizon_days) - ae["joined_day"]
+    counted = days >= min(quarter_days, horizon_days)
+    if not (counted.any() and quota_per_year):
+        return np.zeros(0)
+    return ae["bookings_usd"][counted] / (quota_per_year * days[counted] / 365.0)
+
+
 def compute_metrics(world) -> dict[str, float]:
     """Every metric of a finished :class:`gtmsim.model.world.World`."""
     rec, store, sc = world.rec, world.store, world.scenario
@@ -191,6 +215,7 @@ def compute_metrics(world) -> dict[str, float]:
 
     m["leads_created"] = n
     m["inquiries"] = int(funnel[LEAD, :outbound].sum())
+    m["leads_from_before_run"] = int((store.created_day[:n] < 0).sum())
     m["prospects_created"] = int(funnel[LEAD, outbound].sum())
     m["mqls"] = int(funnel[MQL].sum())
     m["mqls_worked"] = len(rec.first_response_hours)
@@ -200,10 +225,13 @@ def compute_metrics(world) -> dict[str, float]:
     m["buyers_returned"] = int(sum(rec.transitions[s][accepted] for s in states.idle))
     m["opportunities"] = int(funnel[OPPORTUNITY].sum())
     m["opportunities_inbound"] = int(funnel[OPPORTUNITY, :outbound].sum())
+    m["opportunities_outbound"] = int(funnel[OPPORTUNITY, outbound].sum())
     m["deals_won"] = int(funnel[WON].sum())
     m["deals_won_inbound"] = int(funnel[WON, :outbound].sum())
+    m["deals_won_outbound"] = int(funnel[WON, outbound].sum())
     m["bookings"] = float(sum(rec.bookings_by_channel_usd))
     m["bookings_inbound_usd"] = float(sum(rec.bookings_by_channel_usd[:outbound]))
+    m["bookings_outbound_usd"] = float(rec.bookings_by_channel_usd[outbound])
     m["pipeline_created_usd"] = float(sum(rec.weekly_pipeline_created_usd))
     m["marketing_spend"] = float(rec.spend_by_channel_usd.sum())
     m["marketing_spend_per_bookings"] = ratio(m["marketing_spend"], m["bookings"])
@@ -241,12 +269,10 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     ae = rep_table(world.ae)
-    # pro-rated over the days each AE sold; reps who sold less than a quarter are left out
-    days = np.fmin(ae["left_day"], world.horizon) - ae["joined_day"]
-    counted = days >= min(rec.quarter_days, world.horizon)
-    quota = sc.sales.ae.quota_usd_per_year * days[counted] / 365.0
-    known = bool(counted.any() and sc.sales.ae.quota_usd_per_year)
-    attainment = ae["bookings_usd"][counted] / quota if known else None
+    attainment = quota_attainment(
+        ae, world.horizon, sc.sales.ae.quota_usd_per_year, rec.quarter_days
+    )
+    known = attainment.size > 0
     m["ae_quota_attainment_median"] = float(np.median(attainment)) if known else float("nan")
     m["ae_quota_missed_share"] = float((attainment < 1.0).mean()) if known else float("nan")
     for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
@@ -274,10 +300,12 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     for stage, name in zip((LEAD, MQL, ACCEPTED, OPPORTUNITY, WON), FUNNEL_METRICS, strict=True):
-        for c, ch in enumerate(world.channels):
+        # a breakdown counts the leads its total counts: accepted counts marketing leads only
+        channels = outbound if stage == ACCEPTED else len(world.channels)
+        for c, ch in enumerate(world.channels[:channels]):
             m[f"{name}.channel.{ch}"] = int(funnel[stage, c].sum())
         for s, seg in enumerate(world.segments):
-            m[f"{name}.segment.{seg}"] = int(funnel[stage, :, s].sum())
+            m[f"{name}.segment.{seg}"] = int(funnel[stage, :channels, s].sum())
     for c, ch in enumerate(world.channels):
         m[f"bookings.channel.{ch}"] = float(rec.bookings_by_channel_usd[c])
         if c < outbound:
