@@ -25,7 +25,7 @@ from gtmsim.cli.common import (
     show_progress,
     vary_option,
 )
-from gtmsim.results.metrics import unknown_metrics
+from gtmsim.results.metrics import seeks_higher, unknown_metrics
 from gtmsim.results.storage import check_output_dir, write_outputs
 
 COMPARE_METRICS = (
@@ -133,8 +133,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"Paired difference versus {base!r} (design - baseline)")
     print(
         comparison.to_text(
-            ["metric", "design", "difference", "ci_low", "ci_high", "relative_change", "p_better"]
+            [
+                "metric",
+                "design",
+                "difference",
+                "ci_low",
+                "ci_high",
+                "relative_change",
+                "better",
+                "p_improves",
+            ]
         )
+    )
+    print(
+        "better: which way is better for the metric; p_improves: the share of paired "
+        "replications in which the design is better that way (- where neither way is)"
     )
     for design, bridge in bridges.items():
         print(f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes from")
@@ -264,8 +277,21 @@ def add_sweep(sub) -> None:
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
     sweep.add_argument("--points", type=at_least(1), help="sample size for lhs and sobol designs")
     sweep.add_argument("--metrics", help="comma-separated metrics (default: bookings,deals_won)")
-    sweep.add_argument(
-        "--minimize", action="store_true", help="the best point has the lowest first metric"
+    sense = sweep.add_mutually_exclusive_group()
+    sense.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_const",
+        const=True,
+        help="the best point has the highest first metric (default: its better way, "
+        "as `gtmsim metrics` shows)",
+    )
+    sense.add_argument(
+        "--minimize",
+        dest="maximize",
+        action="store_const",
+        const=False,
+        help="the best point has the lowest first metric",
     )
     sweep.add_argument("--out", metavar="DIR", help="write every replication as it finishes")
     sweep.set_defaults(func=cmd_sweep)
@@ -274,6 +300,10 @@ def add_sweep(sub) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
     metrics = args.metrics.split(",") if args.metrics else ["bookings", "deals_won"]
+    unknown = unknown_metrics(metrics)
+    if unknown:
+        raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
+    maximize = seeks_higher(metrics[0], args.maximize)
     result = gtmsim.sweep(
         scenario,
         parse_vary(args.vary, steps=True),
@@ -287,8 +317,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     print_table(result.table(metrics), args)
     if not (args.json or args.csv):
-        best = result.best(metrics[0], maximize=not args.minimize)
-        print(f"\nbest {metrics[0]}: " + ", ".join(f"{k} = {v}" for k, v in best.items()))
+        best = result.best(metrics[0], maximize=maximize)
+        sense = "highest" if maximize else "lowest"
+        print(f"\nbest {metrics[0]} ({sense}): " + ", ".join(f"{k} = {v}" for k, v in best.items()))
     return 0
 
 

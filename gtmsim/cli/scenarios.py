@@ -19,6 +19,7 @@ from gtmsim.cli.common import (
     scenario_file,
     show_progress,
 )
+from gtmsim.results.metrics import better
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
 from gtmsim.scenario.shipped import SHIPPED_DIR
@@ -181,11 +182,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def add_metrics(sub) -> None:
-    metrics = sub.add_parser("metrics", help="list every metric with its meaning and unit")
+    metrics = sub.add_parser(
+        "metrics",
+        help="list every metric, which way is better (higher, lower or neither), its meaning and unit",
+    )
     metrics.set_defaults(func=cmd_metrics)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     for name, meaning in gtmsim.METRICS.items():
-        print(f"{name:34s} {meaning}")
+        print(f"{name:34s} {better(name):7s} {meaning}")
     return 0
