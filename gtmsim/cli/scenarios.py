@@ -22,7 +22,7 @@ from gtmsim.cli.common import (
 from gtmsim.results.metrics import better
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
-from gtmsim.scenario.shipped import SHIPPED_DIR
+from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios
 
 HEADLINE = (
     "inquiries",
@@ -144,20 +144,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def add_list(sub) -> None:
     listing = sub.add_parser("list", help="list scenario files with their names and descriptions")
     listing.add_argument(
-        "--dir", default=SHIPPED_DIR, help=f"folder to look in (default: {SHIPPED_DIR})"
+        "--dir",
+        help=f"folder to look in (default: {SHIPPED_DIR}/ here if there is one, else the "
+        "scenarios installed with gtmsim)",
     )
     listing.set_defaults(func=cmd_list)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    root = Path(args.dir)
+    installed = args.dir is None and not Path(SHIPPED_DIR).is_dir()
+    root = packaged_scenarios() if installed else Path(args.dir or SHIPPED_DIR)
     if not root.is_dir():
-        raise BadInput(
-            f"{root}: no such folder (the shipped scenarios are in scenarios/; use --dir)"
-        )
+        raise BadInput(f"{root}: no such folder (leave out --dir for the shipped scenarios)")
     rows = {"file": [], "name": [], "description": []}
+    if installed:
+        print(
+            "the scenarios installed with gtmsim: give the file column as FILE "
+            "(gtmsim run over_the_wall), copy one with gtmsim explain FILE > mine.toml"
+        )
     for path in sorted(root.rglob("*.toml")):
-        rows["file"].append(str(path))
+        shown = path.relative_to(root).with_suffix("").as_posix() if installed else str(path)
+        rows["file"].append(shown)
         try:
             scenario = gtmsim.load_scenario(path)
             rows["name"].append(scenario.name)
