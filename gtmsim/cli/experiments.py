@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import warnings
 from pathlib import Path
 
 import gtmsim
@@ -25,8 +28,10 @@ from gtmsim.cli.common import (
     show_progress,
     vary_option,
 )
+from gtmsim.experiment.calibrate import CalibrationWarning
 from gtmsim.results.metrics import seeks_higher, unknown_metrics
 from gtmsim.results.storage import check_output_dir, write_outputs
+from gtmsim.scenario.shipped import packaged
 
 COMPARE_METRICS = (
     "bookings",
@@ -367,7 +372,13 @@ def add_calibrate(sub) -> None:
     cal.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     replication_options(cal, "4", csv="the fit table as CSV")
     vary_option(cal, "KEY=LO:HI", "a setting to fit and its range (repeatable)")
-    cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
+    cal.add_argument(
+        "--observed",
+        required=True,
+        metavar="FILE",
+        type=observed_file,
+        help="your observed figures; observed_funnel is the example shipped with gtmsim",
+    )
     cal.add_argument(
         "--max-evaluations", type=at_least(1), default=40, help="simulation budget (default 40)"
     )
@@ -378,30 +389,44 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     replications, vary = parse_count(args.replications), parse_vary(args.vary, steps=False)
     scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
     observed = gtmsim.load_observed(args.observed)
-    fit = gtmsim.calibrate(
-        scenario,
-        observed,
-        vary,
-        replications=replications,
-        max_evaluations=args.max_evaluations,
-        executor=parse_executor(args),
-        progress=show_progress,
-    )
+    with warnings.catch_warnings():  # said after the fit table instead
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fit = gtmsim.calibrate(
+            scenario,
+            observed,
+            vary,
+            replications=replications,
+            max_evaluations=args.max_evaluations,
+            executor=parse_executor(args),
+            progress=show_progress,
+        )
     if args.json:
         print_json(
             {
                 "parameters": fit.parameters,
                 "fit": list(fit.fit.rows()),
                 "objective": fit.objective,
+                "missed": fit.missed,
             }
         )
-        return 0
-    if args.csv:
+    elif args.csv:
         print(fit.fit.to_csv(), end="")
-        return 0
-    print("fitted settings (use them with --set or in a scenario file):")
-    for key, value in fit.parameters.items():
-        print(f"  {key} = {value:.6g}")
-    print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
-    print(fit.fit.to_text())
+    else:
+        print("fitted settings (use them with --set or in a scenario file):")
+        for key, value in fit.parameters.items():
+            print(f"  {key} = {value:.6g}")
+        print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
+        print(fit.fit.to_text())
+    sys.stdout.flush()
+    for reason in fit.missed.values():
+        print(f"gtmsim: warning: {reason}", file=sys.stderr)
     return 0
+
+
+def observed_file(text: str) -> str:
+    """An --observed argument: the file as typed or, for ``observed_funnel`` when no such
+    file is here, the example shipped with gtmsim."""
+    shipped = packaged(f"{text}.toml")
+    if os.path.exists(text) or Path(text).suffix or not shipped.is_file():
+        return text
+    return str(shipped)
