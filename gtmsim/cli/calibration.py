@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from gtmsim import calibration
+from gtmsim.results.table import TEXT_WIDTH
 
 DESCRIPTION = (
     "Run the shipped org designs and check them against the published figures of "
@@ -58,7 +59,7 @@ def cmd_calibration(args: argparse.Namespace) -> int:
         print(table.to_csv(), end="")
     else:
         shown = [c for c in table.columns if c not in ("section", "source")]
-        print(table.to_text(shown), end="")
+        print(table.to_text(shown, width=TEXT_WIDTH), end="")
         print("\nsources")
         for row, source in zip(table["row"], table["source"], strict=True):
             print(f"  {row:<4} {source}")

@@ -31,6 +31,7 @@ from gtmsim.cli.common import (
 from gtmsim.experiment.calibrate import CalibrationWarning
 from gtmsim.results.metrics import seeks_higher, unknown_metrics
 from gtmsim.results.storage import check_output_dir, write_outputs
+from gtmsim.results.table import TEXT_WIDTH
 from gtmsim.scenario.shipped import packaged
 
 COMPARE_METRICS = (
@@ -134,7 +135,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     n = ensemble.manifest["replications"]
     print(f"{len(ensemble.designs)} designs, {n} paired replications each, baseline {base!r}\n")
     print("Mean and 95% confidence interval")
-    print(summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"]) + "\n")
+    print(
+        summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"], width=TEXT_WIDTH) + "\n"
+    )
     print(f"Paired difference versus {base!r} (design - baseline)")
     print(
         comparison.to_text(
@@ -147,18 +150,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "relative_change",
                 "better",
                 "p_improves",
-            ]
+            ],
+            width=TEXT_WIDTH,
         )
     )
     print(
-        "better: which way is better for the metric; p_improves: the share of paired "
+        "better: which way is better for the metric; p_improves: the share of paired\n"
         "replications in which the design is better that way (- where neither way is)"
     )
     for design, bridge in bridges.items():
         print(f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes from")
-        print(bridge.to_text())
+        print(bridge.to_text(width=TEXT_WIDTH))
     for design, reason in no_bridge.items():
-        print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
+        print(f"\nNo revenue bridge for {base!r} -> {design!r}:\n  {reason}")
     if out is not None:
         print(f"\nresults written to {out}/")
     return 0
@@ -257,7 +261,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         f"What {result.design!r} loses with each group of settings switched back to "
         f"{result.baseline!r} ({n} paired replications; share: of the whole difference)\n"
     )
-    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"]))
+    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"], width=TEXT_WIDTH))
     print("\nsettings switched back:")
     for name, settings in switched.items():
         shown = (f"{k} = {'none' if v is None else json.dumps(v)}" for k, v in settings.items())
@@ -416,7 +420,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         for key, value in fit.parameters.items():
             print(f"  {key} = {value:.6g}")
         print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
-        print(fit.fit.to_text())
+        print(fit.fit.to_text(width=TEXT_WIDTH))
     sys.stdout.flush()
     for reason in fit.missed.values():
         print(f"gtmsim: warning: {reason}", file=sys.stderr)

@@ -19,27 +19,12 @@ from gtmsim.cli.common import (
     scenario_file,
     show_progress,
 )
-from gtmsim.results.metrics import better
-from gtmsim.results.table import Table
+from gtmsim.results.metrics import HEADLINE_METRICS, better
+from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.explain import explain
 from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios
 
-HEADLINE = (
-    "inquiries",
-    "mqls",
-    "mqls_never_followed_up_share",
-    "first_response_hours_median",
-    "accepted",
-    "opportunities",
-    "win_rate",
-    "deals_won",
-    "bookings",
-    "cycle_days_median",
-    "marketing_spend",
-    "marketing_spend_per_bookings",
-    "ae_quota_missed_share",
-    "ae_selling_share",
-)
+HEADLINE = HEADLINE_METRICS
 
 
 def add_run(sub) -> None:
@@ -101,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{scenario.simulation.horizon_days:g} days, seed {scenario.simulation.seed}; "
         "mean and 95% confidence interval"
     )
-    print(table.to_text())
+    print(table.to_text(width=TEXT_WIDTH))
     return 0
 
 
@@ -172,7 +157,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         except gtmsim.ScenarioError as exc:
             rows["name"].append("(invalid)")
             rows["description"].append(str(exc).splitlines()[0])
-    print(Table(rows).to_text())
+    print(Table(rows).to_text(width=TEXT_WIDTH))
     return 0
 
 

@@ -7,12 +7,14 @@ import json
 import os
 import platform
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import simpy
 
+from gtmsim.results.metrics import HEADLINE_METRICS
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
@@ -197,6 +199,30 @@ class Ensemble:
     def to_pandas(self):
         """:meth:`table` as a pandas DataFrame (needs pandas)."""
         return self.table().to_pandas()
+
+    # ------------------------------------------------------------ display
+
+    def _display(self) -> tuple[str, Table]:
+        """A title and the headline metrics' means and 95% intervals, per design."""
+        days = self.scenarios[0].simulation.horizon_days if self.scenarios else float("nan")
+        title = (
+            f"Ensemble: {len(self.designs)} design(s) ({', '.join(self.designs)}), "
+            f"{len(self.replications)} paired replication(s), {days:g} days; "
+            "mean and 95% confidence interval"
+        )
+        shown = [m for m in HEADLINE_METRICS if m in self.metrics] or self.metrics
+        summary = self.summary(shown)
+        return title, Table(
+            {k: summary[k] for k in ("metric", "design", "mean", "ci_low", "ci_high")}
+        )
+
+    def __str__(self) -> str:
+        title, table = self._display()
+        return f"{title}\n{table}"
+
+    def _repr_html_(self) -> str:
+        title, table = self._display()
+        return f"<p>{escape(title)}</p>{table.to_html()}"
 
     # ------------------------------------------------------------ storage
 

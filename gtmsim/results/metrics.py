@@ -174,6 +174,36 @@ or ``"neither"``; :func:`better` also answers for channel and segment breakdowns
 DIRECTIONS = ("higher", "lower", "neither")
 
 
+HEADLINE_METRICS = (
+    "inquiries",
+    "mqls",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "accepted",
+    "opportunities",
+    "win_rate",
+    "deals_won",
+    "bookings",
+    "cycle_days_median",
+    "marketing_spend",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
+    "ae_selling_share",
+)
+"""The metrics ``gtmsim run`` and the notebook display of a run or ensemble show."""
+
+
+def is_share(name: str) -> bool:
+    """Whether a metric is a share or rate (0..1, shown as a percent): ``*_share``,
+    ``*_rate``, the speed-to-lead rates, quota attainment and growth."""
+    base = name.partition(".channel.")[0].partition(".segment.")[0]
+    return (
+        base.endswith(("_share", "_rate"))
+        or base.startswith(("first_contact_rate.", "qualify_rate."))
+        or base in ("ae_quota_attainment_median", "bookings_growth_yoy")
+    )
+
+
 def better(name: str) -> str:
     """Which way is better for a metric: ``"higher"``, ``"lower"`` or ``"neither"``.
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 import numpy as np
+
+from gtmsim.results.metrics import HEADLINE_METRICS, METRICS
+from gtmsim.results.table import Table
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,28 @@ class RunResult:
     reps: dict[str, dict[str, np.ndarray]]
     first_response_hours: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+
+    def _display(self) -> tuple[str, Table]:
+        """A title and the headline metrics with their meaning."""
+        days = self.manifest.get("horizon_days")
+        span = f", {days:g} days" if isinstance(days, int | float) else ""
+        title = (
+            f"RunResult: {self.scenario_name}, replication {self.replication} "
+            f"(seed {self.seed}){span}"
+        )
+        shown = [m for m in HEADLINE_METRICS if m in self.metrics]
+        return title, Table(
+            {
+                "metric": shown,
+                "value": [self.metrics[m] for m in shown],
+                "meaning": [METRICS[m] for m in shown],
+            }
+        )
+
+    def __str__(self) -> str:
+        title, table = self._display()
+        return f"{title}\n{table}"
+
+    def _repr_html_(self) -> str:
+        title, table = self._display()
+        return f"<p>{escape(title)}</p>{table.to_html()}"
