@@ -168,7 +168,7 @@ def test_sweep_over_a_handoff_setting():
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("handoff.sla_hours=") == 3
-    assert "best deals_won: handoff.sla_hours = " in out.stdout
+    assert "best deals_won (highest): handoff.sla_hours = " in out.stdout
     csv = run_cli(
         "sweep", BASE, "--vary", "sales.sdr.headcount=8,12", "--set", "simulation.horizon_days=20",
         "-n", "2", "--metrics", "mqls_worked", "--csv",
