@@ -7,7 +7,6 @@ import json
 import os
 import platform
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import simpy
 from gtmsim.results.metrics import HEADLINE_METRICS
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
-from gtmsim.results.table import Table
+from gtmsim.results.table import ShownAsTable, Table
 from gtmsim.scenario.schema import Scenario
 
 # Bin edges (hours) of the first-response histogram kept per replication: one
@@ -58,7 +57,7 @@ def replication_details(result: Any, scenario: Scenario) -> dict[str, np.ndarray
 
 
 @dataclass
-class Ensemble:
+class Ensemble(ShownAsTable):
     """Results of an experiment: design x replication x metric.
 
     Replication ``r`` of every design used the same random streams (common
@@ -215,14 +214,6 @@ class Ensemble:
         return title, Table(
             {k: summary[k] for k in ("metric", "design", "mean", "ci_low", "ci_high")}
         )
-
-    def __str__(self) -> str:
-        title, table = self._display()
-        return f"{title}\n{table}"
-
-    def _repr_html_(self) -> str:
-        title, table = self._display()
-        return f"<p>{escape(title)}</p>{table.to_html()}"
 
     # ------------------------------------------------------------ storage
 

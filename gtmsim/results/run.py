@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
 import numpy as np
 
 from gtmsim.results.metrics import HEADLINE_METRICS, METRICS
-from gtmsim.results.table import Table
+from gtmsim.results.table import ShownAsTable, Table
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(ShownAsTable):
     """The outcome of one replication of one scenario.
 
     Attributes
@@ -80,11 +79,3 @@ class RunResult:
                 "meaning": [METRICS[m] for m in shown],
             }
         )
-
-    def __str__(self) -> str:
-        title, table = self._display()
-        return f"{title}\n{table}"
-
-    def _repr_html_(self) -> str:
-        title, table = self._display()
-        return f"<p>{escape(title)}</p>{table.to_html()}"

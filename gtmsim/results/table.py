@@ -201,6 +201,22 @@ def _digits(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 else f"{x:.2e}"
 
 
+class ShownAsTable:
+    """A mix-in for results that show themselves as a title and a :class:`Table`:
+    ``print`` and notebooks (``_repr_html_``) both call :meth:`_display`."""
+
+    def _display(self) -> tuple[str, Table]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        title, table = self._display()
+        return f"{title}\n{table}"
+
+    def _repr_html_(self) -> str:
+        title, table = self._display()
+        return f"<p>{escape(title)}</p>{table.to_html()}"
+
+
 def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
