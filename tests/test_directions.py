@@ -97,12 +97,17 @@ def test_the_sweep_command_asks_which_way_for_a_metric_with_no_better_way(capsys
     assert "--maximize or --minimize" in capsys.readouterr().err
 
 
-def test_compare_counts_replications_that_improve_in_the_metric_direction():
+@pytest.fixture(scope="module")
+def slow_fast():
     designs = {
         "slow": gtmsim.load_scenario(BASE, {**SHORT, "sales.sdr.headcount": 2}),
         "fast": gtmsim.load_scenario(BASE, {**SHORT, "sales.sdr.headcount": 12}),
     }
-    ens = gtmsim.run_experiment(designs, 3, executor="serial")
+    return gtmsim.run_experiment(designs, 3, executor="serial")
+
+
+def test_compare_counts_replications_that_improve_in_the_metric_direction(slow_fast):
+    ens = slow_fast
     table = gtmsim.compare(ens, "slow", ["first_response_hours_median", "mqls_worked", "mqls"])
     assert "p_better" not in table.columns
     rows = {r["metric"]: r for r in table.rows()}
@@ -113,6 +118,18 @@ def test_compare_counts_replications_that_improve_in_the_metric_direction():
     b, d = ens.metric("mqls_worked")
     assert rows["mqls_worked"]["p_improves"] == (d > b).mean()
     assert rows["mqls"]["better"] == "neither" and math.isnan(rows["mqls"]["p_improves"])
+
+
+def test_the_report_says_better_in_the_metric_direction(slow_fast):
+    from gtmsim.report.html import _comparison
+
+    html = _comparison(slow_fast, "slow", {"slow": "#000000", "fast": "#ffffff"})
+    rows = {
+        m: row for row in html.split("<tr>") if (m := row.partition("</td>")[0].rpartition(">")[2])
+    }
+    assert "better in 100%" in rows["first_response_hours_median"]  # sooner in every one
+    assert "neither way is better" in rows["mqls"]
+    assert "higher in" not in html and "was better" in html
 
 
 def fake_run(metric, objective):

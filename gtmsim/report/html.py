@@ -219,7 +219,8 @@ def _improves_text(row: Mapping[str, Any]) -> str:
     """How often the design did better, in the metric's better direction."""
     if row["better"] == "neither":
         return "neither way is better"
-    return f"better in {row['p_improves']:.0%}"
+    share = row["p_improves"]
+    return f"better in {share:.0%}" if math.isfinite(share) else "–"
 
 
 def _settings(ensemble: Ensemble, colours: Mapping[str, str]) -> str:
