@@ -95,6 +95,9 @@ def test_the_sweep_command_asks_which_way_for_a_metric_with_no_better_way(capsys
     args = ["sweep", str(BASE), "--vary", "sales.sdr.headcount=1,12", "--metrics", "mqls"]
     assert main(args) == 2  # before anything runs
     assert "--maximize or --minimize" in capsys.readouterr().err
+    csv = ["-n", "1", "--set", "simulation.horizon_days=7", "--executor", "serial", "--csv"]
+    assert main([*args, *csv]) == 0  # a table names no best point: nothing to ask
+    assert capsys.readouterr().out.startswith("design,sales.sdr.headcount,metric")
 
 
 @pytest.fixture(scope="module")

@@ -312,7 +312,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     unknown = unknown_metrics(metrics)
     if unknown:
         raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
-    maximize = seeks_higher(metrics[0], args.maximize)
+    tables_only = args.json or args.csv  # no best point to name
+    maximize = None if tables_only else seeks_higher(metrics[0], args.maximize)
     result = gtmsim.sweep(
         scenario,
         parse_vary(args.vary, steps=True),
@@ -325,7 +326,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=show_progress,
     )
     print_table(result.table(metrics), args)
-    if not (args.json or args.csv):
+    if not tables_only:
         best = result.best(metrics[0], maximize=maximize)
         sense = "highest" if maximize else "lowest"
         print(f"\nbest {metrics[0]} ({sense}): " + ", ".join(f"{k} = {v}" for k, v in best.items()))
