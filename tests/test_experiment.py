@@ -61,7 +61,7 @@ def test_compare_reports_paired_differences_and_what_pairing_bought(pair):
     b, f = pair.metric("deals_won")
     assert math.isclose(deals["difference"], (f - b).mean())
     assert deals["ci_low"] <= deals["difference"] <= deals["ci_high"]
-    assert deals["p_better"] == (f > b).mean()
+    assert deals["better"] == "higher" and deals["p_improves"] == (f > b).mean()
     assert deals["variance_reduction"] > 0
     inquiries = table.where(metric="inquiries")[0]
     assert inquiries["difference"] == 0  # the same leads arrive in both designs

@@ -10,7 +10,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 
-from gtmsim.results.table import Table
+from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.shipped import shipped_by_name
 
 FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`)"
@@ -217,4 +217,4 @@ def print_table(table: Table, args: argparse.Namespace, columns: list[str] | Non
     elif args.csv:
         print(table.to_csv(), end="")
     else:
-        print(table.to_text(columns))
+        print(table.to_text(columns, width=TEXT_WIDTH))

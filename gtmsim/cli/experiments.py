@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import warnings
 from pathlib import Path
 
 import gtmsim
@@ -26,8 +29,11 @@ from gtmsim.cli.common import (
     show_progress,
     vary_option,
 )
-from gtmsim.results.metrics import unknown_metrics
+from gtmsim.experiment.calibrate import CalibrationWarning
+from gtmsim.results.metrics import seeks_higher, unknown_metrics
 from gtmsim.results.storage import check_output_dir, write_outputs
+from gtmsim.results.table import TEXT_WIDTH
+from gtmsim.scenario.shipped import packaged
 
 COMPARE_METRICS = (
     "bookings",
@@ -134,12 +140,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print_overrides(overrides)
     print()
     print("Mean and 95% confidence interval")
-    print(summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"]) + "\n")
+    print(
+        summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"], width=TEXT_WIDTH) + "\n"
+    )
     print(f"Paired difference versus {base!r} (design - baseline)")
     print(
         comparison.to_text(
-            ["metric", "design", "difference", "ci_low", "ci_high", "relative_change", "p_better"]
+            [
+                "metric",
+                "design",
+                "difference",
+                "ci_low",
+                "ci_high",
+                "relative_change",
+                "better",
+                "p_improves",
+            ],
+            width=TEXT_WIDTH,
         )
+    )
+    print(
+        "better: which way is better for the metric; p_improves: the share of paired\n"
+        "replications in which the design is better that way (- where neither way is)"
     )
     for design, bridge in bridges.items():
         print(
@@ -147,9 +169,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "from, in two chains (each step is the metric, or ratio of metrics, it names; "
             "a chain's steps add up to its subtotal, the subtotals to the total)"
         )
-        print(bridge.to_text(["chain", "step", "baseline", "design", "contribution_usd"]))
+        print(
+            bridge.to_text(
+                ["chain", "step", "baseline", "design", "contribution_usd"], width=TEXT_WIDTH
+            )
+        )
     for design, reason in no_bridge.items():
-        print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
+        print(f"\nNo revenue bridge for {base!r} -> {design!r}:\n  {reason}")
     if out is not None:
         print(f"\nresults written to {out}/")
     return 0
@@ -252,7 +278,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     )
     print_overrides(overrides, "both designs")
     print()
-    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"]))
+    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"], width=TEXT_WIDTH))
     print("\nsettings switched back:")
     for name, settings in switched.items():
         shown = (f"{k} = {'none' if v is None else json.dumps(v)}" for k, v in settings.items())
@@ -277,8 +303,21 @@ def add_sweep(sub) -> None:
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
     sweep.add_argument("--points", type=at_least(1), help="sample size for lhs and sobol designs")
     sweep.add_argument("--metrics", help="comma-separated metrics (default: bookings,deals_won)")
-    sweep.add_argument(
-        "--minimize", action="store_true", help="the best point has the lowest first metric"
+    sense = sweep.add_mutually_exclusive_group()
+    sense.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_const",
+        const=True,
+        help="the best point has the highest first metric (default: its better way, "
+        "as `gtmsim metrics` shows)",
+    )
+    sense.add_argument(
+        "--minimize",
+        dest="maximize",
+        action="store_const",
+        const=False,
+        help="the best point has the lowest first metric",
     )
     sweep.add_argument("--out", metavar="DIR", help="write every replication as it finishes")
     sweep.set_defaults(func=cmd_sweep)
@@ -288,6 +327,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
     scenario = gtmsim.load_scenario(args.file, overrides)
     metrics = args.metrics.split(",") if args.metrics else ["bookings", "deals_won"]
+    unknown = unknown_metrics(metrics)
+    if unknown:
+        raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
+    tables_only = args.json or args.csv  # no best point to name
+    maximize = None if tables_only else seeks_higher(metrics[0], args.maximize)
     result = gtmsim.sweep(
         scenario,
         parse_vary(args.vary, steps=True),
@@ -308,9 +352,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print_overrides(overrides, "every point")
         print()
     print_table(result.table(metrics), args)
-    if not (args.json or args.csv):
-        best = result.best(metrics[0], maximize=not args.minimize)
-        print(f"\nbest {metrics[0]}: " + ", ".join(f"{k} = {v}" for k, v in best.items()))
+    if not tables_only:
+        best = result.best(metrics[0], maximize=maximize)
+        sense = "highest" if maximize else "lowest"
+        print(f"\nbest {metrics[0]} ({sense}): " + ", ".join(f"{k} = {v}" for k, v in best.items()))
     return 0
 
 
@@ -358,7 +403,13 @@ def add_calibrate(sub) -> None:
     cal.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     replication_options(cal, "4", csv="the fit table as CSV")
     vary_option(cal, "KEY=LO:HI", "a setting to fit and its range (repeatable)")
-    cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
+    cal.add_argument(
+        "--observed",
+        required=True,
+        metavar="FILE",
+        type=observed_file,
+        help="your observed figures; observed_funnel is the example shipped with gtmsim",
+    )
     cal.add_argument(
         "--max-evaluations", type=at_least(1), default=40, help="simulation budget (default 40)"
     )
@@ -369,30 +420,44 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     replications, vary = parse_count(args.replications), parse_vary(args.vary, steps=False)
     scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
     observed = gtmsim.load_observed(args.observed)
-    fit = gtmsim.calibrate(
-        scenario,
-        observed,
-        vary,
-        replications=replications,
-        max_evaluations=args.max_evaluations,
-        executor=parse_executor(args),
-        progress=show_progress,
-    )
+    with warnings.catch_warnings():  # said after the fit table instead
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fit = gtmsim.calibrate(
+            scenario,
+            observed,
+            vary,
+            replications=replications,
+            max_evaluations=args.max_evaluations,
+            executor=parse_executor(args),
+            progress=show_progress,
+        )
     if args.json:
         print_json(
             {
                 "parameters": fit.parameters,
                 "fit": list(fit.fit.rows()),
                 "objective": fit.objective,
+                "missed": fit.missed,
             }
         )
-        return 0
-    if args.csv:
+    elif args.csv:
         print(fit.fit.to_csv(), end="")
-        return 0
-    print("fitted settings (use them with --set or in a scenario file):")
-    for key, value in fit.parameters.items():
-        print(f"  {key} = {value:.6g}")
-    print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
-    print(fit.fit.to_text())
+    else:
+        print("fitted settings (use them with --set or in a scenario file):")
+        for key, value in fit.parameters.items():
+            print(f"  {key} = {value:.6g}")
+        print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
+        print(fit.fit.to_text(width=TEXT_WIDTH))
+    sys.stdout.flush()
+    for reason in fit.missed.values():
+        print(f"gtmsim: warning: {reason}", file=sys.stderr)
     return 0
+
+
+def observed_file(text: str) -> str:
+    """An --observed argument: the file as typed or, for ``observed_funnel`` when no such
+    file is here, the example shipped with gtmsim."""
+    shipped = packaged(f"{text}.toml")
+    if os.path.exists(text) or Path(text).suffix or not shipped.is_file():
+        return text
+    return str(shipped)

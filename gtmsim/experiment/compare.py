@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from gtmsim.experiment.ensemble import Ensemble
+from gtmsim.results.metrics import better, improves
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 
@@ -64,8 +65,11 @@ def compare(
 
     For each design and metric: the baseline and design means, the mean paired
     difference (design - baseline) with its confidence interval, the relative
-    change, ``p_better`` (the share of paired replications in which the design
-    is higher) and ``variance_reduction``: how much narrower the paired
+    change, ``better`` (which way is better for the metric: ``"higher"``,
+    ``"lower"`` or ``"neither"``, see :func:`gtmsim.results.metrics.better`),
+    ``p_improves`` (the share of paired replications in which the design is
+    strictly better than the baseline in that direction; nan where neither way
+    is better) and ``variance_reduction``: how much narrower the paired
     interval is than an unpaired one would be (unpaired width / paired width).
     """
     b = ensemble.design_index(baseline)
@@ -80,7 +84,8 @@ def compare(
             "ci_low",
             "ci_high",
             "relative_change",
-            "p_better",
+            "better",
+            "p_improves",
             "variance_reduction",
         )
     }
@@ -102,7 +107,11 @@ def compare(
             cols["ci_low"].append(diff - half)
             cols["ci_high"].append(diff + half)
             cols["relative_change"].append(diff / base_mean if base_mean else math.nan)
-            cols["p_better"].append(float((y > x).mean()) if x.size else math.nan)
+            cols["better"].append(better(name))
+            wins = improves(name, y, x)
+            cols["p_improves"].append(
+                float(wins.mean()) if wins is not None and x.size else math.nan
+            )
             cols["variance_reduction"].append(_pairing_gain(x, y))
     return Table(cols)
 

@@ -14,10 +14,10 @@ import numpy as np
 import simpy
 
 from gtmsim.model.org import QUARTER_DAYS
-from gtmsim.results.metrics import quota_attainment
+from gtmsim.results.metrics import HEADLINE_METRICS, quota_attainment
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_ci
-from gtmsim.results.table import Table
+from gtmsim.results.table import ShownAsTable, Table
 from gtmsim.scenario.schema import Scenario
 
 # Bin edges (hours) of the first-response histogram kept per replication: one
@@ -64,7 +64,7 @@ def replication_details(result: Any, scenario: Scenario) -> dict[str, np.ndarray
 
 
 @dataclass
-class Ensemble:
+class Ensemble(ShownAsTable):
     """Results of an experiment: design x replication x metric.
 
     Replication ``r`` of every design used the same random streams (common
@@ -205,6 +205,22 @@ class Ensemble:
     def to_pandas(self):
         """:meth:`table` as a pandas DataFrame (needs pandas)."""
         return self.table().to_pandas()
+
+    # ------------------------------------------------------------ display
+
+    def _display(self) -> tuple[str, Table]:
+        """A title and the headline metrics' means and 95% intervals, per design."""
+        days = self.scenarios[0].simulation.horizon_days if self.scenarios else float("nan")
+        title = (
+            f"Ensemble: {len(self.designs)} design(s) ({', '.join(self.designs)}), "
+            f"{len(self.replications)} paired replication(s), {days:g} days; "
+            "mean and 95% confidence interval"
+        )
+        shown = [m for m in HEADLINE_METRICS if m in self.metrics] or self.metrics
+        summary = self.summary(shown)
+        return title, Table(
+            {k: summary[k] for k in ("metric", "design", "mean", "ci_low", "ci_high")}
+        )
 
     # ------------------------------------------------------------ storage
 

@@ -36,6 +36,7 @@ from gtmsim.plots.style import (
     styled,
 )
 from gtmsim.results.metrics import METRICS
+from gtmsim.results.metrics import better as metric_better
 from gtmsim.results.recorder import RESPONSE_BIN_LABELS
 from gtmsim.results.table import Table
 
@@ -58,20 +59,6 @@ FUNNEL_RATES = (
     ("deals_won_inbound", "inquiries", "inquiry\n→ won (overall)"),
 )
 
-
-# Metrics where a fall is an improvement (marked in the forest plot).
-LOWER_IS_BETTER = {
-    "first_response_hours_median",
-    "first_response_hours_mean",
-    "mqls_never_followed_up_share",
-    "marketing_spend_per_bookings",
-    "ae_quota_missed_share",
-    "cycle_days_median",
-    "cycle_days_mean",
-    "no_decision_share",
-    "lost_competitor",
-    "lost_no_decision",
-}
 
 BAND = 0.90  # the band of bookings over time: 5% to 95% of replications
 
@@ -358,7 +345,7 @@ def forest(
         ticks.append(-(start + y - (1.4 if headline else 1)) / 2)
         if len(ticks) % 2:
             ax.axhspan(-(y - 0.5), -(start - 0.5), color="#F0F0F0", zorder=0, lw=0)
-        better = " (lower is better)" if m in LOWER_IS_BETTER else ""
+        better = " (lower is better)" if metric_better(m) == "lower" else ""
         ticklabels.append(m.replace("_", " ") + better)
         y += 0.3
     ax.set_ylim(-(y - 0.3) + 0.3, 0.7)

@@ -249,7 +249,7 @@ def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -
             tds.append(
                 f"<td><b>{escape(number(r['difference']))}</b> ({rel_text})<br>"
                 f'<span class="ci">{number(r["ci_low"])} – {number(r["ci_high"])}</span><br>'
-                f'<span class="ci">higher in {r["p_better"]:.0%}</span></td>'
+                f'<span class="ci">{_improves_text(r)}</span></td>'
             )
         rows.append(f'<tr><td class="key">{escape(m)}</td>{"".join(tds)}</tr>')
     head = "".join(f"<th>{_swatch(colours[d])}{escape(d)}</th>" for d in others)
@@ -259,7 +259,7 @@ def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         "<p>The mean paired difference and its relative change; below it the 95% "
         "confidence interval and the share of paired replications in which the design "
-        "was higher.</p>"
+        "was better (higher, or lower where lower is better).</p>"
     )
 
 
@@ -271,6 +271,14 @@ def _overrides(ensemble: Ensemble) -> str:
     if not text:
         return ""
     return f'<p class="answer">Settings changed for every design: <code>{escape(text)}</code></p>'
+
+
+def _improves_text(row: Mapping[str, Any]) -> str:
+    """How often the design did better, in the metric's better direction."""
+    if row["better"] == "neither":
+        return "neither way is better"
+    share = row["p_improves"]
+    return f"better in {share:.0%}" if math.isfinite(share) else "–"
 
 
 def _settings(ensemble: Ensemble, colours: Mapping[str, str]) -> str:

@@ -117,6 +117,150 @@ for _label in RESPONSE_BIN_LABELS:
     )
 METRICS["qualify_rate.<1h"] = "share of MQLs first attempted within an hour that sales accepted"
 
+# Which way is better for each metric of METRICS: "higher", "lower", or "neither" for
+# volumes, inputs and levels whose best value depends on the rest of the design (more
+# MQLs is not better by itself; more spend is a choice, not an outcome).
+_HIGHER = [
+    "leads_created",
+    "inquiries",
+    "prospects_created",
+    "mqls_worked",
+    "accepted",
+    "mqls_accepted",
+    "opportunities",
+    "opportunities_inbound",
+    "deals_won",
+    "deals_won_inbound",
+    "bookings",
+    "bookings_inbound_usd",
+    "pipeline_created_usd",
+    "lead_to_customer_rate",
+    "mql_to_customer_rate",
+    "mql_acceptance_rate",
+    "sla_compliance_share",
+    "win_rate",
+    "deal_size_usd_mean",
+    "ae_quota_attainment_median",
+    "ae_selling_share",
+    "trust_ae_mean",
+    "trust_sdr_mean",
+    "lead_to_opportunity_rate",
+    "bookings_growth_yoy",
+    "bookings_net_of_gtm_cost_usd",
+]
+_LOWER = [
+    "marketing_spend_per_bookings",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "first_response_hours_mean",
+    "cycle_days_median",
+    "cycle_days_mean",
+    "no_decision_share",
+    "ae_quota_missed_share",
+    "marketing_cost_usd",
+    "coordination_cost_usd",
+    "sales_cost_usd",
+    "gtm_cost_per_bookings",
+    "quarters_missed",
+    "ae_left",
+    "sdr_left",
+    "deals_pulled_in",
+    "quarter_end_discounts_usd",
+    "leaders_replaced",
+    "scoring_noise_sd_end",
+]
+BETTER: dict[str, str] = {
+    name: "higher"
+    if name in _HIGHER or name.startswith(("first_contact_rate.", "qualify_rate."))
+    else "lower"
+    if name in _LOWER
+    else "neither"
+    for name in METRICS
+}
+"""Which way is better for every metric of :data:`METRICS`: ``"higher"``, ``"lower"``
+or ``"neither"``; :func:`better` also answers for channel and segment breakdowns."""
+
+DIRECTIONS = ("higher", "lower", "neither")
+
+
+HEADLINE_METRICS = (
+    "inquiries",
+    "mqls",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "accepted",
+    "opportunities",
+    "win_rate",
+    "deals_won",
+    "bookings",
+    "cycle_days_median",
+    "marketing_spend",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
+    "ae_selling_share",
+)
+"""The metrics ``gtmsim run`` and the notebook display of a run or ensemble show."""
+
+
+def is_share(name: str) -> bool:
+    """Whether a metric is a share or rate (0..1, shown as a percent): ``*_share``,
+    ``*_rate``, the speed-to-lead rates, quota attainment and growth."""
+    base = name.partition(".channel.")[0].partition(".segment.")[0]
+    return (
+        base.endswith(("_share", "_rate"))
+        or base.startswith(("first_contact_rate.", "qualify_rate."))
+        or base in ("ae_quota_attainment_median", "bookings_growth_yoy")
+    )
+
+
+def better(name: str) -> str:
+    """Which way is better for a metric: ``"higher"``, ``"lower"`` or ``"neither"``.
+
+    A channel or segment breakdown (``deals_won.channel.referral``) goes the way of
+    its metric.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a metric (see :func:`unknown_metrics`).
+    """
+    for base in (name, name.partition(".channel.")[0], name.partition(".segment.")[0]):
+        if base in BETTER:
+            return BETTER[base]
+    raise KeyError(f"{name!r} is not a metric; `gtmsim metrics` lists them")
+
+
+def seeks_higher(name: str, maximize: bool | None = None) -> bool:
+    """Whether a search for the best value of a metric looks for its highest mean.
+
+    ``maximize`` as given wins; ``None`` follows :func:`better`, and is an error for a
+    metric where neither way is better.
+
+    Raises
+    ------
+    ValueError
+        ``maximize`` is None and neither way is better for ``name``.
+    """
+    if maximize is not None:
+        return bool(maximize)
+    direction = better(name)
+    if direction == "neither":
+        raise ValueError(
+            f"neither a higher nor a lower {name} is better by itself: say which is wanted "
+            "(maximize=True or False; on the command line --maximize or --minimize)"
+        )
+    return direction == "higher"
+
+
+def improves(name: str, design, baseline):
+    """Where ``design`` is better than ``baseline`` in ``name``'s direction (arrays or
+    numbers, compared elementwise); ``None`` for a metric where neither way is better."""
+    direction = better(name)
+    if direction == "neither":
+        return None
+    return np.greater(design, baseline) if direction == "higher" else np.less(design, baseline)
+
+
 FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_won")
 REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
 
