@@ -41,6 +41,7 @@ class State(IntEnum):
 
 STATE_NAMES = tuple(s.name.lower() for s in State)
 NEW = len(State)  # row index for "just created" in the transition matrix
+_QUEUED = int(State.QUEUED)  # a plain int: an IntEnum member is slower to index with
 
 # Leads nobody in sales is working on; one may come back when its buying window opens.
 IDLE = (
@@ -205,20 +206,28 @@ class Card:
         "state",
     )
 
-    def __init__(self, row, u_contact, u_qualify, u_stage, state: int = State.QUEUED) -> None:
-        (
-            self.lead,
-            self.channel,
-            self.segment,
-            self.fit,
-            self.window_open,
-            self.window_close,
-            self.deal_size_usd,
-            self.affinity,
-            self.score,
-            self.mql_day,
-            self.buying_group,
-        ) = row
+    def __init__(
+        self,
+        lead: int,
+        channel: int,
+        segment: int,
+        fit: float,
+        window_open: float,
+        window_close: float,
+        deal_size_usd: float,
+        affinity: float,
+        score: float,
+        mql_day: float,
+        buying_group: int,
+        u_contact: list,
+        u_qualify: float,
+        u_stage: list,
+        state: int = _QUEUED,
+    ) -> None:
+        self.lead, self.channel, self.segment, self.fit = lead, channel, segment, fit
+        self.window_open, self.window_close = window_open, window_close
+        self.deal_size_usd, self.affinity, self.score = deal_size_usd, affinity, score
+        self.mql_day, self.buying_group = mql_day, buying_group
         self.u_contact, self.u_qualify, self.u_stage = u_contact, u_qualify, u_stage
         self.state = state  # mirrors the store while the card is in play (default: QUEUED)
         self.attempts = 0

@@ -744,7 +744,7 @@ class SalesTeam:
         w = self.world
         mk = w.marketing
         lead, (segment, fit, w_open, w_close, size, group) = mk.new_prospect(t, self.prospects)
-        row = (
+        card = Card(
             lead,
             mk.outbound_channel,
             segment,
@@ -756,8 +756,11 @@ class SalesTeam:
             _NAN,
             _NAN,
             group,
+            [],
+            _NAN,
+            self.prospect_luck(self.n_stages),
+            NEW,
         )
-        card = Card(row, [], _NAN, self.prospect_luck(self.n_stages), NEW)
         w.move(card, _ACCEPTED, t, rep.name)
         self.rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)

@@ -248,21 +248,26 @@ class World:
         u_contact = u[:, :a].tolist()
         u_qualify = u[:, a].tolist()
         u_stage = u[:, a + 1 :].tolist()
-        rows = zip(
-            idx.tolist(),
-            store.channel[idx].tolist(),
-            store.segment[idx].tolist(),
-            store.fit[idx].tolist(),
-            store.window_open_day[idx].tolist(),
-            store.window_close_day[idx].tolist(),
-            store.deal_size_usd[idx].tolist(),
-            store.affinity[idx].tolist(),
-            store.score[idx].tolist(),
-            np.asarray(mql_day, float).tolist(),
-            store.buying_group[idx].tolist(),
-            strict=True,
+        # one call of Card per lead, straight from the columns (no row tuples)
+        return list(
+            map(
+                Card,
+                idx.tolist(),
+                store.channel[idx].tolist(),
+                store.segment[idx].tolist(),
+                store.fit[idx].tolist(),
+                store.window_open_day[idx].tolist(),
+                store.window_close_day[idx].tolist(),
+                store.deal_size_usd[idx].tolist(),
+                store.affinity[idx].tolist(),
+                store.score[idx].tolist(),
+                np.asarray(mql_day, float).tolist(),
+                store.buying_group[idx].tolist(),
+                u_contact,
+                u_qualify,
+                u_stage,
+            )
         )
-        return [Card(*c) for c in zip(rows, u_contact, u_qualify, u_stage, strict=True)]
 
     def lead_luck(self, idx: np.ndarray, slot0: np.ndarray | int = 0) -> np.ndarray:
         """Uniforms of leads ``idx`` for contact attempts, qualification and stages (a row each).
