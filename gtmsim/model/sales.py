@@ -21,7 +21,7 @@ from gtmsim.model.calendar import WorkCalendar
 from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
 from gtmsim.model.dists import Sampler
 from gtmsim.model.handoff import Verdict, new_queue
-from gtmsim.model.leads import NEW, Card, State
+from gtmsim.model.leads import NEW, STATE_NAMES, Card, State
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
 from gtmsim.scenario.dists import Uniform
@@ -247,11 +247,15 @@ class Rep:
         cap_z, cap_day_hours = team.cap_at_zero_trust, team.day_hours
         one_at_a_time = team.shared_queue is not None
         gets_handoffs = team.gets_handoffs
-        next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
+        next_open, at_worked, add = cal.next_open, cal.at_worked, cal.add
         # next_open and add are inlined below in their common cases, with the calendar's arithmetic
         start, end, workday, skip, open_until, always_open = cal.constants()
+        hours_per_week, prefix = cal.hours_per_week, cal.week_prefix
         next_time, pop, stage_hours = queue.next_time, queue.pop, team.stage_hours
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
+        store, transitions, push = world.store, rec.transitions, queue.push
+        max_attempts, retry_days = team.max_attempts, team.retry_days
+        reload = team.reload if team._loads is not None else None
         abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
         logging = rec.logging
@@ -277,7 +281,13 @@ class Rep:
                     if capped and t_lead < _INF:  # today's hours for marketing leads used up?
                         if t_lead < t:
                             t_lead = t
-                        t_task = next_open(t_lead)
+                        d = int(t_lead)  # t_task = next_open(t_lead), inlined
+                        frac = t_lead - d
+                        dow = d % 7
+                        if frac < open_until[dow]:
+                            t_task = t_lead if frac >= start else d + start
+                        else:
+                            t_task = d + skip[dow] + start
                         day = int(t_task)
                         if day == self.cap_day and self.cap_used >= cap_day_hours * (
                             cap_z + (1.0 - cap_z) * self.trust
@@ -308,7 +318,21 @@ class Rep:
                 if t_task >= horizon:
                     break
                 if t_task >= prospect_after:
-                    if worked(t_task) >= prospect_w:
+                    if always_open:  # w_task = worked(t_task), inlined
+                        w_task = t_task * 24.0
+                    else:
+                        d = int(t_task)
+                        weeks = d // 7
+                        dow = d - 7 * weeks
+                        w_task = weeks * hours_per_week + prefix[dow]
+                        if workday[dow]:
+                            frac = t_task - d
+                            if frac < start:
+                                frac = start
+                            if frac > end:
+                                frac = end
+                            w_task += (frac - start) * 24.0
+                    if w_task >= prospect_w:
                         break  # a prospecting meeting is booked first
                     prospect_after = at_worked(prospect_w)
                 if t_task > t and gets_handoffs:
@@ -375,8 +399,17 @@ class Rep:
                         )
                     ):
                         t = add(t_task, w)
-                    if t <= horizon:
+                    if t > horizon:
+                        pass
+                    elif reached or n + 1 >= max_attempts:
                         finish_attempt(self, card, reached, t)
+                    else:  # try again later: finish_attempt's first branch, inlined
+                        store.state[card.lead] = _WORKING
+                        transitions[card.state][_WORKING] += 1
+                        card.state = _WORKING
+                        push(t + retry_days, card, card.score)
+                        if reload is not None:
+                            reload(self)
                 busy_w += w
                 prospect_w += w
             self.busy_w, self.prospect_w, self.prospect_after = busy_w, prospect_w, prospect_after
@@ -761,8 +794,13 @@ class SalesTeam:
             self.prospect_luck(self.n_stages),
             NEW,
         )
-        w.move(card, _ACCEPTED, t, rep.name)
-        self.rec.funnel[ACCEPTED, card.channel, segment] += 1
+        w.store.state[lead] = _ACCEPTED  # w.move(card, _ACCEPTED, t, rep.name), inlined
+        rec = self.rec
+        rec.transitions[NEW][_ACCEPTED] += 1
+        card.state = _ACCEPTED
+        if rec.logging:
+            w.log(lead, STATE_NAMES[_ACCEPTED], t, rep.name)
+        rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
 
     def new_deal(self, card: Card, t: float, owner: Rep | None) -> None:
@@ -844,7 +882,11 @@ class SalesTeam:
             self._schedule(rep, card, stage + 1, now)
         else:
             lost = _LOST_NO_DECISION if outcome == NO_DECISION else _LOST_COMPETITOR
-            w.move(card, lost, now, rep.name)
+            w.store.state[card.lead] = lost  # w.move(card, lost, now, rep.name), inlined
+            rec.transitions[card.state][lost] += 1
+            card.state = lost
+            if rec.logging:
+                w.log(card.lead, STATE_NAMES[lost], now, rep.name)
             w.account_marketing.release(card)
             rep.open_deals -= 1
             if self._loads is not None:
