@@ -94,6 +94,19 @@ _FIELDS = {
     "buying_group": np.int16,  # people in the account who must agree to buy
 }
 _NAN_FIELDS = ("mql_day", "nurture_since_day", "opportunity_day")
+# the columns LeadStore.add_one writes later, in its order
+_LATER_FIELDS = (
+    "uid",
+    "created_day",
+    "channel",
+    "segment",
+    "fit",
+    "window_open_day",
+    "window_close_day",
+    "deal_size_usd",
+    "score_z",
+    "buying_group",
+)
 
 
 class LeadStore:
@@ -101,6 +114,7 @@ class LeadStore:
 
     def __init__(self, capacity: int = 4096) -> None:
         self.n = 0
+        self._later: list[tuple] = []  # rows added by add_one, not written yet
         for name, dtype in _FIELDS.items():
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         for name in _NAN_FIELDS:
@@ -156,6 +170,38 @@ class LeadStore:
         self.buying_group[i] = group
         self.n = i + 1
         return i, (segment, fit, w_open, w_open + length, size, group)
+
+    def add_one(
+        self, created_day: float, channel: int, row: tuple, uid: int
+    ) -> tuple[int, tuple]:
+        """:meth:`append_one`, with the row written at the next :meth:`settle`.
+
+        A row is one numpy scalar write per column; a day's self-sourced leads
+        are written in one go instead. Until then only the lead's ``state`` and
+        the columns the caller writes itself may be read or written.
+        """
+        segment, fit, start, length, size, z, group = row
+        i = self.n
+        if i >= len(self.state):
+            self._grow(i + 1)
+        self.n = i + 1
+        w_open = created_day + start
+        w_close = w_open + length
+        self._later.append(
+            (i, uid, created_day, channel, segment, fit, w_open, w_close, size, z, group)
+        )
+        return i, (segment, fit, w_open, w_close, size, group)
+
+    def settle(self) -> None:
+        """Write the rows of :meth:`add_one` not written yet."""
+        later = self._later
+        if not later:
+            return
+        self._later = []
+        idx, *columns = zip(*later, strict=True)
+        idx = list(idx)
+        for name, values in zip(_LATER_FIELDS, columns, strict=True):
+            getattr(self, name)[idx] = values
 
     def _grow(self, needed: int) -> None:
         new_cap = max(needed, 2 * self.capacity)

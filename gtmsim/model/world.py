@@ -151,9 +151,11 @@ class World:
 
     def _days(self):
         env = self.env
+        store = self.store
         for day in range(math.ceil(self.horizon)):
             if day > env.now:
                 yield self._midnight(day)
+            store.settle()  # yesterday's self-sourced leads, before anything reads the store
             if day % 7 == 0 and day:
                 self._end_week(day // 7 - 1)
             for policy in self.policies:
@@ -220,6 +222,7 @@ class World:
                 self.ae.new_deal(card, card.mql_day, None)
 
     def _finish(self) -> None:
+        self.store.settle()
         abandon = self.scenario.handoff.abandon_after_days
         for card in sorted(self.queued_cards(), key=lambda c: c.lead):  # log rows in lead order
             waited = self.horizon - card.mql_day
@@ -282,6 +285,7 @@ class World:
 
     def log(self, lead: int, activity: str, t: float, resource: str) -> None:
         """One row of the event log (only when the log is on)."""
+        self.store.settle()
         self.rec.log(
             lead,
             activity,
