@@ -724,6 +724,19 @@ class SalesTeam:
                 self.reload(rep)
         self._notify(rep, visible)
 
+    def enqueue_many(self, cards: list[Card], reps: list, visible: list[float]) -> None:
+        """:meth:`enqueue` of each (card, rep, visible time) in turn; extra cards are left."""
+        if self.shared_queue is not None or self._loads is not None:
+            for card, rep, v in zip(cards, reps, visible, strict=False):
+                self.enqueue(card, rep, v)
+            return
+        next_open = self.cal.next_open
+        for card, rep, v in zip(cards, reps, visible, strict=False):
+            rep.queue.push(v, card, card.score)
+            if rep.idle and rep.wake_at > next_open(v):  # self._notify(rep, v), inlined
+                self.set_idle(rep, False)
+                rep.interrupt()
+
     def mean_trust(self) -> float:
         return sum(r.trust for r in self.reps) / len(self.reps) if self.reps else 0.0
 

@@ -211,8 +211,7 @@ class World:
             return
         leads = np.concatenate((idx[kept], back))
         cards = self.cards(leads, np.concatenate((t[kept], self.store.window_open_day[back])))
-        for card, rep, v in zip(cards, reps, visible, strict=False):
-            team.enqueue(card, rep, v)
+        team.enqueue_many(cards, reps, visible)  # the MQLs' cards come first
         if len(back):
             states = self.store.state[back].tolist()
             for card, state in zip(cards[len(kept) :], states, strict=True):
