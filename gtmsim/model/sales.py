@@ -20,7 +20,7 @@ from simpy.core import NORMAL, URGENT
 from gtmsim.model.calendar import WorkCalendar
 from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
 from gtmsim.model.dists import Sampler
-from gtmsim.model.handoff import Verdict, new_queue
+from gtmsim.model.handoff import FifoQueue, Verdict, new_queue
 from gtmsim.model.leads import NEW, STATE_NAMES, Card, State
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
@@ -252,6 +252,7 @@ class Rep:
         start, end, workday, skip, open_until, always_open = cal.constants()
         hours_per_week, prefix = cal.hours_per_week, cal.week_prefix
         next_time, pop, stage_hours = queue.next_time, queue.pop, team.stage_hours
+        fifo = type(queue) is FifoQueue  # its next_time and pop are inlined
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
         store, transitions, push = world.store, rec.transitions, queue.push
         max_attempts, retry_days = team.max_attempts, team.retry_days
@@ -264,6 +265,7 @@ class Rep:
         first_response_day = rec.first_response_day.append
         first_response_hours = rec.first_response_hours.append
         first_attempt_reached = rec.first_attempt_reached.append
+        memo_w, memo_t = None, _NAN  # the last at_worked(prospect_w) (a rep often asks twice)
         # env._now is what env.now returns (a property call in this hot loop)
         while self.left_day > env._now:
             now = t = env._now
@@ -277,7 +279,11 @@ class Rep:
             while True:
                 t_deal = deals[0][0] if deals else _INF
                 if works_leads:
-                    t_lead = next_time(t)
+                    if fifo:  # queue.next_time(t), inlined
+                        heap = queue._heap
+                        t_lead = heap[0][0] if heap else _INF
+                    else:
+                        t_lead = next_time(t)
                     if capped and t_lead < _INF:  # today's hours for marketing leads used up?
                         if t_lead < t:
                             t_lead = t
@@ -334,7 +340,9 @@ class Rep:
                             w_task += (frac - start) * 24.0
                     if w_task >= prospect_w:
                         break  # a prospecting meeting is booked first
-                    prospect_after = at_worked(prospect_w)
+                    # W gains at most 24 hours a day: no need to look again before this
+                    # (a hair early, so that rounding never skips a look that would book)
+                    prospect_after = t_task + (prospect_w - w_task) / 24.0 - 1e-9
                 if t_task > t and gets_handoffs:
                     t_next = t_task
                     break
@@ -366,7 +374,7 @@ class Rep:
                         if t <= horizon:  # a meeting that ends after the horizon is not counted
                             deal_step(self, card, stage, t)
                 else:  # a contact attempt
-                    card = pop(t_task)
+                    card = heappop(queue._heap)[2] if fifo else pop(t_task)
                     if tracked:
                         team.reload(self)
                     n = card.attempts
@@ -418,7 +426,12 @@ class Rep:
                 self.last_end = t
                 yield t - now
                 continue
-            t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
+            if prospect_w < _INF:
+                if prospect_w != memo_w:
+                    memo_w, memo_t = prospect_w, at_worked(prospect_w)
+                t_prospect = memo_t
+            else:
+                t_prospect = _INF
             if wake is None:
                 wake = next_open(tomorrow) if works_leads else _INF
             t_wake = t_next if t_next < t_prospect else t_prospect  # max(now, min(...)), inlined
