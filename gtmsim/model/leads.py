@@ -171,9 +171,7 @@ class LeadStore:
         self.n = i + 1
         return i, (segment, fit, w_open, w_open + length, size, group)
 
-    def add_one(
-        self, created_day: float, channel: int, row: tuple, uid: int
-    ) -> tuple[int, tuple]:
+    def add_one(self, created_day: float, channel: int, row: tuple, uid: int) -> tuple[int, tuple]:
         """:meth:`append_one`, with the row written at the next :meth:`settle`.
 
         A row is one numpy scalar write per column; a day's self-sourced leads

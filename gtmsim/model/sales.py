@@ -285,42 +285,33 @@ class Rep:
                     else:
                         t_lead = next_time(t)
                     if capped and t_lead < _INF:  # today's hours for marketing leads used up?
-                        if t_lead < t:
-                            t_lead = t
-                        d = int(t_lead)  # t_task = next_open(t_lead), inlined
-                        frac = t_lead - d
-                        dow = d % 7
-                        if frac < open_until[dow]:
-                            t_task = t_lead if frac >= start else d + start
-                        else:
-                            t_task = d + skip[dow] + start
-                        day = int(t_task)
-                        if day == self.cap_day and self.cap_used >= cap_day_hours * (
-                            cap_z + (1.0 - cap_z) * self.trust
-                        ):  # team.lead_hours_cap(self.trust), inlined
-                            t_lead = t_task = next_open(day + 1.0)
-                        if t_lead < t_deal:
-                            t_due = t_lead
-                        else:
-                            t_due = t_deal
-                            t_task = None
+                        capped_lead = True  # opened below, then the day's cap applied
+                        x = t_lead = t_lead if t_lead > t else t
                     else:
+                        capped_lead = False
                         t_due = t_lead if t_lead < t_deal else t_deal
-                        t_task = None
                 else:
+                    capped_lead = False
                     t_due = t_deal
-                    t_task = None
-                if t_task is None:
+                if not capped_lead:
                     if t_due == _INF:
                         break
                     x = t_due if t_due > t else t
-                    d = int(x)  # t_task = next_open(x), inlined
-                    frac = x - d
-                    dow = d % 7
-                    if frac < open_until[dow]:
-                        t_task = x if frac >= start else d + start
-                    else:
-                        t_task = d + skip[dow] + start
+                d = int(x)  # t_task = next_open(x), inlined
+                frac = x - d
+                dow = d % 7
+                if frac < open_until[dow]:
+                    t_task = x if frac >= start else d + start
+                else:
+                    t_task = d + skip[dow] + start
+                if capped_lead:
+                    day = int(t_task)
+                    if day == self.cap_day and self.cap_used >= cap_day_hours * (
+                        cap_z + (1.0 - cap_z) * self.trust
+                    ):  # team.lead_hours_cap(self.trust), inlined
+                        t_lead = t_task = next_open(day + 1.0)
+                    if t_lead >= t_deal:  # the deal comes first
+                        t_task = next_open(t_deal if t_deal > t else t)
                 if t_task >= horizon:
                     break
                 if t_task >= prospect_after:
