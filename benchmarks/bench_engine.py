@@ -42,6 +42,7 @@ import numpy as np
 import simpy
 
 import gtmsim
+from gtmsim.model.handoff import SpeedToLead
 from gtmsim.model.sales import SalesTeam
 from gtmsim.model.world import World
 
@@ -93,24 +94,26 @@ def work_per_lead(scenario, replication: int = 0) -> dict[str, float]:
     step of one rep's process.
     """
     counts = {"contact attempts": 0, "deal meetings": 0, "self-sourced meetings": 0}
-    names = {"finish_attempt": "contact attempts", "deal_step": "deal meetings"}
-    names["new_prospect"] = "self-sourced meetings"
-    originals = {name: getattr(SalesTeam, name) for name in names}
+    # each attempt reads the speed-to-lead curve once (the rep loop retries inline)
+    names = {(SpeedToLead, "__call__"): "contact attempts"}
+    names[SalesTeam, "deal_step"] = "deal meetings"
+    names[SalesTeam, "new_prospect"] = "self-sourced meetings"
+    originals = {key: getattr(*key) for key in names}
 
-    def counting(name):
+    def counting(key):
         def wrapper(*args, **kwargs):
-            counts[names[name]] += 1
-            return originals[name](*args, **kwargs)
+            counts[names[key]] += 1
+            return originals[key](*args, **kwargs)
 
         return wrapper
 
-    for name in names:
-        setattr(SalesTeam, name, counting(name))
+    for key in names:
+        setattr(*key, counting(key))
     try:
         world = World(scenario, replication).run()
     finally:
-        for name, method in originals.items():
-            setattr(SalesTeam, name, method)
+        for (cls, name), method in originals.items():
+            setattr(cls, name, method)
     leads = world.store.n
     events = next(world.env._eid)  # SimPy numbers every event it schedules
     tasks = sum(counts.values())

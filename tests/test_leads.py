@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gtmsim.model.leads import (
+    _FIELDS,
     ALLOWED_TRANSITIONS,
     IDLE,
     NEW,
@@ -95,6 +96,24 @@ def test_append_one():
     assert s.window_close_day[1] == 14.5
     assert s.deal_size_usd[1] == 123.0
     assert s.score_z[1] == -1.5
+
+
+def test_add_one_writes_at_settle_what_append_one_writes_at_once():
+    rows = [one(start=2.0 * k, length=5.0 + k, seg=k % 3, fit=0.1 * k, size=99.5 * k, z=-k,
+                group=k + 1) for k in range(6)]  # fmt: skip
+    now, later = LeadStore(capacity=2), LeadStore(capacity=2)  # both grow on the way
+    for k, row in enumerate(rows):
+        for s in (now, later):
+            s.append(np.array([k + 0.25]), 1, latent(1), np.array([100 + k]))
+        got_now = now.append_one(k + 0.5, 3, row, uid=k)
+        got_later = later.add_one(k + 0.5, 3, row, uid=k)
+        assert got_now == got_later
+        later.state[got_later[0]] = 8  # the state column may be written before it settles
+        now.state[got_now[0]] = 8
+    assert later.n == now.n == 12
+    later.settle()
+    for name in _FIELDS:
+        np.testing.assert_array_equal(getattr(later, name), getattr(now, name), err_msg=name)
 
 
 def test_non_buyer_window_is_infinite():

@@ -40,6 +40,7 @@ class WorkCalendar:
         for w in self._workday:
             self._prefix.append(self._prefix[-1] + (self._hours if w else 0.0))
         self.hours_per_week = self._prefix[-1]
+        self.week_prefix = tuple(self._prefix)  # working hours before each weekday, for hot loops
         self.always_open = self._start == 0.0 and self._end == 1.0 and all(self._workday)
         # a fraction of a day below this is before the day's close (-1: not a working day)
         self._open_until = tuple(self._end if w else -1.0 for w in self._workday)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 PASS, COMPETITOR, NO_DECISION, SLIP = 0, 1, 2, 3
 MAX_GROUP = 1000  # the largest buying group a lead can have (see LatentSource)
@@ -23,6 +24,23 @@ def consensus_probability(stakeholders: list[float], purchase: list[float], n: f
     p0, p1 = math.log(purchase[i - 1]), math.log(purchase[i])
     slope = (p1 - p0) / (math.log(n1) - math.log(n0))
     return min(1.0, math.exp(p0 + slope * (math.log(n) - math.log(n0)) - math.log(purchase[0])))
+
+
+@lru_cache(maxsize=64)
+def _consensus_table(
+    stakeholders: tuple, purchase: tuple, after_engagement: float, shares: tuple, k: int
+) -> tuple:
+    """Per-stage consensus chance by group size (0 to MAX_GROUP), a row for each share of
+    the shortfall recovered; the same for every replication of a scenario, so kept."""
+    rows, points = [], (list(stakeholders), list(purchase))
+    for share in shares:
+        row = []
+        for n in range(MAX_GROUP + 1):
+            c = consensus_probability(*points, max(n, 1))
+            c **= after_engagement
+            row.append((c + share * (1.0 - c)) ** (1.0 / k) if k else 1.0)
+        rows.append(tuple(row))
+    return tuple(rows)
 
 
 class DealRules:
@@ -74,17 +92,16 @@ class DealRules:
         self.affinity = deals.affinity_win_uplift
         k = sum(self.consensus_stage)
         spec = deals.consensus
-        points = (spec.stakeholders, spec.purchase_probability)
         enabled = deals.enablement_share
         covered = 1.0 - (1.0 - enabled) * (1.0 - covered_consensus_share)
         # per-stage consensus chance by group size, for deals not covered [0] and covered [1]
-        self._factor = []
-        for share in (enabled, covered):
-            row = []
-            for n in range(MAX_GROUP + 1):
-                c = consensus_probability(*points, max(n, 1)) ** spec.after_engagement_share
-                row.append((c + share * (1.0 - c)) ** (1.0 / k) if k else 1.0)
-            self._factor.append(row)
+        self._factor = _consensus_table(
+            tuple(spec.stakeholders),
+            tuple(spec.purchase_probability),
+            spec.after_engagement_share,
+            (enabled, covered),
+            k,
+        )
 
     def consensus(self, buying_group: int, covered: bool = False) -> float:
         """The chance that a buying group of this size agrees at one consensus stage."""

@@ -41,6 +41,7 @@ class State(IntEnum):
 
 STATE_NAMES = tuple(s.name.lower() for s in State)
 NEW = len(State)  # row index for "just created" in the transition matrix
+_QUEUED = int(State.QUEUED)  # a plain int: an IntEnum member is slower to index with
 
 # Leads nobody in sales is working on; one may come back when its buying window opens.
 IDLE = (
@@ -93,6 +94,19 @@ _FIELDS = {
     "buying_group": np.int16,  # people in the account who must agree to buy
 }
 _NAN_FIELDS = ("mql_day", "nurture_since_day", "opportunity_day")
+# the columns LeadStore.add_one writes later, in its order
+_LATER_FIELDS = (
+    "uid",
+    "created_day",
+    "channel",
+    "segment",
+    "fit",
+    "window_open_day",
+    "window_close_day",
+    "deal_size_usd",
+    "score_z",
+    "buying_group",
+)
 
 
 class LeadStore:
@@ -100,6 +114,7 @@ class LeadStore:
 
     def __init__(self, capacity: int = 4096) -> None:
         self.n = 0
+        self._later: list[tuple] = []  # rows added by add_one, not written yet
         for name, dtype in _FIELDS.items():
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         for name in _NAN_FIELDS:
@@ -156,6 +171,36 @@ class LeadStore:
         self.n = i + 1
         return i, (segment, fit, w_open, w_open + length, size, group)
 
+    def add_one(self, created_day: float, channel: int, row: tuple, uid: int) -> tuple[int, tuple]:
+        """:meth:`append_one`, with the row written at the next :meth:`settle`.
+
+        A row is one numpy scalar write per column; a day's self-sourced leads
+        are written in one go instead. Until then only the lead's ``state`` and
+        the columns the caller writes itself may be read or written.
+        """
+        segment, fit, start, length, size, z, group = row
+        i = self.n
+        if i >= len(self.state):
+            self._grow(i + 1)
+        self.n = i + 1
+        w_open = created_day + start
+        w_close = w_open + length
+        self._later.append(
+            (i, uid, created_day, channel, segment, fit, w_open, w_close, size, z, group)
+        )
+        return i, (segment, fit, w_open, w_close, size, group)
+
+    def settle(self) -> None:
+        """Write the rows of :meth:`add_one` not written yet."""
+        later = self._later
+        if not later:
+            return
+        self._later = []
+        idx, *columns = zip(*later, strict=True)
+        idx = list(idx)
+        for name, values in zip(_LATER_FIELDS, columns, strict=True):
+            getattr(self, name)[idx] = values
+
     def _grow(self, needed: int) -> None:
         new_cap = max(needed, 2 * self.capacity)
         for name in _FIELDS:
@@ -205,20 +250,28 @@ class Card:
         "state",
     )
 
-    def __init__(self, row, u_contact, u_qualify, u_stage, state: int = State.QUEUED) -> None:
-        (
-            self.lead,
-            self.channel,
-            self.segment,
-            self.fit,
-            self.window_open,
-            self.window_close,
-            self.deal_size_usd,
-            self.affinity,
-            self.score,
-            self.mql_day,
-            self.buying_group,
-        ) = row
+    def __init__(
+        self,
+        lead: int,
+        channel: int,
+        segment: int,
+        fit: float,
+        window_open: float,
+        window_close: float,
+        deal_size_usd: float,
+        affinity: float,
+        score: float,
+        mql_day: float,
+        buying_group: int,
+        u_contact: list,
+        u_qualify: float,
+        u_stage: list,
+        state: int = _QUEUED,
+    ) -> None:
+        self.lead, self.channel, self.segment, self.fit = lead, channel, segment, fit
+        self.window_open, self.window_close = window_open, window_close
+        self.deal_size_usd, self.affinity, self.score = deal_size_usd, affinity, score
+        self.mql_day, self.buying_group = mql_day, buying_group
         self.u_contact, self.u_qualify, self.u_stage = u_contact, u_qualify, u_stage
         self.state = state  # mirrors the store while the card is in play (default: QUEUED)
         self.attempts = 0

@@ -325,11 +325,14 @@ class Marketing:
         """Add one self-sourced (outbound) lead created at ``t``.
 
         Returns its index and (segment, fit, window open day, window close day, deal size).
+        Its row in the store is written at the store's next ``settle`` (the world's
+        next midnight).
         """
         uid = source.next_id
-        lead, truth = self.store.append_one(t, self.outbound_channel, source.take_one(), uid)
+        lead, truth = self.store.add_one(t, self.outbound_channel, source.take_one(), uid)
         self.rec.funnel[LEAD, self.outbound_channel, truth[0]] += 1
         if self.rec.logging:
+            self.store.settle()
             self.log(np.array([lead]), "created", np.array([t]))
         return lead, truth
 

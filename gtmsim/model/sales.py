@@ -20,8 +20,8 @@ from simpy.core import NORMAL, URGENT
 from gtmsim.model.calendar import WorkCalendar
 from gtmsim.model.deals import NO_DECISION, PASS, SLIP, DealRules
 from gtmsim.model.dists import Sampler
-from gtmsim.model.handoff import Verdict, new_queue
-from gtmsim.model.leads import NEW, Card, State
+from gtmsim.model.handoff import FifoQueue, Verdict, new_queue
+from gtmsim.model.leads import NEW, STATE_NAMES, Card, State
 from gtmsim.model.rng import stream
 from gtmsim.results.recorder import ACCEPTED, OPPORTUNITY, WON
 from gtmsim.scenario.dists import Uniform
@@ -247,11 +247,16 @@ class Rep:
         cap_z, cap_day_hours = team.cap_at_zero_trust, team.day_hours
         one_at_a_time = team.shared_queue is not None
         gets_handoffs = team.gets_handoffs
-        next_open, worked, at_worked, add = cal.next_open, cal.worked, cal.at_worked, cal.add
+        next_open, at_worked, add = cal.next_open, cal.at_worked, cal.add
         # next_open and add are inlined below in their common cases, with the calendar's arithmetic
         start, end, workday, skip, open_until, always_open = cal.constants()
+        hours_per_week, prefix = cal.hours_per_week, cal.week_prefix
         next_time, pop, stage_hours = queue.next_time, queue.pop, team.stage_hours
+        fifo = type(queue) is FifoQueue  # its next_time and pop are inlined
         finish_attempt, deal_step = team.finish_attempt, team.deal_step
+        store, transitions, push = world.store, rec.transitions, queue.push
+        max_attempts, retry_days = team.max_attempts, team.retry_days
+        reload = team.reload if team._loads is not None else None
         abandon_days, speed_to_lead = team.abandon_days, team.speed_to_lead.__call__
         qualification_hours, attempt_hours = team.qualification_hours, team.attempt_hours
         logging = rec.logging
@@ -260,6 +265,7 @@ class Rep:
         first_response_day = rec.first_response_day.append
         first_response_hours = rec.first_response_hours.append
         first_attempt_reached = rec.first_attempt_reached.append
+        memo_w, memo_t = None, _NAN  # the last at_worked(prospect_w) (a rep often asks twice)
         # env._now is what env.now returns (a property call in this hot loop)
         while self.left_day > env._now:
             now = t = env._now
@@ -273,44 +279,61 @@ class Rep:
             while True:
                 t_deal = deals[0][0] if deals else _INF
                 if works_leads:
-                    t_lead = next_time(t)
-                    if capped and t_lead < _INF:  # today's hours for marketing leads used up?
-                        if t_lead < t:
-                            t_lead = t
-                        t_task = next_open(t_lead)
-                        day = int(t_task)
-                        if day == self.cap_day and self.cap_used >= cap_day_hours * (
-                            cap_z + (1.0 - cap_z) * self.trust
-                        ):  # team.lead_hours_cap(self.trust), inlined
-                            t_lead = t_task = next_open(day + 1.0)
-                        if t_lead < t_deal:
-                            t_due = t_lead
-                        else:
-                            t_due = t_deal
-                            t_task = None
+                    if fifo:  # queue.next_time(t), inlined
+                        heap = queue._heap
+                        t_lead = heap[0][0] if heap else _INF
                     else:
+                        t_lead = next_time(t)
+                    if capped and t_lead < _INF:  # today's hours for marketing leads used up?
+                        capped_lead = True  # opened below, then the day's cap applied
+                        x = t_lead = t_lead if t_lead > t else t
+                    else:
+                        capped_lead = False
                         t_due = t_lead if t_lead < t_deal else t_deal
-                        t_task = None
                 else:
+                    capped_lead = False
                     t_due = t_deal
-                    t_task = None
-                if t_task is None:
+                if not capped_lead:
                     if t_due == _INF:
                         break
                     x = t_due if t_due > t else t
-                    d = int(x)  # t_task = next_open(x), inlined
-                    frac = x - d
-                    dow = d % 7
-                    if frac < open_until[dow]:
-                        t_task = x if frac >= start else d + start
-                    else:
-                        t_task = d + skip[dow] + start
+                d = int(x)  # t_task = next_open(x), inlined
+                frac = x - d
+                dow = d % 7
+                if frac < open_until[dow]:
+                    t_task = x if frac >= start else d + start
+                else:
+                    t_task = d + skip[dow] + start
+                if capped_lead:
+                    day = int(t_task)
+                    if day == self.cap_day and self.cap_used >= cap_day_hours * (
+                        cap_z + (1.0 - cap_z) * self.trust
+                    ):  # team.lead_hours_cap(self.trust), inlined
+                        t_lead = t_task = next_open(day + 1.0)
+                    if t_lead >= t_deal:  # the deal comes first
+                        t_task = next_open(t_deal if t_deal > t else t)
                 if t_task >= horizon:
                     break
                 if t_task >= prospect_after:
-                    if worked(t_task) >= prospect_w:
+                    if always_open:  # w_task = worked(t_task), inlined
+                        w_task = t_task * 24.0
+                    else:
+                        d = int(t_task)
+                        weeks = d // 7
+                        dow = d - 7 * weeks
+                        w_task = weeks * hours_per_week + prefix[dow]
+                        if workday[dow]:
+                            frac = t_task - d
+                            if frac < start:
+                                frac = start
+                            if frac > end:
+                                frac = end
+                            w_task += (frac - start) * 24.0
+                    if w_task >= prospect_w:
                         break  # a prospecting meeting is booked first
-                    prospect_after = at_worked(prospect_w)
+                    # W gains at most 24 hours a day: no need to look again before this
+                    # (a hair early, so that rounding never skips a look that would book)
+                    prospect_after = t_task + (prospect_w - w_task) / 24.0 - 1e-9
                 if t_task > t and gets_handoffs:
                     t_next = t_task
                     break
@@ -342,7 +365,7 @@ class Rep:
                         if t <= horizon:  # a meeting that ends after the horizon is not counted
                             deal_step(self, card, stage, t)
                 else:  # a contact attempt
-                    card = pop(t_task)
+                    card = heappop(queue._heap)[2] if fifo else pop(t_task)
                     if tracked:
                         team.reload(self)
                     n = card.attempts
@@ -375,8 +398,17 @@ class Rep:
                         )
                     ):
                         t = add(t_task, w)
-                    if t <= horizon:
+                    if t > horizon:
+                        pass
+                    elif reached or n + 1 >= max_attempts:
                         finish_attempt(self, card, reached, t)
+                    else:  # try again later: finish_attempt's first branch, inlined
+                        store.state[card.lead] = _WORKING
+                        transitions[card.state][_WORKING] += 1
+                        card.state = _WORKING
+                        push(t + retry_days, card, card.score)
+                        if reload is not None:
+                            reload(self)
                 busy_w += w
                 prospect_w += w
             self.busy_w, self.prospect_w, self.prospect_after = busy_w, prospect_w, prospect_after
@@ -385,7 +417,12 @@ class Rep:
                 self.last_end = t
                 yield t - now
                 continue
-            t_prospect = at_worked(prospect_w) if prospect_w < _INF else _INF
+            if prospect_w < _INF:
+                if prospect_w != memo_w:
+                    memo_w, memo_t = prospect_w, at_worked(prospect_w)
+                t_prospect = memo_t
+            else:
+                t_prospect = _INF
             if wake is None:
                 wake = next_open(tomorrow) if works_leads else _INF
             t_wake = t_next if t_next < t_prospect else t_prospect  # max(now, min(...)), inlined
@@ -691,6 +728,19 @@ class SalesTeam:
                 self.reload(rep)
         self._notify(rep, visible)
 
+    def enqueue_many(self, cards: list[Card], reps: list, visible: list[float]) -> None:
+        """:meth:`enqueue` of each (card, rep, visible time) in turn; extra cards are left."""
+        if self.shared_queue is not None or self._loads is not None:
+            for card, rep, v in zip(cards, reps, visible, strict=False):
+                self.enqueue(card, rep, v)
+            return
+        next_open = self.cal.next_open
+        for card, rep, v in zip(cards, reps, visible, strict=False):
+            rep.queue.push(v, card, card.score)
+            if rep.idle and rep.wake_at > next_open(v):  # self._notify(rep, v), inlined
+                self.set_idle(rep, False)
+                rep.interrupt()
+
     def mean_trust(self) -> float:
         return sum(r.trust for r in self.reps) / len(self.reps) if self.reps else 0.0
 
@@ -744,7 +794,7 @@ class SalesTeam:
         w = self.world
         mk = w.marketing
         lead, (segment, fit, w_open, w_close, size, group) = mk.new_prospect(t, self.prospects)
-        row = (
+        card = Card(
             lead,
             mk.outbound_channel,
             segment,
@@ -756,10 +806,18 @@ class SalesTeam:
             _NAN,
             _NAN,
             group,
+            [],
+            _NAN,
+            self.prospect_luck(self.n_stages),
+            NEW,
         )
-        card = Card(row, [], _NAN, self.prospect_luck(self.n_stages), NEW)
-        w.move(card, _ACCEPTED, t, rep.name)
-        self.rec.funnel[ACCEPTED, card.channel, segment] += 1
+        w.store.state[lead] = _ACCEPTED  # w.move(card, _ACCEPTED, t, rep.name), inlined
+        rec = self.rec
+        rec.transitions[NEW][_ACCEPTED] += 1
+        card.state = _ACCEPTED
+        if rec.logging:
+            w.log(lead, STATE_NAMES[_ACCEPTED], t, rep.name)
+        rec.funnel[ACCEPTED, card.channel, segment] += 1
         w.ae.new_deal(card, t, rep if self.runs_deals else None)
 
     def new_deal(self, card: Card, t: float, owner: Rep | None) -> None:
@@ -841,7 +899,11 @@ class SalesTeam:
             self._schedule(rep, card, stage + 1, now)
         else:
             lost = _LOST_NO_DECISION if outcome == NO_DECISION else _LOST_COMPETITOR
-            w.move(card, lost, now, rep.name)
+            w.store.state[card.lead] = lost  # w.move(card, lost, now, rep.name), inlined
+            rec.transitions[card.state][lost] += 1
+            card.state = lost
+            if rec.logging:
+                w.log(card.lead, STATE_NAMES[lost], now, rep.name)
             w.account_marketing.release(card)
             rep.open_deals -= 1
             if self._loads is not None:

@@ -151,9 +151,11 @@ class World:
 
     def _days(self):
         env = self.env
+        store = self.store
         for day in range(math.ceil(self.horizon)):
             if day > env.now:
                 yield self._midnight(day)
+            store.settle()  # yesterday's self-sourced leads, before anything reads the store
             if day % 7 == 0 and day:
                 self._end_week(day // 7 - 1)
             for policy in self.policies:
@@ -209,8 +211,7 @@ class World:
             return
         leads = np.concatenate((idx[kept], back))
         cards = self.cards(leads, np.concatenate((t[kept], self.store.window_open_day[back])))
-        for card, rep, v in zip(cards, reps, visible, strict=False):
-            team.enqueue(card, rep, v)
+        team.enqueue_many(cards, reps, visible)  # the MQLs' cards come first
         if len(back):
             states = self.store.state[back].tolist()
             for card, state in zip(cards[len(kept) :], states, strict=True):
@@ -220,6 +221,7 @@ class World:
                 self.ae.new_deal(card, card.mql_day, None)
 
     def _finish(self) -> None:
+        self.store.settle()
         abandon = self.scenario.handoff.abandon_after_days
         for card in sorted(self.queued_cards(), key=lambda c: c.lead):  # log rows in lead order
             waited = self.horizon - card.mql_day
@@ -248,21 +250,26 @@ class World:
         u_contact = u[:, :a].tolist()
         u_qualify = u[:, a].tolist()
         u_stage = u[:, a + 1 :].tolist()
-        rows = zip(
-            idx.tolist(),
-            store.channel[idx].tolist(),
-            store.segment[idx].tolist(),
-            store.fit[idx].tolist(),
-            store.window_open_day[idx].tolist(),
-            store.window_close_day[idx].tolist(),
-            store.deal_size_usd[idx].tolist(),
-            store.affinity[idx].tolist(),
-            store.score[idx].tolist(),
-            np.asarray(mql_day, float).tolist(),
-            store.buying_group[idx].tolist(),
-            strict=True,
+        # one call of Card per lead, straight from the columns (no row tuples)
+        return list(
+            map(
+                Card,
+                idx.tolist(),
+                store.channel[idx].tolist(),
+                store.segment[idx].tolist(),
+                store.fit[idx].tolist(),
+                store.window_open_day[idx].tolist(),
+                store.window_close_day[idx].tolist(),
+                store.deal_size_usd[idx].tolist(),
+                store.affinity[idx].tolist(),
+                store.score[idx].tolist(),
+                np.asarray(mql_day, float).tolist(),
+                store.buying_group[idx].tolist(),
+                u_contact,
+                u_qualify,
+                u_stage,
+            )
         )
-        return [Card(*c) for c in zip(rows, u_contact, u_qualify, u_stage, strict=True)]
 
     def lead_luck(self, idx: np.ndarray, slot0: np.ndarray | int = 0) -> np.ndarray:
         """Uniforms of leads ``idx`` for contact attempts, qualification and stages (a row each).
@@ -277,6 +284,7 @@ class World:
 
     def log(self, lead: int, activity: str, t: float, resource: str) -> None:
         """One row of the event log (only when the log is on)."""
+        self.store.settle()
         self.rec.log(
             lead,
             activity,
