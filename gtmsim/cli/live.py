@@ -33,7 +33,10 @@ def add_live(sub) -> None:
         help=f"{FILE_HELP}; offered besides the shipped ones (the first is shown first)",
     )
     live.add_argument(
-        "--port", type=at_least(0), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free one)"
+        "--port",
+        type=at_least(0),
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0: any free one)",
     )
     live.add_argument(
         "--host",
@@ -74,7 +77,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise BadInput(f"--host {host} --port {port}: cannot listen there ({exc.strerror})") from None
+        raise BadInput(
+            f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
+        ) from None
     sock.listen(128)
     return sock
 

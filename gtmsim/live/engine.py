@@ -266,9 +266,7 @@ class Engine:
 
     def complete(self, job: Job) -> list[int]:
         """The replications of a job whose every design is in the cache."""
-        return [
-            r for r in range(job.pairs) if all((h, r) in self.cache for h in job.hashes)
-        ]
+        return [r for r in range(job.pairs) if all((h, r) in self.cache for h in job.hashes)]
 
     async def wait(self, job: Job, after: int, timeout: float) -> None:
         """Return when the job has moved past version ``after`` (or after ``timeout`` s)."""
@@ -286,9 +284,7 @@ class Engine:
 
     def ensemble(self, job: Job, reps: list[int]) -> Ensemble:
         """The job's finished pairs as an ensemble (baseline first)."""
-        runs = {
-            (d, r): self.cache[(h, r)] for d, h in enumerate(job.hashes) for r in reps
-        }
+        runs = {(d, r): self.cache[(h, r)] for d, h in enumerate(job.hashes) for r in reps}
         manifest = {"designs": job.names, "scenario_hashes": job.hashes, "replications": len(reps)}
         return Ensemble.from_replications(job.names, job.scenarios, reps, runs, manifest)
 

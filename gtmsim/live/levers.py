@@ -191,7 +191,11 @@ def check(values: Any, offered: list[dict[str, Any]]) -> tuple[dict[str, Any], l
             else:
                 words = ", ".join(f'"{w}"' for w in lever["choices"])
                 problems.append(Problem(None, key, f"expected one of {words}", str(value)[:60]))
-        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             problems.append(Problem(None, key, "expected a number", str(value)[:60]))
         elif lever["integer"]:
             if value != int(value):

@@ -90,7 +90,9 @@ class Pool:
         self, workers: int | None, on_result: Callable[[Hashable, bool, Any], None]
     ) -> None:
         methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._ctx = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn"
+        )
         if "forkserver" in methods:
             self._ctx.set_forkserver_preload(["gtmsim.live.warm"])
         self._on_result = on_result

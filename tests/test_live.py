@@ -1,0 +1,181 @@
+"""The live page: levers from the schema, the checks on what the page sends, the endpoints."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import typing
+import warnings
+from importlib import resources
+
+import pytest
+
+pytest.importorskip("starlette", reason="the live extra is not installed")
+with warnings.catch_warnings():  # newer Starlette would rather have httpx2; httpx works
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from starlette.testclient import TestClient
+
+import gtmsim  # noqa: E402
+from gtmsim.live.app import create_app  # noqa: E402
+from gtmsim.live.levers import LEVERS, _field, check, levers  # noqa: E402
+from gtmsim.scenario.fields import members  # noqa: E402
+from gtmsim.scenario.keys import split_key  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+
+DESIGNS = {n: str(ROOT / "scenarios" / f"{n}.toml") for n in ("over_the_wall", "defined")}
+SHORT = {"simulation.horizon_days": 30}
+
+
+# ------------------------------------------------------------------ levers
+
+
+@pytest.mark.parametrize("name", ["over_the_wall", "defined", "aligned", "oc2", "integrated"])
+def test_every_lever_is_drawn_from_the_schema_with_the_designs_value(name):
+    scenario = gtmsim.load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    drawn = levers(scenario)
+    channels = [k for k in (lever["key"] for lever in drawn) if k.startswith("market.channels.")]
+    assert len(channels) == len(scenario.market.channels)
+    assert len(drawn) == len(LEVERS) - 1 + len(channels)
+    for lever in drawn:
+        field = _field(split_key(lever["key"]))
+        assert lever["help"] == field.description
+        if lever["kind"] == "choice":
+            words = [a for m in members(field.annotation) for a in typing.get_args(m)]
+            assert set(lever["choices"]) <= set(words) and lever["value"] in lever["choices"]
+        else:
+            assert lever["min"] <= lever["max"] and lever["step"] > 0
+            if lever["value"] is not None:
+                assert lever["min"] <= lever["value"] <= lever["max"]
+    sla = next(lever for lever in drawn if lever["key"] == "handoff.sla_hours")
+    assert sla["optional"] and sla["unit"] == "hours"
+
+
+def test_lever_values_are_checked_for_their_form_before_the_schema_sees_them():
+    offered = levers(gtmsim.load_scenario(DESIGNS["over_the_wall"]))
+    overrides, problems = check(
+        {"handoff.sla_hours": 2, "sales.sdr.headcount": 3.0, "handoff.route": "pooled"}, offered
+    )
+    assert not problems
+    assert overrides == {
+        "handoff.sla_hours": 2.0,
+        "sales.sdr.headcount": 3,
+        "handoff.route": "pooled",
+    }
+    assert check({"handoff.sla_hours": None}, offered)[0] == {"handoff.sla_hours": "none"}
+    bad = {
+        "handoff.sla_hours": "__import__('os')",
+        "sales.sdr.headcount": 2.5,
+        "handoff.route": "nowhere",
+        "feedback.cadence": None,
+        "market.channels.paid_search.spend_usd_per_week": True,
+        "../../etc/passwd": 1,
+    }
+    _, problems = check(bad, offered)
+    keys = {p.key for p in problems}
+    assert keys == set(bad)
+    assert check([1, 2], offered)[1]
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(DESIGNS, workers=2, prefetch=False)
+    with TestClient(app) as c:
+        yield c
+
+
+def follow(client, job: dict, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while job["status"] == "running" and time.monotonic() < deadline:
+        job = client.get(f"/api/answer/{job['job']}?after={job['version']}&wait=10").json()
+    return job
+
+
+def test_the_page_and_its_files_come_from_the_package_and_fetch_nothing_else(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for name in ("live.js", "live.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    for file in (resources.files("gtmsim.live") / "static").iterdir():
+        text = file.read_text()
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text), file.name
+        assert "innerHTML" not in text and "eval(" not in text
+
+
+def test_setup_lists_the_designs_and_levers_come_per_design(client):
+    setup = client.get("/api/setup").json()
+    assert setup["designs"] == list(DESIGNS) and setup["default"] == "over_the_wall"
+    drawn = client.get("/api/levers?design=defined").json()
+    assert {lever["key"] for lever in drawn} >= {"handoff.sla_hours", "feedback.cadence"}
+    missing = client.get("/api/levers?design=../../pyproject")
+    assert missing.status_code == 400 and "unknown design" in missing.json()["problems"][0]
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        (b"not json", "expected a JSON object"),
+        (b"[1]", "expected a JSON object"),
+        (b'{"design": "scenarios/aligned.toml"}', "unknown design"),
+        (b'{"pairs": 1000}', "pairs"),
+        (b'{"levers": {"handoff.sla_hours": -1}}', "handoff.sla_hours"),
+        (b'{"levers": {"handoff.sla_hours": "1+1"}}', "expected a number"),
+        (b'{"levers": {"handoff.qualifier": "sdr", "sales.sdr.headcount": 0}}', "hire SDRs"),
+        (b'{"levers": {"no.such.key": 1}}', "not a lever"),
+    ],
+)
+def test_a_bad_request_gets_a_message_never_a_traceback(client, body, says):
+    response = client.post("/api/run", content=body)
+    assert response.status_code == 400
+    problems = response.json()["problems"]
+    assert any(says in p for p in problems), problems
+    assert not any("Traceback" in p for p in problems)
+
+
+def test_a_run_streams_paired_answers_with_an_interval_then_comes_from_the_cache(client):
+    request = {"baseline": "over_the_wall", "design": "over_the_wall", "pairs": 3}
+    request["levers"] = {**SHORT, "handoff.sla_hours": 1}
+    job = client.post("/api/run", json=request).json()
+    seen = []
+    while job["status"] == "running":
+        job = client.get(f"/api/answer/{job['job']}?after={job['version']}&wait=10").json()
+        seen.append(job["pairs_done"])
+    assert job["status"] == "done" and job["pairs_done"] == 3
+    assert seen == sorted(seen)
+    bookings = job["headline"][0]
+    assert bookings["metric"] == "bookings"
+    assert bookings["ci_low"] <= bookings["difference"] <= bookings["ci_high"]
+    assert math.isclose(bookings["difference"], bookings["design_mean"] - bookings["baseline_mean"])
+    assert [r["step"] for r in job["bridge"]][-1] == "total"
+    assert "SLA" in job["label"]
+    png = client.get(f"/api/figure/{job['job']}/bookings.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    assert client.get(f"/api/figure/{job['job']}/nothing.png").status_code == 404
+    again = client.post("/api/run", json=request).json()  # the same setting: at once
+    assert again["status"] == "done" and again["headline"] == job["headline"]
+    history = client.get("/api/history").json()
+    assert history[-1]["request"]["levers"]["handoff.sla_hours"] == 1.0
+    assert len([h for h in history if h["request"] == job["request"]]) == 1
+
+
+def test_the_same_design_twice_differs_by_exactly_nothing(client):
+    request = {"baseline": "defined", "design": "defined", "pairs": 2, "levers": SHORT}
+    job = follow(client, client.post("/api/run", json=request).json())
+    assert job["status"] == "done"
+    assert job["headline"][0]["difference"] == 0.0
+
+
+def test_a_new_setting_stops_the_run_in_flight(client):
+    engine = client.app.state.engine
+    slow = {"design": "defined", "pairs": 50, "levers": {"simulation.horizon_days": 200}}
+    first = client.post("/api/run", json=slow).json()
+    fast = {"design": "defined", "pairs": 2, "levers": {**SHORT, "feedback.cadence": "weekly"}}
+    second = client.post("/api/run", json=fast).json()
+    assert client.get(f"/api/answer/{first['job']}").json()["status"] == "stopped"
+    wanted = set(engine.jobs[second["job"]].hashes)
+    assert all(key[0] in wanted for key in engine.pool.busy())
+    assert follow(client, second)["status"] == "done"
