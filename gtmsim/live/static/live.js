@@ -200,10 +200,11 @@ function render(a) {
   state.shown = a.pairs_done;
   const headline = $("headline");
   headline.replaceChildren();
+  headline.dataset.pairs = a.pairs_done;
+  headline.dataset.job = a.job;
   if (!a.headline) return;
   const titles = { bookings: "Bookings, design − baseline", bookings_net_of_gtm_cost_usd: "Bookings net of GTM cost" };
   for (const row of a.headline) headline.append(card(row, titles[row.metric] || row.metric));
-  headline.dataset.pairs = a.pairs_done;
   table($("detail"), ["metric", "baseline", "design", "difference (95% CI)"],
     a.detail.map((r) => [r.metric.replaceAll("_", " "), format(r.metric, r.baseline_mean), format(r.metric, r.design_mean),
       `${signed(r.difference, (x) => format(r.metric, x))} (${format(r.metric, r.ci_low)} to ${format(r.metric, r.ci_high)})`]));
