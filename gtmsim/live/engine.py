@@ -119,7 +119,11 @@ class Engine:
         """Start the workers (the first replications can start as soon as this returns)."""
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
+        # The first interval needs scipy.stats and the first figure matplotlib: imported now,
+        # beside the workers' start, not on the event loop when the room is waiting.
+        warm = asyncio.to_thread(_warm_up)
         self.pool = await asyncio.to_thread(Pool, self.workers, self._on_result)
+        await warm
 
     def close(self) -> None:
         """Stop the workers."""
@@ -376,6 +380,12 @@ class Engine:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=55)
             return buffer.getvalue()
+
+
+def _warm_up() -> None:
+    import scipy.stats  # noqa: F401
+
+    import gtmsim.plots  # noqa: F401
 
 
 def _finite(row: dict) -> dict:
