@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the live extra is not installed")
 with warnings.catch_warnings():  # newer Starlette would rather have httpx2; httpx works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 import gtmsim  # noqa: E402
@@ -179,3 +179,34 @@ def test_a_new_setting_stops_the_run_in_flight(client):
     wanted = set(engine.jobs[second["job"]].hashes)
     assert all(key[0] in wanted for key in engine.pool.busy())
     assert follow(client, second)["status"] == "done"
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_the_command_offers_the_files_given_first_then_the_shipped_designs(monkeypatch):
+    from gtmsim.cli.live import catalogue
+
+    monkeypatch.chdir(ROOT)
+    designs = catalogue([DESIGNS["defined"], "scenarios/defined.toml"])
+    assert list(designs)[:2] == ["defined", "defined#2"]
+    assert "over_the_wall" in designs and "examples/fast_follow_up" in designs
+    assert "base/market" not in designs
+
+
+def test_the_socket_listens_before_the_server_starts_and_a_taken_port_is_a_message():
+    import socket
+
+    from gtmsim.cli.common import BadInput
+    from gtmsim.cli.live import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    try:
+        host, port = sock.getsockname()
+        assert host == "127.0.0.1"
+        with socket.create_connection((host, port), timeout=5):  # queued, not refused
+            pass
+        with pytest.raises(BadInput, match="cannot listen there"):
+            listening_socket("127.0.0.1", port).close()
+    finally:
+        sock.close()

@@ -22,7 +22,7 @@ def add_live(sub) -> None:
         help="a live what-if page for a workshop: move a lever, see the paired answer",
         description="Serve a page where a facilitator picks a baseline and a design, moves "
         "levers (SLA, headcount, KPIs, spend, ...) and sees the paired difference in bookings "
-        "with its 95%% interval tighten as replications come in. Needs the live extra: "
+        "with its 95% interval tighten as replications come in. Needs the live extra: "
         'pip install "gtmsim[live]". Listens on 127.0.0.1 unless --host says otherwise.',
     )
     live.add_argument(
@@ -34,7 +34,7 @@ def add_live(sub) -> None:
     )
     live.add_argument(
         "--port",
-        type=at_least(0),
+        type=port_number,
         default=DEFAULT_PORT,
         help=f"port (default {DEFAULT_PORT}; 0: any free one)",
     )
@@ -47,6 +47,14 @@ def add_live(sub) -> None:
     live.add_argument("--jobs", type=at_least(1), help="worker processes (default: every core)")
     live.add_argument("--open", action="store_true", help="open the page in a browser")
     live.set_defaults(func=cmd_live)
+
+
+def port_number(text: str) -> int:
+    """A --port value: 0 (any free port) to 65535."""
+    port = at_least(0)(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return port
 
 
 def catalogue(files: list[str]) -> dict[str, str]:
