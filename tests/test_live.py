@@ -210,3 +210,32 @@ def test_the_socket_listens_before_the_server_starts_and_a_taken_port_is_a_messa
             listening_socket("127.0.0.1", port).close()
     finally:
         sock.close()
+
+
+def test_a_worker_that_dies_is_replaced_and_its_task_reported():
+    import os
+    import signal
+    import threading
+
+    from gtmsim.live.pool import Pool
+
+    results = []
+    done = threading.Event()
+
+    def on_result(key, ok, result):
+        results.append((key, ok, result))
+        done.set()
+
+    scenario = gtmsim.load_scenario(DESIGNS["over_the_wall"], {"simulation.horizon_days": 3000})
+    pool = Pool(1, on_result)
+    try:
+        pool.want([("long", scenario.model_dump(mode="json"), 0)])
+        deadline = time.monotonic() + 30
+        while not pool.busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(pool.workers[0].process.pid, signal.SIGKILL)  # not stopped by the pool
+        assert done.wait(30)
+        assert results[0][:2] == ("long", False) and "ended unexpectedly" in results[0][2]
+        assert pool.workers[0].process.is_alive() and pool.busy() == []
+    finally:
+        pool.close()

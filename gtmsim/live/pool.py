@@ -47,25 +47,36 @@ def _serve(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, on_message: Callable[[_Worker, tuple], None]) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        on_message: Callable[[_Worker, tuple], None],
+        on_exit: Callable[[_Worker], None],
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(child,), daemon=True)
         self.process.start()
         child.close()
         self.key: Hashable | None = None
-        self._reader = threading.Thread(target=self._read, args=(on_message,), daemon=True)
+        self.stopped = False
+        self._reader = threading.Thread(target=self._read, args=(on_message, on_exit), daemon=True)
         self._reader.start()
 
-    def _read(self, on_message: Callable[[_Worker, tuple], None]) -> None:
+    def _read(
+        self, on_message: Callable[[_Worker, tuple], None], on_exit: Callable[[_Worker], None]
+    ) -> None:
         while True:
             try:
                 message = self.conn.recv()
             except (EOFError, OSError):  # the process was ended (or died)
                 self.conn.close()  # here, not in stop(): a closed number could be reused
+                if not self.stopped:
+                    on_exit(self)
                 return
             on_message(self, message)
 
     def stop(self) -> None:
+        self.stopped = True
         self.process.kill()
         self.process.join(timeout=5)
 
@@ -102,7 +113,20 @@ class Pool:
         self.workers = [self._new() for _ in range(workers or os.cpu_count() or 1)]
 
     def _new(self) -> _Worker:
-        return _Worker(self._ctx, self._message)
+        return _Worker(self._ctx, self._message, self._exited)
+
+    def _exited(self, worker: _Worker) -> None:
+        """A worker died by itself (out of memory, say): replace it, report its task."""
+        worker.process.join(timeout=5)
+        with self._lock:
+            if self._closed or worker not in self.workers:
+                return
+            key, worker.key = worker.key, None
+            self.workers[self.workers.index(worker)] = self._new()
+            self._dispatch()
+        if key is not None:
+            code = worker.process.exitcode
+            self._on_result(key, False, f"its worker process ended unexpectedly (exit code {code})")
 
     def _message(self, worker: _Worker, message: tuple) -> None:
         key, ok, result = message
