@@ -222,7 +222,7 @@ def test_a_worker_that_dies_is_replaced_and_its_task_reported():
     results = []
     done = threading.Event()
 
-    def on_result(key, ok, result):
+    def on_result(key, ok, result, cpu_s):
         results.append((key, ok, result))
         done.set()
 

@@ -103,6 +103,7 @@ class Engine:
         self.pool: Pool | None = None
         self.cache: OrderedDict[tuple[str, int], Replication] = OrderedDict()
         self.errors: dict[tuple[str, int], str] = {}
+        self.cpu_s: dict[tuple[str, int], float] = {}  # CPU time of each replication run here
         self.jobs: OrderedDict[int, Job] = OrderedDict()
         self.current: Job | None = None
         self.history: list[int] = []
@@ -225,17 +226,18 @@ class Engine:
         self._progress(job)
         self.pool.want(tasks)
 
-    def _on_result(self, key: tuple[str, int], ok: bool, result: Any) -> None:
+    def _on_result(self, key: tuple[str, int], ok: bool, result: Any, cpu_s: float) -> None:
         """From a reader thread: hand the result to the event loop."""
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._store, key, ok, result)
+            self._loop.call_soon_threadsafe(self._store, key, ok, result, cpu_s)
 
-    def _store(self, key: tuple[str, int], ok: bool, result: Any) -> None:
+    def _store(self, key: tuple[str, int], ok: bool, result: Any, cpu_s: float = 0.0) -> None:
+        self.cpu_s[key] = cpu_s
         if ok:
             self.cache[key] = result
             self.cache.move_to_end(key)
             while len(self.cache) > CACHE_SIZE:
-                self.cache.popitem(last=False)
+                self.cpu_s.pop(self.cache.popitem(last=False)[0], None)
         else:
             self.errors[key] = result
         job = self.current
@@ -305,9 +307,11 @@ class Engine:
             "request": job.request,
             "label": job.label(),
             "names": job.names,
+            "hashes": job.hashes,
             "first_pair_s": job.first_pair_s,
             "done_s": job.done_s,
             "current": job is self.current,
+            "cpu_s": [[self.cpu_s.get((h, r)) for h in job.hashes] for r in range(job.pairs)],
         }
         if reps:
             memo = (job.id, len(reps))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable, Hashable
 from multiprocessing.connection import Connection
@@ -34,6 +35,7 @@ def _serve(conn: Connection) -> None:
         if task is None:
             return
         key, scenario_json, replication = task
+        cpu = time.process_time()
         try:
             result: Any = run_replication((scenario_json, replication))
             ok = True
@@ -41,7 +43,7 @@ def _serve(conn: Connection) -> None:
             result = "".join(traceback.format_exception_only(exc)).strip()
             ok = False
         try:
-            conn.send((key, ok, result))
+            conn.send((key, ok, result, time.process_time() - cpu))
         except (BrokenPipeError, OSError):
             return
 
@@ -93,12 +95,12 @@ class Pool:
     workers
         How many processes (default: every core).
     on_result
-        Called as ``on_result(key, ok, result)`` when a task finishes: ``ok`` False
-        means ``result`` is the error's one-line text. Called from a reader thread.
+        Called as ``on_result(key, ok, result, cpu_s)`` when a task finishes: ``ok`` False
+        means ``result`` is the error's one-line text; ``cpu_s`` is the CPU time it took. Called from a reader thread.
     """
 
     def __init__(
-        self, workers: int | None, on_result: Callable[[Hashable, bool, Any], None]
+        self, workers: int | None, on_result: Callable[[Hashable, bool, Any, float], None]
     ) -> None:
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context(
@@ -126,14 +128,15 @@ class Pool:
             self._dispatch()
         if key is not None:
             code = worker.process.exitcode
-            self._on_result(key, False, f"its worker process ended unexpectedly (exit code {code})")
+            message = f"its worker process ended unexpectedly (exit code {code})"
+            self._on_result(key, False, message, 0.0)
 
     def _message(self, worker: _Worker, message: tuple) -> None:
-        key, ok, result = message
+        key, ok, result, cpu_s = message
         with self._lock:
             worker.key = None
             self._dispatch()
-        self._on_result(key, ok, result)
+        self._on_result(key, ok, result, cpu_s)
 
     def _dispatch(self) -> None:
         """Give idle workers the next tasks (called with the lock held)."""
