@@ -116,7 +116,7 @@ def screenshot(path: str) -> None:
         page.wait_for_selector('.lever[data-key="handoff.sla_hours"]')
         move_sla(page, 1)
         wait_for_answer(page, "Response SLA 1 hours", 8, 600_000)
-        page.wait_for_function("document.querySelector('#fig-bookings').complete")
+        page.wait_for_function("() => document.querySelector('#fig-bookings').complete")
         page.wait_for_timeout(1500)
         page.screenshot(path=path, full_page=False)
 
