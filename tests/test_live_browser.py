@@ -103,10 +103,15 @@ def test_moving_the_sla_slider_shows_a_new_paired_answer_with_an_interval():
         wait_for_answer(page, "Response SLA 2 hours", 2, 120_000)
         card = page.locator("#headline .card").first
         assert re.search(r"95% interval [+−]?\$", card.locator(".ci").text_content())
-        history = page.locator("#history li")
-        history.first.wait_for()
-        assert history.count() >= 2
-    assert not errors, errors
+        page.wait_for_function("() => document.querySelectorAll('#history li').length >= 3")
+        slider(page, "sales.sdr.headcount").press("Home")  # no SDRs, then SDRs qualify: a rule
+        wait_for_answer(page, "SDR headcount 0", 1, 120_000)
+        assert not errors, errors
+        page.locator('.lever[data-key="handoff.qualifier"] select').select_option("sdr")
+        problems = page.locator("#problems")
+        problems.wait_for(state="visible")
+        assert "hire SDRs" in problems.text_content() and "Traceback" not in page.content()
+    assert all("400" in e for e in errors), errors  # the refused setting, and only it
 
 
 def screenshot(path: str) -> None:

@@ -126,6 +126,7 @@ async function submit() {
   });
   if (!ok) { showProblems(body.problems); return; }
   showProblems([]);
+  refreshHistory();
   follow(body);
 }
 
