@@ -239,3 +239,21 @@ def test_a_worker_that_dies_is_replaced_and_its_task_reported():
         assert pool.workers[0].process.is_alive() and pool.busy() == []
     finally:
         pool.close()
+
+
+def test_without_the_live_extra_the_command_says_what_to_install(monkeypatch, capsys):
+    import sys
+
+    from gtmsim.cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    assert main(["live"]) == 2
+    assert 'pip install "gtmsim[live]"' in capsys.readouterr().err
+
+
+def test_with_nothing_to_offer_the_command_says_so(monkeypatch, tmp_path, capsys):
+    from gtmsim.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no scenarios/ folder here, and no FILE given
+    assert main(["live"]) == 2
+    assert "no scenarios to offer" in capsys.readouterr().err

@@ -6,7 +6,6 @@ import argparse
 import ipaddress
 import socket
 import sys
-import webbrowser
 from pathlib import Path
 
 import gtmsim
@@ -121,6 +120,8 @@ def cmd_live(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.open:
+        import webbrowser
+
         webbrowser.open(url)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
