@@ -25,6 +25,7 @@ from tests.conftest import ROOT  # noqa: E402
 
 DESIGNS = {n: str(ROOT / "scenarios" / f"{n}.toml") for n in ("over_the_wall", "defined")}
 SHORT = {"simulation.horizon_days": 30}
+JSON = {"Content-Type": "application/json"}
 
 
 # ------------------------------------------------------------------ levers
@@ -129,7 +130,7 @@ def test_setup_lists_the_designs_and_levers_come_per_design(client):
     ],
 )
 def test_a_bad_request_gets_a_message_never_a_traceback(client, body, says):
-    response = client.post("/api/run", content=body)
+    response = client.post("/api/run", content=body, headers=JSON)
     assert response.status_code == 400
     problems = response.json()["problems"]
     assert any(says in p for p in problems), problems
@@ -160,6 +161,15 @@ def test_a_run_streams_paired_answers_with_an_interval_then_comes_from_the_cache
     history = client.get("/api/history").json()
     assert history[-1]["request"]["levers"]["handoff.sla_hours"] == 1.0
     assert len([h for h in history if h["request"] == job["request"]]) == 1
+
+
+def test_only_json_starts_a_run_and_only_the_names_given_reach_the_page():
+    plain = TestClient(create_app(DESIGNS, prefetch=False))  # no lifespan: no workers
+    refused = plain.post("/api/run", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert refused.status_code == 415
+    local = TestClient(create_app(DESIGNS, prefetch=False, hosts=["127.0.0.1"]))
+    assert local.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert local.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
 
 
 def test_the_same_design_twice_differs_by_exactly_nothing(client):

@@ -107,13 +107,15 @@ def cmd_live(args: argparse.Namespace) -> int:
             f"shipped {SHIPPED_DIR}/ folder"
         )
     default = Path(args.files[0]).stem if args.files else "over_the_wall"
-    app = create_app(designs, workers=args.jobs, default=default)
     sock = listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
+    loopback = ipaddress.ip_address(host).is_loopback
+    hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if loopback else None
+    app = create_app(designs, workers=args.jobs, default=default, hosts=hosts)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     print(f"gtmsim live: {url}  ({len(designs)} designs; Ctrl-C stops)", flush=True)
-    if not ipaddress.ip_address(host).is_loopback:
+    if not loopback:
         print(
             "gtmsim: warning: the page is reachable from the network; anyone who can reach it "
             "can run simulations on this machine",

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from importlib import resources
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -68,6 +70,7 @@ def create_app(
     workers: int | None = None,
     default: str | None = None,
     prefetch: bool = True,
+    hosts: list[str] | None = None,
 ) -> Starlette:
     """The live page's app.
 
@@ -82,6 +85,10 @@ def create_app(
     prefetch
         Start replicating the default design as soon as the server is up, so that
         the first lever moved finds its baseline's replications ready.
+    hosts
+        The host names the page answers to (the ``Host`` header), e.g. the loopback
+        names for a server on 127.0.0.1, so that a web page elsewhere cannot reach it
+        under a name of its own (DNS rebinding); None: any.
     """
     engine = Engine(catalogue, workers, default)
     static = resources.files("gtmsim.live") / "static"
@@ -122,6 +129,9 @@ def create_app(
             return _problems(exc)
 
     async def run(request: Request) -> Response:
+        # JSON only: a page elsewhere cannot send that without the browser asking first
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return _problems(BadRequest(["expected Content-Type: application/json"]), 415)
         body = await request.body()
         if len(body) > MAX_BODY:
             return _problems(BadRequest(["the request is too large"]), 413)
@@ -175,6 +185,7 @@ def create_app(
         ],
         lifespan=lifespan,
         exception_handlers={Exception: failed},
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)] if hosts else [],
     )
     app.state.engine = engine
     return app

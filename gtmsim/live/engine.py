@@ -168,9 +168,7 @@ class Engine:
         shared = {k: v for k, v in overrides.items() if k in shared_keys}
         base = self.load(baseline, shared)
         what_if = self.load(design, overrides)
-        names = [baseline, design if design != baseline or not overrides else "what-if"]
-        if names[0] == names[1]:
-            names[1] = "what-if"
+        names = [baseline, design if design != baseline else "what-if"]
         names, scenarios = resolve_designs(dict(zip(names, [base, what_if], strict=True)), None)
         hashes = [s.content_hash() for s in scenarios]
         key = (*hashes, pairs)
