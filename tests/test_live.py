@@ -85,6 +85,7 @@ def test_lever_values_are_checked_for_their_form_before_the_schema_sees_them():
 def client():
     app = create_app(DESIGNS, workers=2, prefetch=False)
     with TestClient(app) as c:
+        c.portal.call(app.state.engine.ready)  # the page is served before the workers are up
         yield c
 
 

@@ -114,6 +114,7 @@ def create_app(
                 "default": engine.default,
                 "pairs": 8,
                 "max_pairs": 50,
+                "workers_ready": engine.pool is not None,
                 "current": engine.answer(current) if current else None,
                 "history": engine.entries(),
             },

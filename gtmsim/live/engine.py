@@ -113,6 +113,8 @@ class Engine:
         self._answers: dict[tuple[int, int], dict] = {}
         self._figures: OrderedDict[tuple[int, int, str], bytes] = OrderedDict()
         self._draw_lock = threading.Lock()
+        self._closed = False
+        self._starting: asyncio.Task | None = None
 
     # ------------------------------------------------------------ life
 
@@ -120,14 +122,30 @@ class Engine:
         """Start the workers (the first replications can start as soon as this returns)."""
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
-        # The first interval needs scipy.stats and the first figure matplotlib: imported now,
-        # beside the workers' start, not on the event loop when the room is waiting.
-        warm = asyncio.to_thread(_warm_up)
-        self.pool = await asyncio.to_thread(Pool, self.workers, self._on_result)
-        await warm
+        # The first interval needs scipy.stats and the first figure matplotlib: imported in a
+        # thread while the workers start and the first replications run, not on the event
+        # loop when the room is waiting.
+        self._warming = threading.Thread(target=_warm_up, daemon=True)
+        self._warming.start()
+        # The page is served while the workers start (a second or more: a fresh interpreter
+        # imports the engine); what is asked meanwhile starts as soon as they are up.
+        self._starting = asyncio.create_task(self._start_pool())
+
+    async def _start_pool(self) -> None:
+        pool = await asyncio.to_thread(Pool, self.workers, self._on_result)
+        if self._closed:
+            pool.close()
+            return
+        self.pool = pool
+        self._schedule()
+
+    async def ready(self) -> None:
+        """Wait until the workers are up."""
+        await self._starting
 
     def close(self) -> None:
         """Stop the workers."""
+        self._closed = True
         if self.pool is not None:
             self.pool.close()
             self.pool = None
