@@ -17,6 +17,7 @@ from gtmsim.experiment.calibrate import calibrate, load_observed
 from gtmsim.experiment.compare import compare, revenue_bridge
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.optimise import optimise
+from gtmsim.experiment.robust import RobustResult, robust
 from gtmsim.experiment.run import (
     ExperimentError,
     ExperimentInterrupted,
@@ -40,6 +41,7 @@ __all__ = [
     "ExperimentInterrupted",
     "PrecisionNotReached",
     "Problem",
+    "RobustResult",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -51,6 +53,7 @@ __all__ = [
     "load_scenario",
     "optimise",
     "revenue_bridge",
+    "robust",
     "run_experiment",
     "simulate",
     "sobol_sensitivity",

@@ -39,17 +39,24 @@ def test_the_model_sees_the_value_and_the_scenario_lists_the_ranges(declared):
     assert declared.market.buying_window.length_days.mean == 120.0
     assert declared.sales.ae.headcount == 40
     assert declared.sales.ae.attempt_hours.value == 0.3  # a bare-number distribution
-    assert declared.assumptions() == {
+    expected = {
         "market.buying_window.return_share": (0.05, 0.02, 0.1, "assumption"),
         "market.buying_window.length_days.mean": (120.0, 60.0, 180.0, None),
         "sales.ae.headcount": (40, 36, 44, "hiring plan"),
-        "sales.ae.attempt_hours": (0.3, 0.2, 0.5, None),
+        # the base market's source is kept: a range table merges key by key
+        "sales.ae.attempt_hours": (0.3, 0.2, 0.5, "assumption: half to double"),
         "deals.enablement_share": (0.0, 0.0, 0.1, "assumption"),
     }
+    # the rest are the base market's own ranges
+    assert {k: declared.assumptions()[k] for k in expected} == expected
+    assert (
+        declared.assumptions().keys() - expected.keys()
+        == load_scenario(BASE).assumptions().keys() - expected.keys()
+    )
     headcount = declared.assumptions()["sales.ae.headcount"]
     assert isinstance(headcount, Assumption) and headcount.integer
     assert not declared.assumptions()["market.buying_window.length_days.mean"].integer
-    assert load_scenario(BASE).assumptions() == {}
+    assert "marketing.nurture.engaged_share" in load_scenario(BASE).assumptions()
 
 
 def test_ranges_change_neither_the_hash_nor_the_simulation(declared, tmp_path):
@@ -138,7 +145,10 @@ def test_explain_shows_ranges_and_sources_and_loads_back(declared, tmp_path):
     text = explain(declared)
     assert 'headcount = { value = 40, low = 36, high = 44, source = "hiring plan" }' in text
     assert "mean = { value = 120.0, low = 60.0, high = 180.0 }" in text
-    assert "attempt_hours = { value = 0.3, low = 0.2, high = 0.5 }" in text
+    assert (
+        'attempt_hours = { value = 0.3, low = 0.2, high = 0.5, source = "assumption: half to '
+        'double" }' in text
+    )
     again = load_scenario(write(tmp_path / "explained.toml", text))
     assert again.assumptions() == declared.assumptions()
     assert again.content_hash() == declared.content_hash()

@@ -16,6 +16,7 @@ from tests.conftest import ROOT
         ("bench_engine.py", ("bare", "leads/s", "ratio", "work per lead", "per rep task")),
         ("bench_experiment.py", ("serial", "process pool", "speed-up", "bit-identical")),
         ("bench_scaling.py", ("leads", "reps", "growth exponent")),
+        ("bench_robust.py", ("wall time", "runs/s", "beats over_the_wall in")),
     ],
 )
 def test_benchmark_quick_mode_runs(script, figures):

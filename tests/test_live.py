@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 import typing
@@ -152,7 +153,10 @@ def test_a_run_streams_paired_answers_with_an_interval_then_comes_from_the_cache
     assert bookings["metric"] == "bookings"
     assert bookings["ci_low"] <= bookings["difference"] <= bookings["ci_high"]
     assert math.isclose(bookings["difference"], bookings["design_mean"] - bookings["baseline_mean"])
-    assert [r["step"] for r in job["bridge"]][-1] == "total"
+    total = job["bridge"][-1]
+    assert total["kind"] == "total" and math.isclose(
+        total["contribution_usd"], bookings["difference"], rel_tol=1e-9, abs_tol=1e-6
+    )
     assert "SLA" in job["label"]
     png = client.get(f"/api/figure/{job['job']}/bookings.png")
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
@@ -262,9 +266,10 @@ def test_without_the_live_extra_the_command_says_what_to_install(monkeypatch, ca
     assert 'pip install "gtmsim[live]"' in capsys.readouterr().err
 
 
-def test_with_nothing_to_offer_the_command_says_so(monkeypatch, tmp_path, capsys):
-    from gtmsim.cli import main
+def test_away_from_a_checkout_the_installed_designs_are_offered(monkeypatch, tmp_path):
+    from gtmsim.cli.live import catalogue
 
-    monkeypatch.chdir(tmp_path)  # no scenarios/ folder here, and no FILE given
-    assert main(["live"]) == 2
-    assert "no scenarios to offer" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)  # no scenarios/ folder here
+    designs = catalogue([])
+    assert {"over_the_wall", "aligned", "smb/defined"} <= set(designs)
+    assert all(os.path.isfile(path) for path in designs.values())

@@ -2,9 +2,9 @@
 
 One module per group of commands: :mod:`~gtmsim.cli.scenarios` (run, validate,
 explain, list, schema, metrics), :mod:`~gtmsim.cli.experiments` (compare,
-attribute, sweep, sensitivity, calibrate), :mod:`~gtmsim.cli.figures` (plot,
-report, animate, gallery), :mod:`~gtmsim.cli.live` (live) and
-:mod:`~gtmsim.cli.calibration`; what several
+attribute, sweep, sensitivity, calibrate), :mod:`~gtmsim.cli.robust` (robust),
+:mod:`~gtmsim.cli.figures` (plot, report, animate, gallery), :mod:`~gtmsim.cli.live`
+(live) and :mod:`~gtmsim.cli.calibration`; what several
 share is in :mod:`~gtmsim.cli.common`. Each command has ``add_<command>(subparsers)``,
 which adds its parser, next to ``cmd_<command>(args)``, which runs it.
 
@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 
 import gtmsim
-from gtmsim.cli import calibration, experiments, figures, live, scenarios
+from gtmsim.cli import calibration, experiments, figures, live, robust, scenarios
 from gtmsim.cli.common import BadInput, show_warning
 from gtmsim.results.storage import OutputInUse
 
@@ -31,6 +31,7 @@ COMMANDS = (
     experiments.add_compare,
     experiments.add_attribute,
     experiments.add_sweep,
+    robust.add_robust,
     experiments.add_sensitivity,
     experiments.add_calibrate,
     calibration.add_calibration,
@@ -56,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios/ without .toml (the file column of `gtmsim list`, not its name column; e.g. "
         "`gtmsim run examples/fast_follow_up`), or just its file name if no other shipped file has it "
         "(`gtmsim run fast_follow_up`). Names are looked up in the scenarios/ folder of the "
-        "working directory; a file of that name there comes first.",
+        "working directory, where a file of that name comes first, then among the scenarios "
+        "installed with gtmsim.",
     )
     parser.add_argument("--version", action="version", version=f"gtmsim {gtmsim.__version__}")
     parser.add_argument(

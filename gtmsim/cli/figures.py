@@ -37,8 +37,10 @@ PLOT_KINDS = {
     "spiral": "the death-spiral dashboard by quarter",
     "sweep": "a sweep of one FILE over --vary (one or two settings), or a saved sweep folder",
     "sobol": "Sobol indices of --metric over --vary KEY=LO:HI ranges of one FILE",
+    "robust": "a robust comparison: give the folder written by `robust --out`",
 }
 GALLERY_SWEEP = {"handoff.sla_hours": (1.0, 25.0, 4), "sales.sdr.headcount": (8, 16, 3)}
+GALLERY_ROBUST_SAMPLES = 8  # worlds of the gallery's robust figure (one replication each)
 GALLERY_SOBOL = {
     "handoff.speed_to_lead.contact_probability": (0.4, 0.9),
     "marketing.scoring.mql_threshold": (0.35, 0.6),
@@ -93,9 +95,8 @@ def _designs(args: argparse.Namespace, overrides: dict | None = None):
     baseline = scenario_file(args.baseline) if args.baseline else None
     if baseline and baseline not in files:
         files.insert(0, baseline)
-    scenarios = [
-        gtmsim.load_scenario(f, {**parse_set(args.set), **(overrides or {})}) for f in files
-    ]
+    changed = {**parse_set(args.set), **(overrides or {})}
+    scenarios = [gtmsim.load_scenario(f, changed) for f in files]
     ensemble = gtmsim.run_experiment(
         scenarios,
         parse_replications(args.replications),
@@ -103,6 +104,7 @@ def _designs(args: argparse.Namespace, overrides: dict | None = None):
         executor=parse_executor(args),
         workers=args.jobs,
         progress=show_progress,
+        overrides=changed,
     )
     return ensemble, ensemble.designs[files.index(baseline) if baseline else 0]
 
@@ -152,6 +154,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
         fig = _sweep_figure(args)
     elif args.kind == "sobol":
         fig = _sobol_figure(args)
+    elif args.kind == "robust":
+        fig = plots.robust(_robust_run(args.files))
     else:
         ensemble, base = _designs(args)
         others = [d for d in ensemble.designs if d != base]
@@ -198,6 +202,7 @@ def _sweep_figure(args: argparse.Namespace):
             executor=parse_executor(args),
             progress=show_progress,
         )
+        result.ensemble.manifest["overrides"] = parse_set(args.set)
     return sweep_heatmap(result, args.metric or "bookings")
 
 
@@ -219,8 +224,26 @@ def _sobol_figure(args: argparse.Namespace):
         progress=show_progress,
     )
     return sobol_indices(
-        table, metric, scenario=scenario.name, samples=args.samples, replications=replications
+        table,
+        metric,
+        scenario=scenario.name,
+        samples=args.samples,
+        replications=replications,
+        overrides=parse_set(args.set),
     )
+
+
+def _robust_run(files: Sequence[str]):
+    """The result of a robust run saved in a folder (by `gtmsim robust --out DIR`)."""
+    from gtmsim.experiment.robust import RESULT_FILE, RobustResult
+
+    if len(files) != 1 or not os.path.isfile(os.path.join(files[0], RESULT_FILE)):
+        where = files[0] if len(files) == 1 else "DIR"
+        raise BadInput(
+            f"{where}: give one folder written by `gtmsim robust FILE... --out DIR` "
+            f"(it holds {RESULT_FILE})"
+        )
+    return RobustResult.load(files[0])
 
 
 # ------------------------------------------------------------ report, animate, gallery
@@ -236,14 +259,20 @@ def add_report(sub) -> None:
     _figure_options(report, "HTML", "where to write the report (default report.html)")
     report.set_defaults(output="report.html")
     report.add_argument("--title", help="the report's title (default: the designs' names)")
+    report.add_argument(
+        "--robust",
+        metavar="DIR",
+        help="add the robust comparison saved in DIR (by `gtmsim robust FILE... --out DIR`)",
+    )
     report.set_defaults(func=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from gtmsim.report import write_report
 
+    robust = _robust_run([args.robust]) if args.robust else None
     ensemble, base = _designs(args)
-    _written(args, [write_report(ensemble, args.output, base, args.title)])
+    _written(args, [write_report(ensemble, args.output, base, args.title, robust=robust)])
     return 0
 
 
@@ -303,12 +332,41 @@ def cmd_animate(args: argparse.Namespace) -> int:
             journeys[name] = read_event_log(
                 log, scenario.simulation.horizon_days, result.weekly["bookings_usd"]
             )
+    from gtmsim.plots.style import changed_settings
+
     subtitle = f"{' vs '.join(journeys)} · replication {args.replication}, seed {seed}"
+    subtitle += changed_settings(parse_set(args.set))
     animation = funnel_animation(
         journeys, frames=args.frames, sample=args.sample, subtitle=subtitle
     )
     _written(args, [save_animation(animation, out, fps=args.fps)])
     return 0
+
+
+def _gallery_robust(args: argparse.Namespace, base: str):
+    """The robust figure of the gallery: its designs in a few plausible worlds (kept cheap)."""
+    from gtmsim import plots
+    from gtmsim.report import Shown
+
+    overrides = {**parse_set(args.set), "simulation.horizon_days": args.explore_days}
+    designs = [gtmsim.load_scenario(f, overrides) for f in args.files]
+    baseline = base
+    if base not in [d.name for d in designs]:  # a --baseline that is not one of the files
+        baseline = gtmsim.load_scenario(scenario_file(args.baseline), overrides)
+    result = gtmsim.robust(
+        designs,
+        baseline,
+        samples=GALLERY_ROBUST_SAMPLES,
+        replications=1,
+        executor=parse_executor(args),
+        progress=show_progress,
+    )
+    return Shown(
+        "robust",
+        f"In what share of {GALLERY_ROBUST_SAMPLES} plausible worlds of the declared assumptions "
+        f"each design beats {result.baseline}, coloured by the assumption that decides it.",
+        plots.robust(result),
+    )
 
 
 def add_gallery(sub) -> None:
@@ -317,8 +375,8 @@ def add_gallery(sub) -> None:
         help="regenerate the figure gallery (plots/) from the shipped designs",
         description="Run the designs (default: every *.toml directly in scenarios/, else the "
         "base market and the examples) and write every figure as PNG, with the attribution of "
-        "the last design's difference from the baseline, and a sweep heatmap and Sobol indices "
-        "of the baseline.",
+        "the last design's difference from the baseline, a sweep heatmap and Sobol indices "
+        "of the baseline, and the designs' robust comparison over their declared assumptions.",
     )
     _figure_options(gallery, "DIR", "the gallery folder (default plots)", nargs="*")
     gallery.set_defaults(output="plots")
@@ -330,7 +388,7 @@ def add_gallery(sub) -> None:
         help="horizon of the sweep and Sobol runs (default 180)",
     )
     gallery.add_argument(
-        "--no-explore", action="store_true", help="skip the sweep and Sobol figures"
+        "--no-explore", action="store_true", help="skip the sweep, Sobol and robust figures"
     )
     gallery.set_defaults(func=cmd_gallery)
 
@@ -357,6 +415,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
             executor=parse_executor(args),
             progress=show_progress,
         )
+        why.ensemble.manifest["overrides"] = ensemble.manifest.get("overrides", {})
         extra.append(
             Shown(
                 "attribution",
@@ -376,6 +435,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
             executor=parse_executor(args),
             progress=show_progress,
         )
+        swept.ensemble.manifest["overrides"] = parse_set(args.set)
         extra.append(
             Shown(
                 "sweep",
@@ -391,9 +451,16 @@ def cmd_gallery(args: argparse.Namespace) -> int:
                 "sobol",
                 "Which settings drive bookings.",
                 plots.sobol_indices(
-                    indices, "bookings", scenario=explore.name, samples=16, replications=1
+                    indices,
+                    "bookings",
+                    scenario=explore.name,
+                    samples=16,
+                    replications=1,
+                    overrides=parse_set(args.set),
                 ),
             )
         )
+        if len(ensemble.designs) > 1:
+            extra.append(_gallery_robust(args, base))
     _written(args, write_gallery(ensemble, args.output, base, extra))
     return 0

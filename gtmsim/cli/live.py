@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import socket
 import sys
 from pathlib import Path
 
 import gtmsim
 from gtmsim.cli.common import FILE_HELP, BadInput, at_least, scenario_file
-from gtmsim.scenario.shipped import SHIPPED_DIR, shipped_scenarios
+from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios, shipped_scenarios
 
 DEFAULT_PORT = 8765
 
@@ -57,7 +58,11 @@ def port_number(text: str) -> int:
 
 
 def catalogue(files: list[str]) -> dict[str, str]:
-    """Design name -> file: the files given (by stem), then the shipped ones (by name)."""
+    """Design name -> file: the files given (by stem), then the shipped ones (by name).
+
+    The shipped ones are those of the working directory's ``scenarios/`` folder if
+    it has one (a checkout), else those installed with the package.
+    """
     out: dict[str, str] = {}
     for file in files:
         gtmsim.load_scenario(file)  # a bad file is reported now, not on the page
@@ -65,9 +70,11 @@ def catalogue(files: list[str]) -> dict[str, str]:
         while name in out:
             name, k = f"{Path(file).stem}#{k}", k + 1
         out[name] = file
-    for path in shipped_scenarios():
-        name = Path(path).relative_to(SHIPPED_DIR).with_suffix("").as_posix()
-        if path not in out.values() and name != "base/market":
+    root = Path(SHIPPED_DIR) if Path(SHIPPED_DIR).is_dir() else packaged_scenarios()
+    given = {os.path.realpath(f) for f in out.values()}
+    for path in shipped_scenarios(root):
+        name = Path(path).relative_to(root).with_suffix("").as_posix()
+        if os.path.realpath(path) not in given and name != "base/market":
             out.setdefault(name, path)
     return out
 
@@ -101,11 +108,6 @@ def cmd_live(args: argparse.Namespace) -> int:
             f'gtmsim live needs the live extra ({exc.name} is missing): pip install "gtmsim[live]"'
         ) from None
     designs = catalogue(args.files)
-    if not designs:
-        raise BadInput(
-            "no scenarios to offer: give scenario FILEs, or run from a folder with the "
-            f"shipped {SHIPPED_DIR}/ folder"
-        )
     default = Path(args.files[0]).stem if args.files else "over_the_wall"
     sock = listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]

@@ -183,6 +183,7 @@ def run_experiment(
     rel_half_width: float = 0.02,
     max_replications: int = 200,
     workers: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Ensemble:
     """Replicate one or more designs with common random numbers.
 
@@ -211,6 +212,11 @@ def run_experiment(
         resumes), and the ensemble is saved there at the end.
     progress
         Called as ``progress(done, total)`` after every finished replication.
+    overrides
+        Dotted settings changed for every design (``{"sales.ae.headcount": 30}``, as
+        ``--set`` does), applied over each design's own settings. They are kept in
+        the manifest's ``overrides``, so that tables, reports and figure subtitles say
+        what was changed (applying ones a design already has changes nothing).
 
     Returns
     -------
@@ -226,6 +232,9 @@ def run_experiment(
     """
     started = time.perf_counter()
     names, designs = resolve_designs(scenarios, seed)
+    overrides = dict(overrides or {})
+    if overrides:
+        designs = [load_scenario(d.model_dump(mode="json"), overrides) for d in designs]
     payloads = [d.model_dump(mode="json") for d in designs]
     hashes = [d.content_hash() for d in designs]
     store = ReplicationStore(out) if out is not None else None
@@ -307,6 +316,7 @@ def run_experiment(
         "key_metric": key_metric,
         "rel_half_width": rel_half_width if replications == "auto" else None,
         "precision_reached": reached,
+        "overrides": overrides,
         "environment": environment(),
     }
     ensemble = Ensemble.from_replications(names, designs, reps, runs, manifest)

@@ -2,7 +2,7 @@
 
 Nothing here runs a simulation: every function takes an
 :class:`~gtmsim.Ensemble` (or a table computed from one, a sweep or Sobol
-indices) and draws it. Figures are built without pyplot, so no global state
+indices, a robust comparison) and draws it. Figures are built without pyplot, so no global state
 changes and any backend works; save one with ``fig.savefig("x.png")``.
 
 >>> from gtmsim import plots
@@ -22,6 +22,7 @@ from gtmsim.plots.designs import (
 from gtmsim.plots.dynamics import death_spiral
 from gtmsim.plots.explore import sobol_indices, sweep_heatmap
 from gtmsim.plots.flow import sankey
+from gtmsim.plots.robustness import robust
 from gtmsim.plots.style import DPI, design_colours
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "funnel",
     "quota_attainment",
     "revenue_bridge",
+    "robust",
     "sankey",
     "sobol_indices",
     "speed_to_lead",

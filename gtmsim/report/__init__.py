@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from gtmsim.experiment.ensemble import Ensemble
+from gtmsim.experiment.robust import RobustResult
 from gtmsim.report.figures import Shown, design_figures
 from gtmsim.report.html import differing_settings, report_html
 from gtmsim.results.storage import write_text
@@ -22,10 +23,15 @@ def write_report(
     path: str | os.PathLike,
     baseline: str | int = 0,
     title: str | None = None,
+    robust: RobustResult | None = None,
 ) -> Path:
-    """Write the HTML report of an ensemble (every figure that applies) to ``path``."""
+    """Write the HTML report of an ensemble (every figure that applies) to ``path``.
+
+    Given ``robust`` (a :func:`gtmsim.robust` result), the report gains its section:
+    the share of plausible worlds each design wins, and the figure.
+    """
     out = Path(path)
-    html = report_html(ensemble, design_figures(ensemble, baseline), baseline, title)
+    html = report_html(ensemble, design_figures(ensemble, baseline), baseline, title, robust)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, html)
     out.chmod(0o644)  # a report is for sharing (the atomic write made it private)

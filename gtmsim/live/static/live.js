@@ -158,8 +158,8 @@ function card(row, title) {
     `95% interval ${signed(row.ci_low, money)} to ${signed(row.ci_high, money)}`;
   c.append(el("div", { class: "ci" }, ci));
   c.append(el("div", { class: "note" },
-    `baseline ${money(row.baseline_mean)} → design ${money(row.design_mean)}; design higher in ${
-      row.p_better === null ? "–" : Math.round(100 * row.p_better) + "%"} of pairs`));
+    `baseline ${money(row.baseline_mean)} → design ${money(row.design_mean)}; design better in ${
+      row.p_improves === null ? "–" : Math.round(100 * row.p_improves) + "%"} of pairs`));
   if (row.ci_low !== null) {
     const lo = Math.min(row.ci_low, 0), hi = Math.max(row.ci_high, 0);
     const pad = (hi - lo) * 0.15 || 1, a = lo - pad, w = hi + pad - a;
@@ -209,10 +209,16 @@ function render(a) {
   table($("detail"), ["metric", "baseline", "design", "difference (95% CI)"],
     a.detail.map((r) => [r.metric.replaceAll("_", " "), format(r.metric, r.baseline_mean), format(r.metric, r.design_mean),
       `${signed(r.difference, (x) => format(r.metric, x))} (${format(r.metric, r.ci_low)} to ${format(r.metric, r.ci_high)})`]));
-  table($("bridge"), ["step", "baseline", "design", "contribution"],
-    a.bridge.map((r) => [r.step, r.step === "deal size" || r.step === "total" ? money(r.baseline) : r.step === "lead volume" ? num(r.baseline) : `${(100 * r.baseline).toFixed(1)}%`,
-      r.step === "deal size" || r.step === "total" ? money(r.design) : r.step === "lead volume" ? num(r.design) : `${(100 * r.design).toFixed(1)}%`,
-      signed(r.contribution_usd, money)]));
+  // a step is a count, a ratio of two counts, or USD (a subtotal, a deal size)
+  const value = (step, x) => (/usd|^bookings$/.test(step) ? money(x) : step.includes("/") ? `${(100 * x).toFixed(1)}%` : num(x));
+  const rows = [];
+  let chain = null;
+  for (const r of a.bridge) {
+    if (r.chain !== chain && r.kind !== "total") { rows.push({ cells: [r.chain, "", "", ""], kind: "chain" }); chain = r.chain; }
+    rows.push({ cells: [r.step.replaceAll("_", " "), value(r.step, r.baseline), value(r.step, r.design), signed(r.contribution_usd, money)], kind: r.kind });
+  }
+  table($("bridge"), ["step", "baseline", "design", "contribution"], rows.map((r) => r.cells));
+  rows.forEach((r, i) => $("bridge").rows[i + 1].classList.add(r.kind));
   $("nobridge").textContent = a.no_bridge || "";
   if (a.pairs_done === 1 || !running) {
     for (const name of ["bridge", "bookings"]) {
