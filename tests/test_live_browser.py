@@ -116,7 +116,7 @@ def test_moving_the_sla_slider_shows_a_new_paired_answer_with_an_interval():
 
 def screenshot(path: str) -> None:
     """The README's picture: over_the_wall with a 1-hour SLA against itself, a full year."""
-    with live_server() as url, browser_page(1400, 1050) as page:
+    with live_server() as url, browser_page(1400, 1500) as page:
         page.goto(url)
         page.wait_for_selector('.lever[data-key="handoff.sla_hours"]')
         move_sla(page, 1)
