@@ -3,8 +3,8 @@
 One module per group of commands: :mod:`~gtmsim.cli.scenarios` (run, validate,
 explain, list, schema, metrics), :mod:`~gtmsim.cli.experiments` (compare,
 attribute, sweep, sensitivity, calibrate), :mod:`~gtmsim.cli.robust` (robust),
-:mod:`~gtmsim.cli.figures` (plot, report, animate, gallery) and
-:mod:`~gtmsim.cli.calibration`; what several
+:mod:`~gtmsim.cli.figures` (plot, report, animate, gallery), :mod:`~gtmsim.cli.live`
+(live) and :mod:`~gtmsim.cli.calibration`; what several
 share is in :mod:`~gtmsim.cli.common`. Each command has ``add_<command>(subparsers)``,
 which adds its parser, next to ``cmd_<command>(args)``, which runs it.
 
@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 
 import gtmsim
-from gtmsim.cli import calibration, experiments, figures, robust, scenarios
+from gtmsim.cli import calibration, experiments, figures, live, robust, scenarios
 from gtmsim.cli.common import BadInput, show_warning
 from gtmsim.results.storage import OutputInUse
 
@@ -43,6 +43,7 @@ COMMANDS = (
     figures.add_report,
     figures.add_animate,
     figures.add_gallery,
+    live.add_live,
     scenarios.add_metrics,
 )
 
