@@ -28,9 +28,8 @@ SHORT = {"simulation.horizon_days": 60}
 
 
 @pytest.fixture(scope="session")
-def ensemble() -> gtmsim.Ensemble:
-    scenarios = [gtmsim.load_scenario(f, SHORT) for f in (BASE, FAST)]
-    return gtmsim.run_experiment(scenarios, 2, executor="serial")
+def ensemble(small_pair) -> gtmsim.Ensemble:
+    return small_pair  # base and fast_follow_up, 60 days, 2 replications (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")
