@@ -177,7 +177,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for design, reason in no_bridge.items():
         print(f"\nNo revenue bridge for {base!r} -> {design!r}:\n  {reason}")
     if out is not None:
-        print(f"\nresults written to {out}/")
+        print(f"\nresults written to {str(out).rstrip('/')}/")
     return 0
 
 

@@ -111,7 +111,8 @@ def cmd_robust(args: argparse.Namespace) -> int:
         return 0
     print(result)
     if args.out:
-        print(f"\nresults written to {args.out}/ (`gtmsim plot robust {args.out}` draws them)")
+        out = str(args.out).rstrip("/")
+        print(f"\nresults written to {out}/ (`gtmsim plot robust {out}` draws them)")
     if plot is not None:
         print(f"figure written to {plot}")
     return 0
