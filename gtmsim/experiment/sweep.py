@@ -12,6 +12,7 @@ import itertools
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,8 @@ def design_points(
     design
         ``"grid"``: the Cartesian product of every key's values, ``steps``
         evenly spaced values from ``lo`` to ``hi`` inclusive (``steps = 1``: just
-        ``lo``; integer ranges are rounded and repeated values dropped).
+        ``lo``; integer ranges are rounded, with a :class:`RoundedLevels` warning
+        that names the key and the values run, and repeated values dropped).
         ``"lhs"``: a Latin hypercube of ``n`` points
         (:class:`scipy.stats.qmc.LatinHypercube`). ``"sobol"``: the first ``n``
         points of a scrambled Sobol' sequence (:class:`scipy.stats.qmc.Sobol`);
@@ -163,12 +165,29 @@ def _parse_spec(key: str, spec: Any, design: str) -> _Range | list:
     return values
 
 
+class RoundedLevels(UserWarning):
+    """An integer range's evenly spaced steps were not whole numbers and were rounded."""
+
+
 def _grid_levels(spec: _Range) -> list:
     assert spec.steps is not None
     levels = np.linspace(spec.lo, spec.hi, spec.steps)
     if not spec.integer:
         return [float(v) for v in levels]
-    return list(dict.fromkeys(int(v) for v in np.round(levels)))
+    rounded = list(dict.fromkeys(int(v) for v in np.round(levels)))
+    if not np.array_equal(levels, np.round(levels)):
+        span = spec.hi - spec.lo
+        exact = [k + 1 for k in range(1, min(span, 20) + 1) if span % k == 0]
+        warnings.warn(
+            RoundedLevels(
+                f"{spec.key}: {spec.steps} evenly spaced steps from {spec.lo} to {spec.hi} "
+                f"are not whole numbers ({', '.join(f'{v:g}' for v in levels)}); running "
+                f"{', '.join(map(str, rounded))}. Steps that give whole numbers: "
+                f"{', '.join(map(str, exact))}"
+            ),
+            stacklevel=3,
+        )
+    return rounded
 
 
 def _scale(spec: _Range, u: np.ndarray) -> list:
