@@ -185,7 +185,15 @@ def add_metrics(sub) -> None:
     metrics.set_defaults(func=cmd_metrics)
 
 
+CI_NOTE = (
+    "Confidence intervals stay in a metric's range: a share's within [0, 1] (a Wilson "
+    "score interval), a count's or a USD total's not below 0 (a quasi-Poisson score "
+    "interval); other metrics have the Student t interval over replications."
+)
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     for name, meaning in gtmsim.METRICS.items():
         print(f"{name:34s} {meaning}")
+    print(f"\n{CI_NOTE}")
     return 0

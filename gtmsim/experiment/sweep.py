@@ -22,8 +22,8 @@ import numpy as np
 from gtmsim.experiment.compare import KEY_METRICS
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, run_experiment
-from gtmsim.results.metrics import unknown_metrics
-from gtmsim.results.summary import mean_ci
+from gtmsim.results.metrics import metric_range, unknown_metrics
+from gtmsim.results.summary import mean_interval
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario
@@ -258,7 +258,9 @@ class SweepResult:
             Metric names (default: those given to :func:`sweep`, else the key
             metrics of :func:`gtmsim.compare`).
         level
-            Confidence level of the Student-t interval over replications.
+            Confidence level of the interval over replications: a share's stays in
+            [0, 1], a count's not below 0 (see :meth:`Ensemble.summary
+            <gtmsim.experiment.ensemble.Ensemble.summary>`).
 
         Returns
         -------
@@ -280,14 +282,14 @@ class SweepResult:
             data = self.ensemble.metric(name)
             for i, point in enumerate(self.points):
                 x = data[i][~np.isnan(data[i])]
-                mean, half = mean_ci(x, level)
+                mean, low, high = mean_interval(x, level, metric_range(name))
                 cols["design"].append(self.ensemble.designs[i])
                 for k in keys:
                     cols[k].append(point[k])
                 cols["metric"].append(name)
                 cols["mean"].append(mean)
-                cols["ci_low"].append(mean - half)
-                cols["ci_high"].append(mean + half)
+                cols["ci_low"].append(low)
+                cols["ci_high"].append(high)
                 cols["n"].append(int(x.size))
         return Table(cols)
 
