@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 import traceback
 import warnings
@@ -63,11 +64,30 @@ class ExperimentError(RuntimeError):
         )
 
 
-class ExperimentInterrupted(KeyboardInterrupt):
-    """Interrupted: ``finished`` holds the replications that completed (also saved to ``out``)."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt by :func:`raise_on_sigterm`'s handler."""
 
-    def __init__(self, finished: int, out: Path | None) -> None:
-        self.finished, self.out = finished, out
+
+def raise_on_sigterm() -> None:
+    """Make SIGTERM stop this process as Ctrl-C does: finished replications are kept.
+
+    Only from the main thread (a signal handler's rule); the ``gtmsim`` command does it.
+    """
+
+    def handler(signum, frame):
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+class ExperimentInterrupted(KeyboardInterrupt):
+    """Interrupted: ``finished`` holds the replications that completed (also saved to ``out``).
+
+    ``signal`` is the signal that stopped it: ``SIGINT`` (Ctrl-C) or ``SIGTERM``.
+    """
+
+    def __init__(self, finished: int, out: Path | None, signal: str = "SIGINT") -> None:
+        self.finished, self.out, self.signal = finished, out, signal
         where = f"; rerun with out={str(out)!r} to resume" if out else ""
         super().__init__(f"interrupted after {finished} finished replication(s){where}")
 
@@ -231,6 +251,7 @@ def run_experiment(
     store = ReplicationStore(out) if out is not None else None
     pool = make_executor(executor, workers=workers)
     runs: dict[tuple[int, int], Replication] = {}
+    saved: set[tuple[int, int]] = set()  # runs that are on disk in ``out``
 
     def run_round(reps: list[int]) -> None:
         todo = []
@@ -239,6 +260,7 @@ def run_experiment(
                 cached = store.get(hashes[d], r) if store else None
                 if cached is not None:
                     runs[(d, r)] = cached
+                    saved.add((d, r))
                 else:
                     todo.append((d, r))
         failures: list[ReplicationFailure] = []
@@ -246,25 +268,43 @@ def run_experiment(
         total = done + len(todo)
         if progress and done:
             progress(done, total)
+
+        def keep(i: int, result) -> None:
+            nonlocal done
+            d, r = todo[i]
+            if isinstance(result, BaseException):
+                error = "".join(traceback.format_exception(result)).rstrip()
+                failures.append(
+                    ReplicationFailure(names[d], hashes[d], designs[d].simulation.seed, r, error)
+                )
+                return
+            runs[(d, r)] = result
+            if store:
+                store.put(hashes[d], r, result)
+                saved.add((d, r))
+            done += 1
+            if progress:
+                progress(done, total)
+
+        results = pool.run(run_replication, [(payloads[d], r) for d, r in todo])
         try:
-            for i, result in pool.run(run_replication, [(payloads[d], r) for d, r in todo]):
-                d, r = todo[i]
-                if isinstance(result, BaseException):
-                    error = "".join(traceback.format_exception(result)).rstrip()
-                    failures.append(
-                        ReplicationFailure(
-                            names[d], hashes[d], designs[d].simulation.seed, r, error
-                        )
-                    )
-                    continue
-                runs[(d, r)] = result
-                if store:
-                    store.put(hashes[d], r, result)
-                done += 1
-                if progress:
-                    progress(done, total)
-        except KeyboardInterrupt:
-            raise ExperimentInterrupted(len(runs), Path(out) if out else None) from None
+            for i, result in results:
+                keep(i, result)
+        except KeyboardInterrupt as exc:
+            try:  # replications that finish while the pool shuts down are kept too
+                for i, result in _after_interrupt(results):
+                    keep(i, result)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now
+                pass
+            finally:
+                results.close()
+                if store:  # one interrupted while it was being written
+                    for d, r in runs.keys() - saved:
+                        store.put(hashes[d], r, runs[(d, r)])
+            stopped_by = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+            raise ExperimentInterrupted(len(runs), Path(out) if out else None, stopped_by) from None
+        finally:
+            results.close()
         if failures:
             raise ExperimentError(failures)
 
@@ -313,6 +353,19 @@ def run_experiment(
     if out is not None:
         ensemble.save(out)
     return ensemble
+
+
+def _after_interrupt(results):
+    """What an executor still hands back after an interrupt (see ``ProcessExecutor``)."""
+    try:
+        first = results.throw(KeyboardInterrupt())
+    except (KeyboardInterrupt, StopIteration):  # it had stopped already, or has nothing
+        return
+    yield first
+    try:
+        yield from results
+    except KeyboardInterrupt:  # re-raised once the running ones are in
+        return
 
 
 def _replications_needed(runs, n_designs: int, n: int, metric: str, target: float) -> int:
