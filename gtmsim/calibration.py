@@ -130,10 +130,12 @@ def run_designs(
     workers: int | None = None,
     progress=None,
     out: str | os.PathLike | None = None,
+    force: bool = False,
 ) -> Ensemble:
     """Every design of the targets, paired replications over the targets' horizon.
 
-    With ``out``, replications are kept there and a rerun reuses them.
+    With ``out``, replications are kept there and a rerun reuses them; a folder of
+    another run is refused unless ``force`` (see ``run_experiment``).
     """
     overrides = {"simulation.horizon_days": targets.horizon_days}
     scenarios = {name: load_scenario(path, overrides) for name, path in targets.designs.items()}
@@ -143,6 +145,7 @@ def run_designs(
         workers=workers,
         progress=progress,
         out=out,
+        force=force,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import gtmsim
@@ -26,7 +27,7 @@ from gtmsim.cli.common import (
     vary_option,
 )
 from gtmsim.results.metrics import unknown_metrics
-from gtmsim.results.storage import check_output_dir, write_outputs
+from gtmsim.results.storage import check_output_dir, output_lock, write_outputs
 
 COMPARE_METRICS = (
     "bookings",
@@ -88,8 +89,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if unknown:
         raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     out = Path(args.out) if args.out else None
-    if out is not None:
-        check_output_dir(out, [s.content_hash() for s in scenarios], force=args.force)
+    with output_lock(out) if out is not None else nullcontext():  # the tables too
+        if out is not None:
+            check_output_dir(out, [s.content_hash() for s in scenarios], force=args.force)
+        results = _compare(args, scenarios, baseline, metrics, out)
+    return _print_compare(args, *results, out)
+
+
+def _compare(args, scenarios, baseline: int, metrics: list[str], out: Path | None) -> tuple:
+    """Run the comparison and write its files; returns what cmd_compare prints."""
     ensemble = gtmsim.run_experiment(
         scenarios,
         parse_replications(args.replications),
@@ -111,6 +119,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 no_bridge[design] = str(exc)
     if out is not None:
         write_outputs(out, ensemble, summary, comparison, bridges)
+    return ensemble, base, summary, comparison, bridges, no_bridge
+
+
+def _print_compare(args, ensemble, base, summary, comparison, bridges, no_bridge, out) -> int:
     if args.json:
         print_json(
             {
@@ -267,7 +279,12 @@ def add_sweep(sub) -> None:
     sweep.add_argument(
         "--minimize", action="store_true", help="the best point has the lowest first metric"
     )
-    sweep.add_argument("--out", metavar="DIR", help="write every replication as it finishes")
+    sweep.add_argument(
+        "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
+    )
+    sweep.add_argument(
+        "--force", action="store_true", help="reuse an --out folder that holds another run"
+    )
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -283,6 +300,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         metrics=metrics,
         executor=parse_executor(args),
         out=args.out,
+        force=args.force,
         progress=show_progress,
     )
     print_table(result.table(metrics), args)

@@ -24,7 +24,7 @@ from gtmsim.experiment.ensemble import (
     replication_details,
 )
 from gtmsim.experiment.executors import make_executor
-from gtmsim.results.storage import atomic_write
+from gtmsim.results.storage import atomic_write, check_output_dir, output_lock
 from gtmsim.results.summary import mean_ci
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario
@@ -106,11 +106,16 @@ def run_replication(task: tuple[dict, int]) -> Replication:
     )
 
 
+class DamagedReplication(UserWarning):
+    """A saved replication could not be read; it is run again and replaced."""
+
+
 class ReplicationStore:
     """Finished replications on disk, one file each, keyed by scenario hash and number.
 
     Each file records the engine that made it (``ENGINE``); one made by other code, an
-    earlier gtmsim say, counts as missing, so it is run again and replaced.
+    earlier gtmsim say, counts as missing, so it is run again and replaced. So does a
+    damaged one, with a :class:`DamagedReplication` warning that names it.
     """
 
     def __init__(self, directory: str | os.PathLike) -> None:
@@ -123,6 +128,17 @@ class ReplicationStore:
         path = self._path(scenario_hash, replication)
         if not path.exists():
             return None
+        try:
+            return self._read(path)
+        except Exception as exc:  # a truncated or overwritten file: np.load says how
+            warnings.warn(
+                DamagedReplication(f"{path} is damaged ({exc}); running that replication again"),
+                stacklevel=2,
+            )
+            return None
+
+    @staticmethod
+    def _read(path: Path) -> Replication | None:
         with np.load(path) as data:
             if "engine" not in data.files or str(data["engine"]) != ENGINE:
                 return None
@@ -203,6 +219,7 @@ def run_experiment(
     rel_half_width: float = 0.02,
     max_replications: int = 200,
     workers: int | None = None,
+    force: bool = False,
 ) -> Ensemble:
     """Replicate one or more designs with common random numbers.
 
@@ -228,7 +245,13 @@ def run_experiment(
     out
         A directory. Each replication is written there as soon as it finishes;
         calling again with the same ``out`` reuses them (an interrupted run
-        resumes), and the ensemble is saved there at the end.
+        resumes), and the ensemble is saved there at the end. A folder that
+        holds another run's results is refused (:class:`OutputInUse`), and so is
+        one another run is writing to (a lock file); half-written files of a
+        killed run are removed, a damaged replication is run again.
+    force
+        Write into an ``out`` that holds another run's results: the files of that
+        run this one would not overwrite are removed first.
     progress
         Called as ``progress(done, total)`` after every finished replication.
 
@@ -242,12 +265,63 @@ def run_experiment(
         Some replications raised; each is reported with its design, scenario hash,
         seed and replication number. The others finished (and are saved in ``out``).
     ExperimentInterrupted
-        On Ctrl-C; finished replications are kept in ``out``.
+        On Ctrl-C (or SIGTERM, see :func:`raise_on_sigterm`); finished replications,
+        those that finish while the pool stops included, are kept in ``out``.
+    OutputInUse
+        For an ``out`` of another run (without ``force``) or in use by another run.
     """
     started = time.perf_counter()
     names, designs = resolve_designs(scenarios, seed)
-    payloads = [d.model_dump(mode="json") for d in designs]
     hashes = [d.content_hash() for d in designs]
+    if out is None:
+        return _replicate(
+            names,
+            designs,
+            hashes,
+            replications,
+            started,
+            executor,
+            out,
+            progress,
+            key_metric,
+            rel_half_width,
+            max_replications,
+            workers,
+        )
+    with output_lock(out):
+        check_output_dir(Path(out), hashes, force=force)
+        return _replicate(
+            names,
+            designs,
+            hashes,
+            replications,
+            started,
+            executor,
+            out,
+            progress,
+            key_metric,
+            rel_half_width,
+            max_replications,
+            workers,
+        )
+
+
+def _replicate(
+    names,
+    designs,
+    hashes,
+    replications,
+    started,
+    executor,
+    out,
+    progress,
+    key_metric,
+    rel_half_width,
+    max_replications,
+    workers,
+) -> Ensemble:
+    """The body of :func:`run_experiment`, once ``out`` (if any) is checked and locked."""
+    payloads = [d.model_dump(mode="json") for d in designs]
     store = ReplicationStore(out) if out is not None else None
     pool = make_executor(executor, workers=workers)
     runs: dict[tuple[int, int], Replication] = {}
@@ -326,7 +400,7 @@ def run_experiment(
                     f"automatic replications stopped at the cap of {n} before the 95% interval "
                     f"of {key_metric} was within {rel_half_width:.0%} of its mean for every design"
                 ),
-                stacklevel=2,
+                stacklevel=3,
             )
         reps = list(range(n))
     elif isinstance(replications, int) and replications >= 1:

@@ -340,6 +340,7 @@ def sweep(
     executor: Any = None,
     out: str | os.PathLike | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> SweepResult:
     """Run variants of a scenario over a grid or a sample of settings.
 
@@ -366,9 +367,10 @@ def sweep(
     seed
         The experiment's seed, shared by every point (default: the scenario's);
         it also seeds the ``lhs`` and ``sobol`` samples.
-    executor, out, progress
+    executor, out, progress, force
         Passed to ``run_experiment``: where replications run, a directory that
-        keeps them (a rerun resumes), and ``progress(done, total)``.
+        keeps them (a rerun resumes; another run's folder is refused unless
+        ``force``), and ``progress(done, total)``.
 
     Returns
     -------
@@ -397,6 +399,12 @@ def sweep(
             unique, k = f"{name}#{k}", k + 1
         designs[unique] = load_scenario(data, point)
     ensemble = run_experiment(
-        designs, replications, seed=seed, executor=executor, out=out, progress=progress
+        designs,
+        replications,
+        seed=seed,
+        executor=executor,
+        out=out,
+        progress=progress,
+        force=force,
     )
     return SweepResult(points, ensemble, list(metrics) if metrics else None)
