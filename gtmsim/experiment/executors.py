@@ -182,13 +182,34 @@ class DaskExecutor:
             self.client.close()
 
 
+def _active_client():
+    """The ``distributed.Client`` in use (the last one created, or set as default)."""
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            'executor="dask" needs the distributed extra: pip install "gtmsim[distributed]"'
+        ) from exc
+    try:
+        return distributed.default_client()
+    except ValueError:
+        raise ValueError(
+            'executor="dask" runs on the active distributed.Client, and there is none: '
+            "create one first (distributed.Client(...)), or pass a scheduler address "
+            '("tcp://host:8786") or the client itself'
+        ) from None
+
+
 def make_executor(executor: Any = None, *, workers: int | None = None) -> Executor:
     """An executor from a name, a Dask client or address, or an executor object.
 
     ``None`` or ``"process"``: a local process pool of ``workers`` processes
-    (default: every core); ``"serial"``: this process; a scheduler address
-    (``"tcp://host:8786"``) or a ``distributed.Client``: that Dask cluster (its
-    size is the cluster's); any object with ``name`` and ``run`` is used as is.
+    (default: every core); ``"serial"``: this process; ``"dask"``: the active
+    ``distributed.Client`` (the one created last, as Dask itself picks); a scheduler
+    address (``"tcp://host:8786"``) or a ``distributed.Client``: that Dask cluster
+    (its size is the cluster's); any object with ``name`` and ``run`` is used as
+    is. An executor made here from an address opens its own client: close it with
+    its ``close()`` (``run_experiment`` does).
     """
     if executor is None or executor == "process":
         return ProcessExecutor(workers)
@@ -197,9 +218,7 @@ def make_executor(executor: Any = None, *, workers: int | None = None) -> Execut
     if isinstance(executor, str) and "://" in executor:
         return DaskExecutor(executor)
     if executor == "dask":
-        raise ValueError(
-            'executor="dask" needs a scheduler: pass its address or a distributed.Client'
-        )
+        return DaskExecutor(_active_client())
     if hasattr(executor, "run") and hasattr(executor, "name"):
         return executor
     if type(executor).__name__ == "Client":  # a distributed.Client

@@ -9,6 +9,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -273,57 +274,27 @@ def run_experiment(
     started = time.perf_counter()
     names, designs = resolve_designs(scenarios, seed)
     hashes = [d.content_hash() for d in designs]
-    if out is None:
-        return _replicate(
-            names,
-            designs,
-            hashes,
-            replications,
-            started,
-            executor,
-            out,
-            progress,
-            key_metric,
-            rel_half_width,
-            max_replications,
-            workers,
-        )
-    with output_lock(out):
-        check_output_dir(Path(out), hashes, force=force)
-        return _replicate(
-            names,
-            designs,
-            hashes,
-            replications,
-            started,
-            executor,
-            out,
-            progress,
-            key_metric,
-            rel_half_width,
-            max_replications,
-            workers,
-        )
+    with output_lock(out) if out is not None else nullcontext():
+        if out is not None:
+            check_output_dir(Path(out), hashes, force=force)
+        pool = make_executor(executor, workers=workers)
+        try:
+            return _replicate(
+                names, designs, hashes, replications, started, pool, out, progress,
+                key_metric, rel_half_width, max_replications,
+            )  # fmt: skip
+        finally:  # a client opened for a scheduler address is closed, not left to exit
+            if pool is not executor and hasattr(pool, "close"):
+                pool.close()
 
 
 def _replicate(
-    names,
-    designs,
-    hashes,
-    replications,
-    started,
-    executor,
-    out,
-    progress,
-    key_metric,
-    rel_half_width,
-    max_replications,
-    workers,
-) -> Ensemble:
-    """The body of :func:`run_experiment`, once ``out`` (if any) is checked and locked."""
+    names, designs, hashes, replications, started, pool, out, progress, key_metric,
+    rel_half_width, max_replications,
+) -> Ensemble:  # fmt: skip
+    """The body of :func:`run_experiment`: ``out`` (if any) checked and locked, ``pool`` open."""
     payloads = [d.model_dump(mode="json") for d in designs]
     store = ReplicationStore(out) if out is not None else None
-    pool = make_executor(executor, workers=workers)
     runs: dict[tuple[int, int], Replication] = {}
     saved: set[tuple[int, int]] = set()  # runs that are on disk in ``out``
 
