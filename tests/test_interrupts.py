@@ -19,13 +19,13 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals to a process group")
 
 DESIGNS = [str(ROOT / "scenarios" / "defined.toml"), str(ROOT / "scenarios" / "aligned.toml")]
-HORIZON = {"simulation.horizon_days": 30}
+HORIZON = {"simulation.horizon_days": 20}
 N = 4
 
 
 def compare(out: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gtmsim", "compare", *DESIGNS, "-n", str(N), "--jobs", "2"]
-    cmd += ["--set", "simulation.horizon_days=30", "--out", str(out)]
+    cmd += ["--set", "simulation.horizon_days=20", "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # its own process group: the signal reaches the workers too, as a terminal's Ctrl-C does
     return subprocess.Popen(

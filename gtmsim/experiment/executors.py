@@ -43,7 +43,7 @@ def _worker_start() -> None:
 
 # After an interrupt, how long running replications may take to finish (and be kept)
 # before the pool is ended: short enough for the command to stop within 2 seconds.
-GRACE_S = 1.0
+GRACE_S = 0.5
 
 
 class Executor(Protocol):
