@@ -1,5 +1,6 @@
 """Ctrl-C and SIGTERM during `gtmsim compare --out`: finished replications kept, a quick
-exit with 130 or 143, no traceback, and the resumed run equals an uninterrupted one."""
+exit with 130 or 143, no traceback; after SIGKILL no partial file is read; the resumed run
+equals an uninterrupted one."""
 
 from __future__ import annotations
 
@@ -69,9 +70,17 @@ def test_interrupted_runs_resume_to_the_uninterrupted_result(tmp_path):
         assert kept >= before + after
         assert f"interrupted after {kept} finished replication(s)" in err
         assert not list(out.rglob("*.tmp"))
-    done = compare(out)
+    # SIGKILL: no cleanup at all; whatever it was writing must not be read as a replication
+    code, err, _ = interrupt(out, 1, signal.SIGKILL)
+    if code != 0:
+        assert code == -signal.SIGKILL
+        for path in (out / "replications").glob("*/r*.npz"):
+            with np.load(path) as data:  # whole files only: a write cut short is a .tmp
+                assert "metric_values" in data.files
+    done = compare(out)  # the lock dies with the killed run: this one is not refused
     _, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
+    assert not list(out.rglob("*.tmp"))  # a killed write's leftovers are removed
     resumed = gtmsim.Ensemble.load(out)
     scenarios = [gtmsim.load_scenario(f, HORIZON) for f in DESIGNS]
     straight = gtmsim.run_experiment(scenarios, N, executor="serial")
