@@ -141,3 +141,24 @@ def test_a_toml_date_is_a_start_date_and_does_not_change_the_results(tmp_path):
     assert gtmsim.simulate(later).metrics == pytest.approx(
         gtmsim.simulate(default).metrics, nan_ok=True
     )
+
+
+def test_a_name_with_a_comma_or_a_newline_stays_on_its_row():
+    out = io.StringIO()
+    sink = CsvEventLog(out)
+    sink(
+        {
+            "case_id": [1, 2],
+            "activity": ["attempt", "attempt"],
+            "timestamp_days": [2.0, 1.0],
+            "resource": ["ae, senior", "ae\nnight"],
+            "channel": ["events", "events"],
+            "segment": ["smb", "smb"],
+        }
+    )
+    sink.close()
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["case_id"], r["resource"]) for r in rows] == [
+        ("2", "ae\\nnight"),
+        ("1", "ae, senior"),
+    ]

@@ -78,54 +78,79 @@ class CsvEventLog:
     def __init__(self, stream: TextIO, start_date: str = "2026-01-05") -> None:
         self._stream = stream
         self._origin = np.datetime64(datetime.date.fromisoformat(start_date), "ms")
-        self._runs: list[TextIO] = []
+        self._runs: list[tuple[TextIO, np.ndarray, np.ndarray, np.ndarray]] = []
         self._rows = 0
         self._before_run: set[int] = set()
         self._closed = False
 
     def __call__(self, chunk: dict[str, list]) -> None:
         columns = [chunk[c] for c in EVENT_LOG_COLUMNS]
-        if len({len(c) for c in columns}) > 1:
+        n = len(columns[0])
+        if any(len(c) != n for c in columns):
             raise ValueError("event-log chunk with columns of different lengths")
+        if not n:
+            return
         days = np.asarray(chunk["timestamp_days"], float)
+        cases = np.asarray(chunk["case_id"], np.int64)
         order = np.argsort(days, kind="stable")
+        created = np.asarray(chunk["activity"]) == "created"
+        self._before_run.update(cases[created & (days < 0)].tolist())
         stamps = np.datetime_as_string(
-            self._origin + np.round(days * 86_400_000).astype("timedelta64[ms]"), unit="ms"
+            self._origin + np.round(days[order] * 86_400_000).astype("timedelta64[ms]"), unit="ms"
         )
-        for case, activity, t in zip(chunk["case_id"], chunk["activity"], days, strict=True):
-            if activity == "created" and t < 0:
-                self._before_run.add(int(case))
+        pick = order.tolist()
         run = tempfile.TemporaryFile("w+", newline="")  # noqa: SIM115 (read back in close())
-        writer = csv.writer(run)
-        for i in order.tolist():
-            writer.writerow(
-                (
-                    repr(float(days[i])),
-                    self._rows + i,
-                    chunk["case_id"][i],
-                    chunk["activity"][i],
-                    stamps[i],
-                    chunk["timestamp_days"][i],
-                    chunk["resource"][i],
-                    chunk["channel"][i],
-                    chunk["segment"][i],
-                )
+        csv.writer(run, lineterminator="\n").writerows(
+            zip(
+                cases[order].tolist(),
+                _one_line([chunk["activity"][i] for i in pick]),
+                stamps.tolist(),
+                days[order].tolist(),
+                *(
+                    _one_line([chunk[c][i] for i in pick])
+                    for c in ("resource", "channel", "segment")
+                ),
+                strict=True,
             )
-        self._rows += len(days)
-        run.seek(0)
-        self._runs.append(run)
+        )
+        self._runs.append((run, days[order], self._rows + order, cases[order]))
+        self._rows += n
 
     def close(self) -> None:
         """Merge the sorted chunks into the file (once; the stream stays open)."""
         if self._closed:
             return
         self._closed = True
-        writer = csv.writer(self._stream)
-        writer.writerow(EVENT_LOG_FILE_COLUMNS)
-        readers = [((float(r[0]), int(r[1]), r[2:]) for r in csv.reader(run)) for run in self._runs]
+        csv.writer(self._stream, lineterminator="\n").writerow(EVENT_LOG_FILE_COLUMNS)
         before = self._before_run
-        for _, _, row in heapq.merge(*readers):
-            writer.writerow((*row, "true" if int(row[0]) in before else "false"))
+        write = self._stream.write
+        for _, _, case, line in heapq.merge(*(_rows(*run) for run in self._runs)):
+            write(f"{line[:-1]},{'true' if case in before else 'false'}\n")
         for run in self._runs:
-            run.close()
+            run[0].close()
         self._runs = []
+
+
+def _rows(run: TextIO, days: np.ndarray, seq: np.ndarray, cases: np.ndarray):
+    """(day, order logged, case, CSV line) of one sorted chunk, read back in slices."""
+    run.seek(0)
+    step = 8192
+    for start in range(0, len(days), step):
+        end = start + step
+        # the slice comes first: zip stops on it before taking a line too many
+        yield from zip(
+            days[start:end].tolist(),
+            seq[start:end].tolist(),
+            cases[start:end].tolist(),
+            run,
+            strict=False,
+        )
+
+
+def _one_line(values: list) -> list:
+    """Names as one line each (a row of the file is a line; names rarely hold a newline)."""
+    if any("\n" in v or "\r" in v for v in set(values) if isinstance(v, str)):
+        return [
+            v.replace("\r", "\\r").replace("\n", "\\n") if isinstance(v, str) else v for v in values
+        ]
+    return values
