@@ -41,7 +41,9 @@ def add_calibration(sub) -> None:
         "--out", help="directory that keeps the replications (a rerun reuses them)"
     )
     published.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
     )
     published.set_defaults(func=cmd_calibration)
 

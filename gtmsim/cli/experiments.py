@@ -72,7 +72,9 @@ def add_compare(sub) -> None:
         "--out", metavar="DIR", help="write every result there as it finishes (rerun to resume)"
     )
     compare.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
     )
     compare.set_defaults(func=cmd_compare)
 
@@ -186,7 +188,9 @@ def add_attribute(sub) -> None:
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
     )
     attr.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
     )
     attr.add_argument(
         "--plot", metavar="FILE", help="also draw the first metric's bars (.png, .svg, .pdf)"
@@ -283,7 +287,9 @@ def add_sweep(sub) -> None:
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
     )
     sweep.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
     )
     sweep.set_defaults(func=cmd_sweep)
 
