@@ -70,6 +70,10 @@ class SerialExecutor:
 class ProcessExecutor:
     """A local process pool (default: one worker per core).
 
+    Workers leave Ctrl-C and SIGTERM to this process. On a KeyboardInterrupt the
+    replications already running get :data:`GRACE_S` seconds to finish, and those
+    that do are still handed back; then the workers are killed.
+
     Parameters
     ----------
     workers
@@ -84,8 +88,7 @@ class ProcessExecutor:
     def run(self, fn, items):
         if not items:
             return
-        with _signals_held():  # Ctrl-C inside an import can make Python exit by SIGINT later
-            warm_up()
+        warm_up()
         workers = min(self.workers, len(items))
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_start)
         finished = False
