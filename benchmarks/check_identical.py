@@ -35,7 +35,7 @@ from gtmsim.model.world import World
 from gtmsim.simulate import _result
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = ROOT / "gtmsim" / "data" / "scenarios"  # a checkout links scenarios/ here
 BASE = SCENARIOS / "base" / "market.toml"
 SEGMENTS_SDR = {"smb": 4, "midmarket": 5, "enterprise": 3}
 SEGMENTS_AE = {"smb": 10, "midmarket": 18, "enterprise": 12}

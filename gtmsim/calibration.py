@@ -1,12 +1,13 @@
 """The calibration report: the shipped org designs against published figures.
 
 The rows (CALIBRATION.md sections A, B and C) are data, in a TOML file that
-names each design's scenario file (``docs/calibration.toml`` by default); this
+names each design's scenario file (``gtmsim/data/calibration.toml``, installed with
+the package, by default); this
 module knows no design by name. It runs every design with common random
 numbers, then computes each row from the replications: the simulated mean, its
 95% confidence interval, and pass, edge (passes) or fail.
 
-Run ``python -m gtmsim.calibration`` (or ``gtmsim calibration``) from a checkout.
+Run ``python -m gtmsim.calibration`` (or ``gtmsim calibration``) from any folder.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from gtmsim.experiment.run import run_experiment
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
+from gtmsim.scenario.shipped import packaged
 
-DEFAULT_TARGETS = Path("docs") / "calibration.toml"
+DEFAULT_TARGETS = packaged("calibration.toml")
+"""The targets installed with the package; ``docs/calibration.toml`` of the working
+directory comes first when there is one (see :func:`default_targets`)."""
 WEEKS_PER_QUARTER = 13
 KINDS = ("value", "ratio", "relative", "gap", "trend", "not_better", "info")
 
@@ -42,8 +46,17 @@ class Targets:
     replications: int
 
 
-def load_targets(path: str | os.PathLike = DEFAULT_TARGETS) -> Targets:
-    """Read a targets file; scenario paths are relative to it.
+def default_targets() -> Path:
+    """``docs/calibration.toml`` of the working directory if there is one, else the
+    targets installed with the package."""
+    here = Path("docs") / "calibration.toml"
+    return here if here.is_file() else DEFAULT_TARGETS
+
+
+def load_targets(path: str | os.PathLike | None = None) -> Targets:
+    """Read a targets file (default: :func:`default_targets`); scenario paths are
+    relative to the file, links followed (a checkout's ``docs/calibration.toml``
+    is a link to the package's).
 
     Raises
     ------
@@ -52,7 +65,7 @@ def load_targets(path: str | os.PathLike = DEFAULT_TARGETS) -> Targets:
         shape of ``docs/calibration.toml`` (a missing key, a value of the wrong
         type, an unknown row kind or design).
     """
-    path = Path(path)
+    path = Path(default_targets() if path is None else path).resolve()
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)

@@ -238,6 +238,7 @@ def test_integer_settings_are_fitted_as_integers(short, monkeypatch):
     assert all(isinstance(v, int) for v in result.history["sales.sdr.headcount"])
 
 
+@pytest.mark.filterwarnings("ignore::gtmsim.experiment.calibrate.CalibrationWarning")
 def test_weights_count_in_the_objective(short, monkeypatch, tmp_path):
     def response(s):
         a = s.marketing.scoring.mql_threshold
@@ -286,3 +287,71 @@ def test_bad_calibration_requests_are_a_clear_value_error(
 ):
     with pytest.raises(ValueError, match=message):
         calibrate(short, observed, parameters, executor="serial", **kwargs)
+
+
+# --------------------------------------------------------------------------- what the fit misses
+
+
+def test_a_target_out_of_reach_of_the_ranges_is_said(short, monkeypatch):
+    def response(s):
+        a = s.marketing.scoring.mql_threshold
+        return {"mqls": 1000 * a, "accepted": 100.0}
+
+    run, _ = fake_experiment(response)
+    monkeypatch.setattr(calibrate_module, "run_experiment", run)
+    with pytest.warns(calibrate_module.CalibrationWarning, match="cannot be reached") as caught:
+        result = calibrate(short, {"mqls": 2000.0, "accepted": 100.0}, {THRESHOLD: (0.2, 0.8)})
+    assert len(caught) == 1 and list(result.missed) == ["mqls"]
+    reason = result.missed["mqls"]
+    assert "mqls is left at -60% of its observed 2000" in reason
+    assert "to 800)" in reason and reason in str(result)  # the most any setting tried gives
+
+
+def test_targets_that_pull_apart_are_said_and_a_good_fit_is_quiet(short, monkeypatch):
+    def response(s):
+        a = s.marketing.scoring.mql_threshold
+        return {"mqls": 1000 * a, "accepted": 100 * a}
+
+    run, _ = fake_experiment(response)
+    monkeypatch.setattr(calibrate_module, "run_experiment", run)
+    with pytest.warns(calibrate_module.CalibrationWarning, match="not together"):
+        apart = calibrate(short, {"mqls": 400.0, "accepted": 60.0}, {THRESHOLD: (0.2, 0.8)})
+    assert set(apart.missed) == {"mqls", "accepted"}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        close = calibrate(short, {"mqls": 410.0, "accepted": 40.0}, {THRESHOLD: (0.2, 0.8)})
+    assert close.missed == {}
+
+
+def test_the_shipped_example_funnel_calibrates_from_the_command_line(monkeypatch, capsys):
+    from gtmsim.cli import main
+    from gtmsim.scenario.shipped import packaged
+
+    example = load_observed(packaged("observed_funnel.toml"))
+    assert set(example) == {"mqls", "accepted", "opportunities", "win_rate"}
+    assert example.weights == {"accepted": 2.0}
+
+    def response(s):
+        a = s.marketing.scoring.mql_threshold
+        return {"mqls": 25000 * (1 - a), "accepted": 1550.0, "opportunities": 1850.0,
+                "win_rate": 0.1}  # fmt: skip
+
+    run, _ = fake_experiment(response)
+    monkeypatch.setattr(calibrate_module, "run_experiment", run)
+    monkeypatch.chdir(packaged())  # no observed_funnel file here: the shipped one is found
+    args = [
+        "calibrate",
+        str(BASE),
+        "--observed",
+        "observed_funnel",
+        "--vary",
+        f"{THRESHOLD}=0.3:0.6",
+    ]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    fitted = float(out.split(f"{THRESHOLD} = ")[1].split()[0])
+    assert fitted == pytest.approx(0.58, abs=1e-3) and "win_rate" in out
+    assert err.count("gtmsim: warning:") == 1
+    assert "win_rate is left at -60%" in err and "cannot be reached within the ranges" in err

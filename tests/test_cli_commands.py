@@ -44,6 +44,20 @@ def test_explain_prints_toml_that_loads_back_to_the_same_scenario():
     assert again == expected
 
 
+def test_explain_marks_default_only_what_no_file_or_override_set(tmp_path):
+    from gtmsim.scenario.explain import explain
+
+    design = tmp_path / "mine.toml"
+    design.write_text('name = "mine"\n[handoff]\nroute = "pooled"\n')
+    lines = explain(gtmsim.load_scenario(design, {"simulation.seed": 0})).splitlines()
+    default = gtmsim.Scenario().handoff
+    assert default.route == "pooled"  # written at its default value, still not marked
+    assert 'route = "pooled"' in lines
+    assert "seed = 0" in lines  # an override at the default value
+    assert 'sla_hours = "none"  # default' in lines
+    assert "horizon_days = 365.0  # default" in lines
+
+
 def test_schema_is_json_schema_of_scenarios():
     out = run_cli("schema")
     schema = json.loads(out.stdout)
@@ -154,7 +168,7 @@ def test_sweep_over_a_handoff_setting():
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("handoff.sla_hours=") == 3
-    assert "best deals_won: handoff.sla_hours = " in out.stdout
+    assert "best deals_won (highest): handoff.sla_hours = " in out.stdout
     csv = run_cli(
         "sweep", BASE, "--vary", "sales.sdr.headcount=8,12", "--set", "simulation.horizon_days=20",
         "-n", "2", "--metrics", "mqls_worked", "--csv",

@@ -61,7 +61,7 @@ def test_compare_reports_paired_differences_and_what_pairing_bought(pair):
     b, f = pair.metric("deals_won")
     assert math.isclose(deals["difference"], (f - b).mean())
     assert deals["ci_low"] <= deals["difference"] <= deals["ci_high"]
-    assert deals["p_better"] == (f > b).mean()
+    assert deals["better"] == "higher" and deals["p_improves"] == (f > b).mean()
     assert deals["variance_reduction"] > 0
     inquiries = table.where(metric="inquiries")[0]
     assert inquiries["difference"] == 0  # the same leads arrive in both designs
@@ -70,8 +70,9 @@ def test_compare_reports_paired_differences_and_what_pairing_bought(pair):
 
 def test_revenue_bridge_adds_up_exactly(pair):
     bridge = gtmsim.revenue_bridge(pair, "base", "fast")
-    *steps, total = bridge["contribution_usd"]
-    assert bridge["step"][-1] == "total" and len(steps) == 6
+    steps = [r["contribution_usd"] for r in bridge.where(kind="step")]
+    (total,) = [r["contribution_usd"] for r in bridge.where(kind="total")]
+    assert bridge["kind"][-1] == "total" and len(steps) == 11
     assert math.isclose(sum(steps), total, rel_tol=1e-9, abs_tol=1e-6)
     b, f = pair.metric("bookings")
     assert math.isclose(total, f.mean() - b.mean())

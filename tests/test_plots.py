@@ -92,11 +92,13 @@ def test_resumed_replications_keep_their_small_arrays(tmp_path):
     np.testing.assert_array_equal(again.details["transitions"], first.details["transitions"])
 
 
-def test_colours_are_one_per_design_in_the_order_given():
+def test_colours_are_one_per_design_and_keyed_by_name():
     names = ["baseline", "my design", "other"]
     colours = design_colours(names)
-    assert list(colours.values()) == list(DESIGN_ORDER[:3])
+    assert list(colours) == names and len(set(colours.values())) == 3
+    assert design_colours(names[::-1]) == colours  # the order given does not matter
     assert len(set(design_colours([f"d{i}" for i in range(9)]).values())) == 9
+    assert set(design_colours([f"d{i}" for i in range(9)]).values()) == set(DESIGN_ORDER)
 
 
 def test_plots_leave_global_matplotlib_state_alone(ensemble):
@@ -127,20 +129,39 @@ def test_cumulative_bookings(ensemble):
 
 
 def test_forest(ensemble):
-    comparison = gtmsim.compare(ensemble, "base", ["bookings", "deals_won", "mqls"])
+    comparison = gtmsim.compare(ensemble, "base", ["deals_won", "mqls", "bookings"])
     fig = plots.forest(ensemble, "base", comparison)
     assert_names_scenarios(fig)
     (ax,) = fig.axes
-    assert len(ax.containers) == 3  # one row per metric, one design against the baseline
-    assert "versus base" in title(fig)
+    assert "Percent change versus base" in title(fig)
+    # bookings first, whatever the table's order; one value per metric for one design
     assert [t.get_text() for t in ax.get_yticklabels()] == ["bookings", "deals won", "mqls"]
+    for r in comparison.rows():
+        assert fig.numbers[(f"change: {r['metric']}", r["design"])] == r["relative_change"]
+    assert "percent change" in ax.get_xlabel()
+
+
+def test_forest_axis_is_not_set_by_a_huge_change(ensemble):
+    """A metric that triples is clipped at +100%; bookings' interval stays readable."""
+    comparison = gtmsim.compare(ensemble, "base", ["bookings", "mqls"])
+    cols = comparison.columns
+    i = cols["metric"].index("mqls")
+    for k in ("difference", "ci_low", "ci_high"):
+        cols[k][i] = 2.0 * cols["baseline_mean"][i] + (cols[k][i] - cols["difference"][i])
+    fig = plots.forest(ensemble, "base", Table(cols))
+    (ax,) = fig.axes
+    assert ax.get_xlim()[1] <= 1.0
+    texts = [t.get_text() for t in ax.texts]
+    assert "+200%" in texts  # the clipped change is printed at the edge
 
 
 def test_revenue_bridge(ensemble):
     fig = plots.revenue_bridge(ensemble, "base", "fast_follow_up")
     assert "base → fast_follow_up" in title(fig)
     (ax,) = fig.axes
-    assert len(ax.patches) == len(BRIDGE_STEPS) + 2  # start, steps, end
+    steps = sum(len(chain) for chain in BRIDGE_STEPS.values())
+    assert len(ax.patches) == steps + 2  # start, steps of both chains, end
+    assert fig.numbers[("bookings", "base")] == pytest.approx(ensemble.metric("bookings")[0].mean())
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0].startswith("base") and labels[-1].startswith("fast_follow_up")
 

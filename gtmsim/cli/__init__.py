@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios/ without .toml (the file column of `gtmsim list`, not its name column; e.g. "
         "`gtmsim run examples/fast_follow_up`), or just its file name if no other shipped file has it "
         "(`gtmsim run fast_follow_up`). Names are looked up in the scenarios/ folder of the "
-        "working directory; a file of that name there comes first.",
+        "working directory, where a file of that name comes first, then among the scenarios "
+        "installed with gtmsim.",
     )
     parser.add_argument("--version", action="version", version=f"gtmsim {gtmsim.__version__}")
     parser.add_argument(

@@ -10,14 +10,14 @@ import argparse
 import sys
 
 from gtmsim import calibration
+from gtmsim.results.table import TEXT_WIDTH
 
 DESCRIPTION = (
     "Run the shipped org designs and check them against the published figures of "
     "CALIBRATION.md (sections A, B, C): one line per figure with the target, the simulated "
     "mean, its 95% confidence interval and pass, edge or FAIL (edge: the mean is outside "
     "the range but its interval is not, which passes). Exit code 0 when no row fails, 1 "
-    "when one does. Run it from a gtmsim checkout (the targets file names the scenario "
-    "files)."
+    "when one does."
 )
 
 
@@ -29,8 +29,8 @@ def add_calibration(sub) -> None:
     )
     published.add_argument(
         "--targets",
-        default=str(calibration.DEFAULT_TARGETS),
-        help="targets file (default: %(default)s)",
+        help="targets file (default: docs/calibration.toml here if there is one, else the "
+        "one installed with gtmsim)",
     )
     published.add_argument(
         "-n", "--replications", type=int, help="replications per design (default: the file's)"
@@ -66,7 +66,7 @@ def cmd_calibration(args: argparse.Namespace) -> int:
         print(table.to_csv(), end="")
     else:
         shown = [c for c in table.columns if c not in ("section", "source")]
-        print(table.to_text(shown), end="")
+        print(table.to_text(shown, width=TEXT_WIDTH), end="")
         print("\nsources")
         for row, source in zip(table["row"], table["source"], strict=True):
             print(f"  {row:<4} {source}")

@@ -10,7 +10,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 
-from gtmsim.results.table import Table
+from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.shipped import shipped_by_name
 
 FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`)"
@@ -176,6 +176,21 @@ def vary_option(p: argparse.ArgumentParser, metavar: str, help: str) -> None:
 # ------------------------------------------------------------ output
 
 
+def overrides_line(overrides: dict, what: str = "every design") -> str:
+    """The header line that says which settings --set changed ("" without any)."""
+    from gtmsim.scenario.loader import overrides_text
+
+    text = overrides_text(overrides)
+    return f"settings changed for {what} (--set): {text}" if text else ""
+
+
+def print_overrides(overrides: dict, what: str = "every design") -> None:
+    """Print :func:`overrides_line`, when there is one."""
+    line = overrides_line(overrides, what)
+    if line:
+        print(line)
+
+
 def show_progress(done: int, total: int) -> None:
     """A progress bar of finished replications on stderr, when it is a terminal."""
     if sys.stderr.isatty():
@@ -214,4 +229,4 @@ def print_table(table: Table, args: argparse.Namespace, columns: list[str] | Non
     elif args.csv:
         print(table.to_csv(), end="")
     else:
-        print(table.to_text(columns))
+        print(table.to_text(columns, width=TEXT_WIDTH))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -20,14 +23,18 @@ from gtmsim.cli.common import (
     parse_set,
     parse_vary,
     print_json,
+    print_overrides,
     print_table,
     replication_options,
     scenario_file,
     show_progress,
     vary_option,
 )
-from gtmsim.results.metrics import unknown_metrics
+from gtmsim.experiment.calibrate import CalibrationWarning
+from gtmsim.results.metrics import seeks_higher, unknown_metrics
 from gtmsim.results.storage import check_output_dir, output_lock, write_outputs
+from gtmsim.results.table import TEXT_WIDTH
+from gtmsim.scenario.shipped import packaged
 
 COMPARE_METRICS = (
     "bookings",
@@ -94,11 +101,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with output_lock(out) if out is not None else nullcontext():  # the tables too
         if out is not None:
             check_output_dir(out, [s.content_hash() for s in scenarios], force=args.force)
-        results = _compare(args, scenarios, baseline, metrics, out)
-    return _print_compare(args, *results, out)
+        results = _compare(args, scenarios, baseline, metrics, out, overrides)
+    return _print_compare(args, *results, out, overrides)
 
 
-def _compare(args, scenarios, baseline: int, metrics: list[str], out: Path | None) -> tuple:
+def _compare(args, scenarios, baseline: int, metrics: list[str], out, overrides) -> tuple:
     """Run the comparison and write its files; returns what cmd_compare prints."""
     ensemble = gtmsim.run_experiment(
         scenarios,
@@ -108,6 +115,7 @@ def _compare(args, scenarios, baseline: int, metrics: list[str], out: Path | Non
         workers=args.jobs,
         out=out,
         progress=show_progress,
+        overrides=overrides,
     )
     base = ensemble.designs[baseline]
     summary = ensemble.summary(metrics)
@@ -124,11 +132,14 @@ def _compare(args, scenarios, baseline: int, metrics: list[str], out: Path | Non
     return ensemble, base, summary, comparison, bridges, no_bridge
 
 
-def _print_compare(args, ensemble, base, summary, comparison, bridges, no_bridge, out) -> int:
+def _print_compare(
+    args, ensemble, base, summary, comparison, bridges, no_bridge, out, overrides
+) -> int:
     if args.json:
         print_json(
             {
                 "baseline": base,
+                "overrides": overrides,
                 "summary": list(summary.rows()),
                 "comparison": list(comparison.rows()),
                 "revenue_bridge": {d: list(b.rows()) for d, b in bridges.items()},
@@ -141,20 +152,46 @@ def _print_compare(args, ensemble, base, summary, comparison, bridges, no_bridge
         print(comparison.to_csv(), end="")
         return 0
     n = ensemble.manifest["replications"]
-    print(f"{len(ensemble.designs)} designs, {n} paired replications each, baseline {base!r}\n")
+    print(f"{len(ensemble.designs)} designs, {n} paired replications each, baseline {base!r}")
+    print_overrides(overrides)
+    print()
     print("Mean and 95% confidence interval")
-    print(summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"]) + "\n")
+    print(
+        summary.to_text(["metric", "design", "mean", "ci_low", "ci_high"], width=TEXT_WIDTH) + "\n"
+    )
     print(f"Paired difference versus {base!r} (design - baseline)")
     print(
         comparison.to_text(
-            ["metric", "design", "difference", "ci_low", "ci_high", "relative_change", "p_better"]
+            [
+                "metric",
+                "design",
+                "difference",
+                "ci_low",
+                "ci_high",
+                "relative_change",
+                "better",
+                "p_improves",
+            ],
+            width=TEXT_WIDTH,
         )
     )
+    print(
+        "better: which way is better for the metric; p_improves: the share of paired\n"
+        "replications in which the design is better that way (- where neither way is)"
+    )
     for design, bridge in bridges.items():
-        print(f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes from")
-        print(bridge.to_text())
+        print(
+            f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes "
+            "from, in two chains (each step is the metric, or ratio of metrics, it names; "
+            "a chain's steps add up to its subtotal, the subtotals to the total)"
+        )
+        print(
+            bridge.to_text(
+                ["chain", "step", "baseline", "design", "contribution_usd"], width=TEXT_WIDTH
+            )
+        )
     for design, reason in no_bridge.items():
-        print(f"\nNo revenue bridge for {base!r} -> {design!r}: {reason}")
+        print(f"\nNo revenue bridge for {base!r} -> {design!r}:\n  {reason}")
     if out is not None:
         print(f"\nresults written to {out}/")
     return 0
@@ -225,6 +262,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         out=out,
         progress=show_progress,
     )
+    result.ensemble.manifest["overrides"] = overrides  # figure subtitles say so
     table = result.table()
     if plot is not None:
         from gtmsim import plots
@@ -240,6 +278,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
             {
                 "baseline": result.baseline,
                 "design": result.design,
+                "overrides": overrides,
                 "table": list(table.rows()),
                 "switched_back": switched,
                 "not_run": result.invalid,
@@ -253,9 +292,11 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     n = result.ensemble.manifest["replications"]
     print(
         f"What {result.design!r} loses with each group of settings switched back to "
-        f"{result.baseline!r} ({n} paired replications; share: of the whole difference)\n"
+        f"{result.baseline!r} ({n} paired replications; share: of the whole difference)"
     )
-    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"]))
+    print_overrides(overrides, "both designs")
+    print()
+    print(table.to_text(["metric", "row", "mean", "ci_low", "ci_high", "share"], width=TEXT_WIDTH))
     print("\nsettings switched back:")
     for name, settings in switched.items():
         shown = (f"{k} = {'none' if v is None else json.dumps(v)}" for k, v in settings.items())
@@ -280,8 +321,21 @@ def add_sweep(sub) -> None:
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default="grid")
     sweep.add_argument("--points", type=at_least(1), help="sample size for lhs and sobol designs")
     sweep.add_argument("--metrics", help="comma-separated metrics (default: bookings,deals_won)")
-    sweep.add_argument(
-        "--minimize", action="store_true", help="the best point has the lowest first metric"
+    sense = sweep.add_mutually_exclusive_group()
+    sense.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_const",
+        const=True,
+        help="the best point has the highest first metric (default: its better way, "
+        "as `gtmsim metrics` shows)",
+    )
+    sense.add_argument(
+        "--minimize",
+        dest="maximize",
+        action="store_const",
+        const=False,
+        help="the best point has the lowest first metric",
     )
     sweep.add_argument(
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
@@ -295,8 +349,14 @@ def add_sweep(sub) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    overrides = parse_set(args.set)
+    scenario = gtmsim.load_scenario(args.file, overrides)
     metrics = args.metrics.split(",") if args.metrics else ["bookings", "deals_won"]
+    unknown = unknown_metrics(metrics)
+    if unknown:
+        raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
+    tables_only = args.json or args.csv  # no best point to name
+    maximize = None if tables_only else seeks_higher(metrics[0], args.maximize)
     result = gtmsim.sweep(
         scenario,
         parse_vary(args.vary, steps=True),
@@ -309,10 +369,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         force=args.force,
         progress=show_progress,
     )
-    print_table(result.table(metrics), args)
+    result.ensemble.manifest["overrides"] = overrides  # the heatmap's subtitle says so
     if not (args.json or args.csv):
-        best = result.best(metrics[0], maximize=not args.minimize)
-        print(f"\nbest {metrics[0]}: " + ", ".join(f"{k} = {v}" for k, v in best.items()))
+        n = len(result.ensemble.replications)
+        print(
+            f"sweep of {scenario.name}: {len(result.points)} points, {n} paired replications each"
+        )
+        print_overrides(overrides, "every point")
+        print()
+    print_table(result.table(metrics), args)
+    if not tables_only:
+        best = result.best(metrics[0], maximize=maximize)
+        sense = "highest" if maximize else "lowest"
+        print(f"\nbest {metrics[0]} ({sense}): " + ", ".join(f"{k} = {v}" for k, v in best.items()))
     return 0
 
 
@@ -360,7 +429,13 @@ def add_calibrate(sub) -> None:
     cal.add_argument("file", metavar="FILE", type=scenario_file, help=FILE_HELP)
     replication_options(cal, "4", csv="the fit table as CSV")
     vary_option(cal, "KEY=LO:HI", "a setting to fit and its range (repeatable)")
-    cal.add_argument("--observed", required=True, metavar="FILE", help="your observed figures")
+    cal.add_argument(
+        "--observed",
+        required=True,
+        metavar="FILE",
+        type=observed_file,
+        help="your observed figures; observed_funnel is the example shipped with gtmsim",
+    )
     cal.add_argument(
         "--max-evaluations", type=at_least(1), default=40, help="simulation budget (default 40)"
     )
@@ -371,30 +446,44 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     replications, vary = parse_count(args.replications), parse_vary(args.vary, steps=False)
     scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
     observed = gtmsim.load_observed(args.observed)
-    fit = gtmsim.calibrate(
-        scenario,
-        observed,
-        vary,
-        replications=replications,
-        max_evaluations=args.max_evaluations,
-        executor=parse_executor(args),
-        progress=show_progress,
-    )
+    with warnings.catch_warnings():  # said after the fit table instead
+        warnings.simplefilter("ignore", CalibrationWarning)
+        fit = gtmsim.calibrate(
+            scenario,
+            observed,
+            vary,
+            replications=replications,
+            max_evaluations=args.max_evaluations,
+            executor=parse_executor(args),
+            progress=show_progress,
+        )
     if args.json:
         print_json(
             {
                 "parameters": fit.parameters,
                 "fit": list(fit.fit.rows()),
                 "objective": fit.objective,
+                "missed": fit.missed,
             }
         )
-        return 0
-    if args.csv:
+    elif args.csv:
         print(fit.fit.to_csv(), end="")
-        return 0
-    print("fitted settings (use them with --set or in a scenario file):")
-    for key, value in fit.parameters.items():
-        print(f"  {key} = {value:.6g}")
-    print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
-    print(fit.fit.to_text())
+    else:
+        print("fitted settings (use them with --set or in a scenario file):")
+        for key, value in fit.parameters.items():
+            print(f"  {key} = {value:.6g}")
+        print(f"\nfit after {fit.evaluations} evaluations (objective {fit.objective:.4g}):")
+        print(fit.fit.to_text(width=TEXT_WIDTH))
+    sys.stdout.flush()
+    for reason in fit.missed.values():
+        print(f"gtmsim: warning: {reason}", file=sys.stderr)
     return 0
+
+
+def observed_file(text: str) -> str:
+    """An --observed argument: the file as typed or, for ``observed_funnel`` when no such
+    file is here, the example shipped with gtmsim."""
+    shipped = packaged(f"{text}.toml")
+    if os.path.exists(text) or Path(text).suffix or not shipped.is_file():
+        return text
+    return str(shipped)

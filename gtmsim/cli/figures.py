@@ -93,9 +93,8 @@ def _designs(args: argparse.Namespace, overrides: dict | None = None):
     baseline = scenario_file(args.baseline) if args.baseline else None
     if baseline and baseline not in files:
         files.insert(0, baseline)
-    scenarios = [
-        gtmsim.load_scenario(f, {**parse_set(args.set), **(overrides or {})}) for f in files
-    ]
+    changed = {**parse_set(args.set), **(overrides or {})}
+    scenarios = [gtmsim.load_scenario(f, changed) for f in files]
     ensemble = gtmsim.run_experiment(
         scenarios,
         parse_replications(args.replications),
@@ -103,6 +102,7 @@ def _designs(args: argparse.Namespace, overrides: dict | None = None):
         executor=parse_executor(args),
         workers=args.jobs,
         progress=show_progress,
+        overrides=changed,
     )
     return ensemble, ensemble.designs[files.index(baseline) if baseline else 0]
 
@@ -198,6 +198,7 @@ def _sweep_figure(args: argparse.Namespace):
             executor=parse_executor(args),
             progress=show_progress,
         )
+        result.ensemble.manifest["overrides"] = parse_set(args.set)
     return sweep_heatmap(result, args.metric or "bookings")
 
 
@@ -219,7 +220,12 @@ def _sobol_figure(args: argparse.Namespace):
         progress=show_progress,
     )
     return sobol_indices(
-        table, metric, scenario=scenario.name, samples=args.samples, replications=replications
+        table,
+        metric,
+        scenario=scenario.name,
+        samples=args.samples,
+        replications=replications,
+        overrides=parse_set(args.set),
     )
 
 
@@ -303,7 +309,10 @@ def cmd_animate(args: argparse.Namespace) -> int:
             journeys[name] = read_event_log(
                 log, scenario.simulation.horizon_days, result.weekly["bookings_usd"]
             )
+    from gtmsim.plots.style import changed_settings
+
     subtitle = f"{' vs '.join(journeys)} · replication {args.replication}, seed {seed}"
+    subtitle += changed_settings(parse_set(args.set))
     animation = funnel_animation(
         journeys, frames=args.frames, sample=args.sample, subtitle=subtitle
     )
@@ -357,6 +366,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
             executor=parse_executor(args),
             progress=show_progress,
         )
+        why.ensemble.manifest["overrides"] = ensemble.manifest.get("overrides", {})
         extra.append(
             Shown(
                 "attribution",
@@ -376,6 +386,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
             executor=parse_executor(args),
             progress=show_progress,
         )
+        swept.ensemble.manifest["overrides"] = parse_set(args.set)
         extra.append(
             Shown(
                 "sweep",
@@ -391,7 +402,12 @@ def cmd_gallery(args: argparse.Namespace) -> int:
                 "sobol",
                 "Which settings drive bookings.",
                 plots.sobol_indices(
-                    indices, "bookings", scenario=explore.name, samples=16, replications=1
+                    indices,
+                    "bookings",
+                    scenario=explore.name,
+                    samples=16,
+                    replications=1,
+                    overrides=parse_set(args.set),
                 ),
             )
         )

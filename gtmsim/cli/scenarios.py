@@ -15,30 +15,17 @@ from gtmsim.cli.common import (
     parse_executor,
     parse_replications,
     parse_set,
+    print_overrides,
     replication_options,
     scenario_file,
     show_progress,
 )
-from gtmsim.results.table import Table
+from gtmsim.results.metrics import HEADLINE_METRICS, better
+from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.explain import explain
-from gtmsim.scenario.shipped import SHIPPED_DIR
+from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios
 
-HEADLINE = (
-    "inquiries",
-    "mqls",
-    "mqls_never_followed_up_share",
-    "first_response_hours_median",
-    "accepted",
-    "opportunities",
-    "win_rate",
-    "deals_won",
-    "bookings",
-    "cycle_days_median",
-    "marketing_spend",
-    "marketing_spend_per_bookings",
-    "ae_quota_missed_share",
-    "ae_selling_share",
-)
+HEADLINE = HEADLINE_METRICS
 
 
 def add_run(sub) -> None:
@@ -65,13 +52,15 @@ def add_run(sub) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    scenario = gtmsim.load_scenario(args.file, parse_set(args.set))
+    overrides = parse_set(args.set)
+    scenario = gtmsim.load_scenario(args.file, overrides)
     ensemble = gtmsim.run_experiment(
         scenario,
         parse_replications(args.replications),
         executor=parse_executor(args),
         workers=args.jobs,
         progress=show_progress,
+        overrides=overrides,
     )
     if args.event_log:  # the same replication 0, run again with its event log on
         gtmsim.simulate(ensemble.scenarios[0], 0, event_log=args.event_log)
@@ -82,6 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "scenario": scenario.name,
             "scenario_hash": scenario.content_hash(),
             "replications": len(ensemble.replications),
+            "overrides": overrides,
             "metrics": {
                 r["metric"]: {k: r[k] for k in ("mean", "sd", "ci_low", "ci_high")}
                 for r in summary.rows()
@@ -104,7 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{scenario.simulation.horizon_days:g} days, seed {scenario.simulation.seed}; "
         "mean and 95% confidence interval"
     )
-    print(table.to_text())
+    print_overrides(overrides, "this run")
+    print(table.to_text(width=TEXT_WIDTH))
     return 0
 
 
@@ -147,20 +138,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def add_list(sub) -> None:
     listing = sub.add_parser("list", help="list scenario files with their names and descriptions")
     listing.add_argument(
-        "--dir", default=SHIPPED_DIR, help=f"folder to look in (default: {SHIPPED_DIR})"
+        "--dir",
+        help=f"folder to look in (default: {SHIPPED_DIR}/ here if there is one, else the "
+        "scenarios installed with gtmsim)",
     )
     listing.set_defaults(func=cmd_list)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    root = Path(args.dir)
+    installed = args.dir is None and not Path(SHIPPED_DIR).is_dir()
+    root = packaged_scenarios() if installed else Path(args.dir or SHIPPED_DIR)
     if not root.is_dir():
-        raise BadInput(
-            f"{root}: no such folder (the shipped scenarios are in scenarios/; use --dir)"
-        )
+        raise BadInput(f"{root}: no such folder (leave out --dir for the shipped scenarios)")
     rows = {"file": [], "name": [], "description": []}
+    if installed:
+        print(
+            "the scenarios installed with gtmsim: give the file column as FILE "
+            "(gtmsim run over_the_wall), copy one with gtmsim explain FILE > mine.toml"
+        )
     for path in sorted(root.rglob("*.toml")):
-        rows["file"].append(str(path))
+        shown = path.relative_to(root).with_suffix("").as_posix() if installed else str(path)
+        rows["file"].append(shown)
         try:
             scenario = gtmsim.load_scenario(path)
             rows["name"].append(scenario.name)
@@ -168,7 +166,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         except gtmsim.ScenarioError as exc:
             rows["name"].append("(invalid)")
             rows["description"].append(str(exc).splitlines()[0])
-    print(Table(rows).to_text())
+    print(Table(rows).to_text(width=TEXT_WIDTH))
     return 0
 
 
@@ -185,7 +183,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def add_metrics(sub) -> None:
-    metrics = sub.add_parser("metrics", help="list every metric with its meaning and unit")
+    metrics = sub.add_parser(
+        "metrics",
+        help="list every metric, which way is better (higher, lower or neither), its meaning and unit",
+    )
     metrics.add_argument(
         "--events",
         action="store_true",
@@ -216,6 +217,6 @@ def cmd_metrics(args: argparse.Namespace) -> int:
             print(f"  {name:20s} {meaning}")
         return 0
     for name, meaning in gtmsim.METRICS.items():
-        print(f"{name:34s} {meaning}")
+        print(f"{name:34s} {better(name):7s} {meaning}")
     print(f"\n{CI_NOTE}")
     return 0

@@ -20,6 +20,7 @@ import io
 import math
 import os
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,11 @@ Progress = Callable[[int, int], None]
 NAN_PENALTY = 1e6  # objective contribution of a metric the simulation cannot compute
 INITIAL_STEP = 0.15  # Nelder-Mead's first simplex, as a share of each range
 XATOL = 1e-3  # Nelder-Mead's tolerance on the settings, as a share of each range
+MISS = 0.10  # a fitted metric further than this (relative) from its target is reported
+
+
+class CalibrationWarning(UserWarning):
+    """A target the fit leaves far from its observed value (see ``CalibrationResult.missed``)."""
 
 
 class Observed(dict):
@@ -102,6 +108,12 @@ class CalibrationResult:
         Nelder-Mead's termination message.
     bounds
         The bounds searched, dotted key -> ``(low, high)``.
+    missed
+        Observed metric -> why the fit leaves it more than 10% off (outside its
+        95% interval too): either no setting tried within the bounds came near it
+        (the target cannot be reached within the ranges given), or the ranges
+        reach it but not together with the other targets. Each is also issued as
+        a :class:`CalibrationWarning`.
     """
 
     parameters: dict[str, float | int]
@@ -115,6 +127,7 @@ class CalibrationResult:
     converged: bool = False
     message: str = ""
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    missed: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         params = ", ".join(f"{k} = {v:.6g}" for k, v in self.parameters.items())
@@ -127,6 +140,7 @@ class CalibrationResult:
                 f"  {row['metric']}: observed {row['observed']:.6g}, simulated "
                 f"{row['simulated']:.6g} ({row['relative_error']:+.2%})"
             )
+        lines += [f"  warning: {reason}" for reason in self.missed.values()]
         return "\n".join(lines)
 
 
@@ -510,6 +524,9 @@ def calibrate(
     for j, k in enumerate(keys):
         history_cols[k] = [p[j] for p in order]
     history_cols["objective"] = [cache[p]["objective"] for p in order]
+    missed = _missed(fit, {m: [mean_ci(cache[p]["samples"][m])[0] for p in order] for m in obs})
+    for reason in missed.values():
+        warnings.warn(reason, CalibrationWarning, stacklevel=2)
     return CalibrationResult(
         parameters=fitted,
         scenario=variant(payload, fitted),
@@ -522,7 +539,35 @@ def calibrate(
         converged=converged,
         message=message,
         bounds={k: (float(a), float(b)) for k, a, b in zip(keys, lo, hi, strict=True)},
+        missed=missed,
     )
+
+
+def _missed(fit: Table, tried: Mapping[str, list[float]]) -> dict[str, str]:
+    """Targets the fit leaves more than :data:`MISS` off and outside its interval, and why:
+    out of reach of every setting tried, or reached only at the expense of other targets."""
+    out = {}
+    for row in fit.rows():
+        m, target, error = row["metric"], row["observed"], row["relative_error"]
+        inside = row["ci_low"] <= target <= row["ci_high"]
+        if math.isfinite(error) and (abs(error) <= MISS or inside):
+            continue
+        means = [x for x in tried[m] if math.isfinite(x)]
+        left = f"{m} is left at {error:+.0%} of its observed {target:.6g}"
+        if not means:
+            out[m] = f"{m} has no value in any setting tried (no denominator in the runs)"
+        elif target < min(means) or target > max(means):
+            out[m] = (
+                f"{left}: it cannot be reached within the ranges given (every setting tried "
+                f"gives {min(means):.6g} to {max(means):.6g}); widen a range or --vary a "
+                "setting that moves it"
+            )
+        else:
+            out[m] = (
+                f"{left}: the ranges reach it, but not together with the other targets "
+                "(weights decide which target gives way)"
+            )
+    return out
 
 
 def _check_observed(observed: Mapping[str, Any]) -> dict[str, float]:

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import simpy
 
-from gtmsim.results.metrics import metric_range
+from gtmsim.model.org import QUARTER_DAYS
+from gtmsim.results.metrics import HEADLINE_METRICS, metric_range, quota_attainment
 from gtmsim.results.storage import atomic_write
 from gtmsim.results.summary import mean_interval
-from gtmsim.results.table import Table
+from gtmsim.results.table import ShownAsTable, Table
 from gtmsim.scenario.schema import Scenario
 
 # Bin edges (hours) of the first-response histogram kept per replication: one
@@ -33,7 +34,8 @@ class Replication:
 
     ``details`` holds small arrays that are not scalars: ``transitions`` (lead
     state moves, from x to; last row: newly created), ``ae_quota_attainment``
-    (each AE's bookings / pro-rated quota) and ``first_response_counts`` (first
+    (bookings / pro-rated quota of each AE the
+    quota metrics count) and ``first_response_counts`` (first
     attempts per bin of :data:`FIRST_RESPONSE_EDGES_HOURS`). No per-lead data.
     """
 
@@ -46,18 +48,23 @@ class Replication:
 
 def replication_details(result: Any, scenario: Scenario) -> dict[str, np.ndarray]:
     """The small arrays of one run kept in an ensemble (see :class:`Replication`)."""
-    quota = scenario.sales.ae.quota_usd_per_year * result.manifest["horizon_days"] / 365.0
-    bookings = np.asarray(result.reps["ae"]["bookings_usd"], float)
+    # the AEs the quota metrics count, pro-rated as they are: the figure and the table agree
+    attainment = quota_attainment(
+        {k: np.asarray(v) for k, v in result.reps["ae"].items()},
+        result.manifest["horizon_days"],
+        scenario.sales.ae.quota_usd_per_year,
+        QUARTER_DAYS,
+    )
     counts, _ = np.histogram(result.first_response_hours, FIRST_RESPONSE_EDGES_HOURS)
     return {
         "transitions": np.asarray(result.transitions, float),
-        "ae_quota_attainment": bookings / quota if quota else np.full(bookings.size, np.nan),
+        "ae_quota_attainment": attainment,
         "first_response_counts": counts.astype(float),
     }
 
 
 @dataclass
-class Ensemble:
+class Ensemble(ShownAsTable):
     """Results of an experiment: design x replication x metric.
 
     Replication ``r`` of every design used the same random streams (common
@@ -205,6 +212,22 @@ class Ensemble:
     def to_pandas(self):
         """:meth:`table` as a pandas DataFrame (needs pandas)."""
         return self.table().to_pandas()
+
+    # ------------------------------------------------------------ display
+
+    def _display(self) -> tuple[str, Table]:
+        """A title and the headline metrics' means and 95% intervals, per design."""
+        days = self.scenarios[0].simulation.horizon_days if self.scenarios else float("nan")
+        title = (
+            f"Ensemble: {len(self.designs)} design(s) ({', '.join(self.designs)}), "
+            f"{len(self.replications)} paired replication(s), {days:g} days; "
+            "mean and 95% confidence interval"
+        )
+        shown = [m for m in HEADLINE_METRICS if m in self.metrics] or self.metrics
+        summary = self.summary(shown)
+        return title, Table(
+            {k: summary[k] for k in ("metric", "design", "mean", "ci_low", "ci_high")}
+        )
 
     # ------------------------------------------------------------ storage
 

@@ -26,7 +26,7 @@ import numpy as np
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import run_experiment
 from gtmsim.experiment.sweep import is_number
-from gtmsim.results.metrics import METRICS
+from gtmsim.results.metrics import METRICS, seeks_higher
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 from gtmsim.scenario.errors import ScenarioError
@@ -110,7 +110,7 @@ def optimise(
     bounds: tuple[float, float],
     metric: str,
     *,
-    maximize: bool = True,
+    maximize: bool | None = None,
     integer: bool | None = None,
     replications: int = 8,
     candidates: int | Sequence[float] | None = None,
@@ -119,7 +119,7 @@ def optimise(
     executor: Any = None,
     progress: Progress | None = None,
 ) -> OptimiseResult:
-    """Find the value of one setting that maximises (or minimises) a metric.
+    """Find the value of one setting that gives a metric its best mean.
 
     Parameters
     ----------
@@ -135,7 +135,10 @@ def optimise(
         The metric to optimise (see :data:`gtmsim.METRICS`); its mean over the
         replications is compared.
     maximize
-        True to look for the largest mean, False for the smallest.
+        True to look for the largest mean, False for the smallest; None (the
+        default) goes the metric's better way (:func:`gtmsim.results.metrics.better`:
+        the smallest ``first_response_hours_median``), and is needed for a metric
+        where neither way is better.
     integer
         Search integers only. Default: inferred from the scenario's current value
         (an ``int`` means an integer setting).
@@ -166,17 +169,19 @@ def optimise(
     ValueError
         The key is unknown or not a number, the bounds are not two finite numbers
         with ``low < high`` (or hold no integer), a bound is a value the scenario
-        rejects, the metric does not exist, or ``replications`` < 2.
+        rejects, the metric does not exist, ``maximize`` is None for a metric
+        where neither way is better, or ``replications`` < 2.
 
     Examples
     --------
     >>> result = optimise(scenario, "handoff.sla_hours", (0.5, 48),  # doctest: +SKIP
-    ...                   "first_response_hours_median", maximize=False)
+    ...                   "first_response_hours_median")  # lower is better
     >>> result.best_value, result.difference_ci  # doctest: +SKIP
     """
     base = as_scenario(scenario)
     current = current_value(base, key)
     check_metric_name(metric)
+    maximize = seeks_higher(metric, maximize)
     if integer is None:
         integer = isinstance(current, int)
     lo, hi = check_bounds(key, bounds, integer=bool(integer))

@@ -22,7 +22,7 @@ import numpy as np
 from gtmsim.experiment.compare import KEY_METRICS
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, run_experiment
-from gtmsim.results.metrics import metric_range, unknown_metrics
+from gtmsim.results.metrics import metric_range, seeks_higher, unknown_metrics
 from gtmsim.results.summary import mean_interval
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
@@ -293,15 +293,18 @@ class SweepResult:
                 cols["n"].append(int(x.size))
         return Table(cols)
 
-    def best(self, metric: str, maximize: bool = True) -> dict[str, Any]:
-        """The point with the highest (or lowest) mean of a metric.
+    def best(self, metric: str, maximize: bool | None = None) -> dict[str, Any]:
+        """The point with the best mean of a metric: the highest, or the lowest for a
+        metric where lower is better (:func:`gtmsim.results.metrics.better`).
 
         Parameters
         ----------
         metric
             Metric name.
         maximize
-            ``False`` to look for the lowest mean instead.
+            ``True`` for the highest mean, ``False`` for the lowest; ``None`` (the
+            default) goes the metric's better way, and is needed for a metric where
+            neither way is better.
 
         Returns
         -------
@@ -316,9 +319,11 @@ class SweepResult:
         KeyError
             For a metric the runs did not produce.
         ValueError
-            When no point has a value of the metric.
+            When no point has a value of the metric, or ``maximize`` is None for a
+            metric where neither way is better.
         """
         data = self.ensemble.metric(metric)
+        maximize = seeks_higher(metric, maximize)
         count = (~np.isnan(data)).sum(axis=1)
         means = np.full(len(count), np.nan)
         np.divide(np.nansum(data, axis=1), count, out=means, where=count > 0)

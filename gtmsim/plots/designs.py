@@ -32,34 +32,33 @@ from gtmsim.plots.style import (
     no_data,
     percent,
     set_title,
+    show_numbers,
     styled,
 )
 from gtmsim.results.metrics import METRICS
+from gtmsim.results.metrics import better as metric_better
 from gtmsim.results.recorder import RESPONSE_BIN_LABELS
 from gtmsim.results.table import Table
 
-# The marketing funnel, inbound only, so that every rate has its own denominator.
+# The marketing-sourced funnel: each bar is the metric named, buyers who came back by
+# themselves apart (they are accepted without being MQLs: accepted = the two together).
 FUNNEL = (
     ("inquiries", "inquiries"),
     ("mqls", "MQLs"),
-    ("accepted", "accepted\nby sales"),
+    ("mqls_accepted", "MQLs\naccepted"),
+    ("buyers_returned", "buyers who\ncame back"),
     ("opportunities_inbound", "opportunities"),
     ("deals_won_inbound", "won"),
 )
+# Its rates: the ratio of the mean counts (numerator, denominator, label).
+FUNNEL_RATES = (
+    ("mqls", "inquiries", "inquiry\n→ MQL"),
+    ("mqls_accepted", "mqls", "MQL\n→ accepted"),
+    ("opportunities_inbound", "accepted", "accepted (MQLs and\nbuyers back) → opp."),
+    ("deals_won_inbound", "opportunities_inbound", "opportunity\n→ won"),
+    ("deals_won_inbound", "inquiries", "inquiry\n→ won (overall)"),
+)
 
-# Metrics where a fall is an improvement (marked in the forest plot).
-LOWER_IS_BETTER = {
-    "first_response_hours_median",
-    "first_response_hours_mean",
-    "mqls_never_followed_up_share",
-    "marketing_spend_per_bookings",
-    "ae_quota_missed_share",
-    "cycle_days_median",
-    "cycle_days_mean",
-    "no_decision_share",
-    "lost_competitor",
-    "lost_no_decision",
-}
 
 BAND = 0.90  # the band of bookings over time: 5% to 95% of replications
 
@@ -91,41 +90,50 @@ def _bar_labels(ax, bars, texts: Sequence[str], rotate: bool) -> None:
 
 @styled
 def funnel(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Figure:
-    """The inbound funnel of several designs: counts per stage and stage-to-stage rates.
+    """The marketing-sourced funnel of several designs: counts per stage and the rates between.
 
-    Top: mean leads reaching each stage (log scale, so that every stage shows).
-    Bottom: the share of each stage that reaches the next, and lead to won overall.
-    MQL -> accepted counts MQLs only: buyers who come back by themselves are
-    accepted without ever being MQLs.
+    Top: the mean of each metric of :data:`FUNNEL` (log scale, so that every stage
+    shows); buyers who came back by themselves are a stage apart (accepted
+    without being MQLs). Bottom: the ratio of the mean counts of
+    :data:`FUNNEL_RATES` (``accepted`` is MQLs accepted plus buyers who came
+    back). ``fig.numbers`` holds every count and rate, keyed by metric or by
+    ``"numerator / denominator"``.
     """
     idx = pick(ensemble, designs)
     names = [ensemble.designs[d] for d in idx]
     colours = design_colours(ensemble.designs)
-    means = np.array(
-        [[np.nanmean(ensemble.metric(m)[d]) for m, _ in FUNNEL] for d in idx]
-    )  # design x stage
+    stages = [(m, label) for m, label in FUNNEL if m in ensemble.metrics]
+    rates_def = [r for r in FUNNEL_RATES if {r[0], r[1]} <= set(ensemble.metrics)]
+
+    def mean(name: str, d: int) -> float:
+        return float(np.nanmean(ensemble.metric(name)[d]))
+
+    means = np.array([[mean(m, d) for m, _ in stages] for d in idx])  # design x stage
     with np.errstate(invalid="ignore", divide="ignore"):
-        rates = np.column_stack([means[:, 1:] / means[:, :-1], means[:, -1] / means[:, 0]])
-        if "mqls_accepted" in ensemble.metrics:  # results saved before it was kept lack it
-            # buyers who came back by themselves are accepted without being MQLs
-            mqls_accepted = [np.nanmean(ensemble.metric("mqls_accepted")[d]) for d in idx]
-            rates[:, 1] = np.asarray(mqls_accepted) / means[:, 1]
-    labels = [label for _, label in FUNNEL]
-    steps = [
-        f"{a.split(chr(10))[0]}\n→ {b.split(chr(10))[0]}"
-        for a, b in zip(labels[:-1], labels[1:], strict=True)
-    ]
-    steps.append("inquiry\n→ won (overall)")
+        rates = np.array([[mean(a, d) / mean(b, d) for a, b, _ in rates_def] for d in idx])
+    numbers: dict[tuple[str, str], float] = {}
+    for k, name in enumerate(names):
+        numbers.update({(m, name): v for (m, _), v in zip(stages, means[k], strict=True)})
+        numbers.update(
+            {(f"{a} / {b}", name): v for (a, b, _), v in zip(rates_def, rates[k], strict=True)}
+        )
+    labels = [label for _, label in stages]
+    steps = [label for _, _, label in rates_def]
 
     fig = new_figure(15, 10.5)
     top, bottom = fig.subplots(2, 1, height_ratios=[1.15, 1])
     n = len(idx)
     width = 0.8 / n
     rotate = n > 3
+    apart = [m == "buyers_returned" for m, _ in stages]
     for k, name in enumerate(names):
         offset = (k - (n - 1) / 2) * width
-        x = np.arange(len(FUNNEL)) + offset
+        x = np.arange(len(stages)) + offset
         bars = top.bar(x, means[k], width, color=colours[name], label=name)
+        for bar, is_apart in zip(bars, apart, strict=True):
+            if is_apart:
+                bar.set_hatch("//")
+                bar.set_edgecolor("white")
         _bar_labels(top, bars, [count(v) for v in means[k]], rotate)
         x = np.arange(len(steps)) + offset
         shown = np.nan_to_num(rates[k])
@@ -137,17 +145,21 @@ def funnel(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Fi
     top.yaxis.set_major_formatter(COUNT)
     top.set_ylim(max(0.5, np.nanmin(means[means > 0]) / 3) if (means > 0).any() else 0.5, None)
     top.set_ylim(top.get_ylim()[0], top.get_ylim()[1] * (8 if rotate else 3))
-    top.set_xticks(range(len(FUNNEL)), labels)
+    top.set_xticks(range(len(stages)), labels)
     top.set_ylabel("leads (mean, log scale)")
-    top.set_title("How many marketing leads reach each stage")
+    top.set_title("How many marketing leads reach each stage (hatched: not MQLs)")
     top.legend(ncols=min(n, 5), loc="upper right")
     bottom.set_xticks(range(len(steps)), steps)
     bottom.yaxis.set_major_formatter(PERCENT)
     bottom.set_ylabel("conversion")
     bottom.set_ylim(0, max(0.05, float(np.nanmax(rates, initial=0))) * (1.35 if rotate else 1.18))
-    bottom.set_title("Share of each stage that reaches the next")
-    set_title(fig, "The funnel: from inquiry to won deal", describe(ensemble, names))
-    return fig
+    bottom.set_title("Share of each stage that reaches the next (ratio of the counts above)")
+    set_title(
+        fig,
+        "The marketing-sourced funnel: from inquiry to won deal",
+        describe(ensemble, names) + " · without self-sourced prospects",
+    )
+    return show_numbers(fig, numbers)
 
 
 @styled
@@ -188,7 +200,7 @@ def cumulative_bookings(
         f"Cumulative bookings: mean and {band:.0%} of replications (shaded)",
         describe(ensemble, [ensemble.designs[d] for d in idx]),
     )
-    return fig
+    return show_numbers(fig, {("bookings", name): y for y, name, _ in ends})
 
 
 def _end_labels(ax, x: float, ends: list[tuple[float, str, str]]) -> None:
@@ -228,9 +240,9 @@ FOREST_METRICS = (
 )
 
 
-def _times(value: float, _pos=None) -> str:
-    """A ratio for people: 0.5×, 1×, 3×."""
-    return f"{value:.2g}×" if value < 1 else f"{value:.3g}×"
+# The forest axis never reaches past these changes: a metric that halves or triples
+# (the black hole closing: -99%) must not squeeze the headline into a dot.
+FOREST_AXIS = (-1.0, 1.0)
 
 
 @styled
@@ -240,14 +252,20 @@ def forest(
     comparison: Table | None = None,
     metrics: Sequence[str] | None = None,
 ) -> Figure:
-    """Paired differences of every design versus the baseline, as ratios on a log scale.
+    """Percent change of every design's mean versus the baseline's, with its interval.
 
-    Each row is a metric and design: the dot is the design's mean as a multiple
-    of the baseline's (1 + mean paired difference / baseline mean), the bar the
-    confidence interval of the paired difference (the table's level, 95% by
-    default) on the same scale. A log scale shows halving and doubling alike and
-    keeps large changes from crowding out small ones. ``comparison`` is a table
-    from :func:`gtmsim.compare`; it is computed when not given.
+    Each row is a metric and design: the dot is the relative change of the mean
+    (mean paired difference / baseline mean, the ``relative_change`` of
+    :func:`gtmsim.compare`), the bar the confidence interval of the paired
+    difference on the same scale. Bookings come first, drawn larger. The axis
+    is linear in percent and covers every change and the bookings interval, but
+    never beyond :data:`FOREST_AXIS` (-100% to +100%): a change or an interval
+    end past it is clipped at the edge, marked with an arrow and printed, so one
+    metric with a huge relative change (a share falling to almost nothing, a
+    count tripling) cannot squeeze the others into dots. Clipping keeps every
+    row on one comparable scale, which a separate panel would not. ``comparison``
+    is a table from :func:`gtmsim.compare`; it is computed when not given.
+    ``fig.numbers`` holds each change under ``("change: <metric>", design)``.
     """
     base = ensemble.designs[ensemble.design_index(baseline)]
     if metrics is None and comparison is None:
@@ -262,92 +280,121 @@ def forest(
         and r["baseline_mean"] > 0
         and math.isfinite(r["baseline_mean"])
         and math.isfinite(r["difference"])
-        and r["design_mean"] >= 0
     ]
     order = list(dict.fromkeys(r["metric"] for r in rows))
+    if "bookings" in order:  # the headline first
+        order.remove("bookings")
+        order.insert(0, "bookings")
     designs = [d for d in ensemble.designs if any(r["design"] == d for r in rows)]
     fig = new_figure(14, min(11.0, max(5.5, 1.8 + 0.3 * len(rows) + 0.15 * len(order))))
     ax = fig.subplots()
     if not rows:
         no_data(ax, "no metric with a positive baseline value to compare against")
-        set_title(fig, f"Difference versus {base}", describe(ensemble))
-        return fig
+        set_title(fig, f"Percent change versus {base}", describe(ensemble))
+        return show_numbers(fig, {})
+    change = {id(r): r["difference"] / r["baseline_mean"] for r in rows}
+    ends = {
+        id(r): (r["ci_low"] / r["baseline_mean"], r["ci_high"] / r["baseline_mean"]) for r in rows
+    }
+    shown = [change[id(r)] for r in rows]
+    shown += [e for r in rows if r["metric"] == "bookings" for e in ends[id(r)] if math.isfinite(e)]
+    lo = max(FOREST_AXIS[0], min(min(shown), -0.05) * 1.15)
+    hi = min(FOREST_AXIS[1], max(max(shown), 0.05) * 1.15)
+    numbers: dict[tuple[str, str], float] = {}
     y, ticks, ticklabels = 0.0, [], []
     seen = set()
-    spans: list[float] = []
-    zeros: list[tuple[float, str]] = []
     for m in order:
         group = [r for r in rows if r["metric"] == m]
+        headline = m == "bookings"
         start = y
         for r in group:
-            b = r["baseline_mean"]
-            ratio = 1 + r["difference"] / b
-            if ratio <= 0:  # the design brought it to zero: drawn at the left edge, below
-                zeros.append((-y, colours[r["design"]]))
-                y += 1
-                continue
-            lo, hi = 1 + r["ci_low"] / b, 1 + r["ci_high"] / b
             c = colours[r["design"]]
+            value = change[id(r)]
+            numbers[(f"change: {m}", r["design"])] = value
             label = r["design"] if r["design"] not in seen else None
             seen.add(r["design"])
-            err = None
-            if math.isfinite(lo) and math.isfinite(hi):
-                lo = max(lo, ratio / 100)  # an interval reaching below zero: cut at 1/100
-                err = [[ratio - lo], [hi - ratio]]
-                spans.extend([lo, hi])
-            ax.errorbar(
-                ratio, -y, xerr=err, fmt="o", color=c, capsize=5, lw=2.5, ms=10, label=label
+            low, high = ends[id(r)]
+            if math.isfinite(low) and math.isfinite(high):
+                a, b = max(low, lo), min(high, hi)
+                ax.plot([a, b], [-y, -y], color=c, lw=4 if headline else 2.5, solid_capstyle="butt")
+            point = min(max(value, lo), hi)
+            clipped = point != value
+            ax.plot(
+                point,
+                -y,
+                marker=(">" if value > hi else "<") if clipped else "o",
+                ms=15 if headline else 10,
+                color=c,
+                label=label,
+                ls="none",
+                clip_on=False,
             )
-            spans.append(ratio)
-            y += 1
-        ticks.append(-(start + y - 1) / 2)
+            if headline or clipped:  # the others' numbers are in the comparison table
+                ax.annotate(
+                    f"{value:+.0%}",
+                    (point, -y),
+                    xytext=(-10 if value > hi else 10, 9 if not clipped else 0),
+                    textcoords="offset points",
+                    ha="right" if value > hi else "left",
+                    va="bottom" if not clipped else "center",
+                    fontsize=14 if headline else 11,
+                    fontweight="bold",
+                    color=c,
+                )
+            y += 1.4 if headline else 1
+        ticks.append(-(start + y - (1.4 if headline else 1)) / 2)
         if len(ticks) % 2:
             ax.axhspan(-(y - 0.5), -(start - 0.5), color="#F0F0F0", zorder=0, lw=0)
-        better = " (lower is better)" if m in LOWER_IS_BETTER else ""
+        better = " (lower is better)" if metric_better(m) == "lower" else ""
         ticklabels.append(m.replace("_", " ") + better)
         y += 0.3
     ax.set_ylim(-(y - 0.3) + 0.3, 0.7)
-    ax.axvline(1, color="black", lw=1.2)
+    ax.axvline(0, color="black", lw=1.2)
     ax.set_yticks(ticks, ticklabels)
+    if "bookings" in order:
+        ax.get_yticklabels()[0].set_fontweight("bold")
+        ax.get_yticklabels()[0].set_fontsize(16)
     ax.grid(axis="y", visible=False)
-    ax.set_xscale("log")
-    lo, hi = min(spans + [1.0]), max(spans + [1.0])
-    ax.set_xlim(lo / 1.25, hi * 1.25)
-    for yy, c in zeros:
-        ax.plot(lo / 1.2, yy, marker="<", ms=12, color=c, clip_on=False)
-        ax.annotate(
-            "zero",
-            (lo / 1.2, yy),
-            xytext=(10, 0),
-            textcoords="offset points",
-            va="center",
-            color=c,
-            fontweight="bold",
-        )
-    candidates = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
-    shown = [v for v in candidates if lo / 1.25 <= v <= hi * 1.25]
-    if len(shown) < 3:
-        shown = [v for v in (0.8, 0.9, 1, 1.1, 1.25, 1.5) if lo / 1.25 <= v <= hi * 1.25]
-    ax.set_xticks(shown, [_times(v) for v in shown])
-    ax.minorticks_off()
-    ax.set_xlabel(f"design mean as a multiple of {base}'s (log scale)")
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos=None: f"{v:+.0%}" if v else "0"))
+    ax.set_xlabel(f"percent change of the mean versus {base} (arrow: beyond the axis)")
     if len(designs) > 1:
-        ax.legend(loc="best")
+        fig.legend(loc="outside lower center", ncols=min(len(designs), 5))
     set_title(
         fig,
-        f"What changes versus {base}: paired difference with 95% confidence interval",
+        f"Percent change versus {base}: mean of paired replications, with 95% interval",
         describe(ensemble),
     )
-    return fig
+    return show_numbers(fig, numbers)
+
+
+# What each bridge step is, in words, on the projector (the table names the metric).
+STEP_LABELS = {
+    "inquiries": "inquiries",
+    "mqls / inquiries": "MQLs per\ninquiry",
+    "mqls_accepted / mqls": "MQLs accepted\nper MQL",
+    "buyers_returned": "buyers who\ncame back",
+    "opportunities_inbound / accepted": "opportunities\nper accepted",
+    "deals_won_inbound / opportunities_inbound": "won per\nopportunity",
+    "bookings_inbound_usd / deals_won_inbound": "deal size",
+    "prospects_created": "self-sourced\nprospects",
+    "opportunities_outbound / prospects_created": "opportunities\nper prospect",
+    "deals_won_outbound / opportunities_outbound": "won per\nopportunity",
+    "bookings_outbound_usd / deals_won_outbound": "deal size",
+}
 
 
 @styled
 def revenue_bridge(
     ensemble: Ensemble, baseline: str | int, design: str | int, bridge: Table | None = None
 ) -> Figure:
-    """Waterfall from the baseline's bookings to the design's: what each funnel stage added.
+    """Waterfall from the baseline's bookings to the design's: what each funnel step added.
 
     ``bridge`` is a table from :func:`gtmsim.revenue_bridge`; computed when not given.
+    Its two chains are drawn one after the other, marketing-sourced then
+    sales-sourced, each under a bracket with its own difference. ``fig.numbers``
+    holds each step's value in both designs, keyed by the step (a metric or a
+    ratio of two), and each row's contribution under ``"contribution: <step>"``.
     """
     a = ensemble.designs[ensemble.design_index(baseline)]
     b = ensemble.designs[ensemble.design_index(design)]
@@ -355,16 +402,19 @@ def revenue_bridge(
         bridge = bridge_table(ensemble, a, b)
     colours = design_colours(ensemble.designs)
     rows = list(bridge.rows())
-    steps = [r for r in rows if r["step"] != "total"]
-    total = next(r for r in rows if r["step"] == "total")
+    steps = [r for r in rows if r["kind"] == "step"]
+    subtotals = [r for r in rows if r["kind"] == "subtotal"]
+    total = next(r for r in rows if r["kind"] == "total")
     start, end = total["baseline"], total["design"]
-    fig = new_figure(14, 7.5)
+    numbers: dict[tuple[str, str], float] = {("bookings", a): start, ("bookings", b): end}
+    fig = new_figure(max(14.0, 1.45 * (len(steps) + 2)), 8)
     ax = fig.subplots()
     x = 0
     ax.bar(x, start, color=colours[a], width=0.7)
     ax.annotate(money(start), (x, start), xytext=(0, 4), textcoords="offset points", ha="center")
     level = start
     labels = [f"{a}\nbookings"]
+    levels = [start]
     for r in steps:
         x += 1
         c = r["contribution_usd"]
@@ -379,48 +429,71 @@ def revenue_bridge(
             width=0.7,
         )
         ax.plot([x - 1.35, x - 0.35], [level, level], color=GREY, lw=1)
-        top = level + max(c, 0)
         ax.annotate(
             ("+" if c >= 0 else "") + money(c),
-            (x, top),
+            (x, level + max(c, 0)),
             xytext=(0, 4),
             textcoords="offset points",
             ha="center",
             fontweight="bold",
+            fontsize=12,
         )
         level += c
+        levels.append(level)
         labels.append(_step_label(r))
+        numbers[(r["step"], a)], numbers[(r["step"], b)] = r["baseline"], r["design"]
+        numbers[(f"contribution: {r['step']}", b)] = c
     x += 1
     ax.plot([x - 1.35, x - 0.35], [level, level], color=GREY, lw=1)
     ax.bar(x, end, color=colours[b], width=0.7)
     ax.annotate(money(end), (x, end), xytext=(0, 4), textcoords="offset points", ha="center")
     labels.append(f"{b}\nbookings")
-    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xticks(range(len(labels)), labels, fontsize=11)
     ax.yaxis.set_major_formatter(MONEY)
     ax.set_ylabel("mean bookings, USD")
     ax.grid(axis="x", visible=False)
-    ax.set_ylim(
-        0, max(start, end, *(start + np.cumsum([r["contribution_usd"] for r in steps]))) * 1.12
-    )
+    top = max(start, end, *levels) * 1.22
+    ax.set_ylim(0, top)
+    first = 1
+    for sub in subtotals:  # a bracket over each chain's steps, with the chain's difference
+        n = sum(1 for r in steps if r["chain"] == sub["chain"])
+        lo, hi = first - 0.4, first + n - 1 + 0.4
+        y = top * 0.93
+        ax.plot([lo, lo, hi, hi], [y * 0.97, y, y, y * 0.97], color="black", lw=1.2)
+        diff = sub["contribution_usd"]
+        ax.text(
+            (lo + hi) / 2,
+            y * 1.01,
+            f"{sub['chain']} bookings: {'+' if diff >= 0 else ''}{money(diff)}",
+            ha="center",
+            va="bottom",
+            fontsize=13,
+            fontweight="bold",
+        )
+        numbers[(sub["step"], a)], numbers[(sub["step"], b)] = sub["baseline"], sub["design"]
+        numbers[(f"contribution: {sub['step']}", b)] = diff
+        first += n
+    numbers[("contribution: bookings", b)] = total["contribution_usd"]
     set_title(
         fig,
         f"Where the bookings difference comes from: {a} → {b} ({'+' if end >= start else ''}"
         f"{money(end - start)})",
         describe(ensemble, [a, b]) + " · dark: gain, hatched: loss",
     )
-    return fig
+    return show_numbers(fig, numbers)
 
 
 def _step_label(row: dict) -> str:
-    """A bridge step with its values in both designs, e.g. 'win rate\\n25% → 31%'."""
-    va, vb = row["baseline"], row["design"]
-    if row["step"] == "lead volume":
-        fmt = count
-    elif row["step"] == "deal size":
+    """A bridge step in words with its values in both designs, e.g. 'won per\nopportunity\n25% →
+    31%'."""
+    va, vb, step = row["baseline"], row["design"], row["step"]
+    if " / " not in step:
+        fmt = money if step.endswith("_usd") else count
+    elif step.startswith("bookings"):
         fmt = money
     else:
         fmt = percent
-    return f"{row['step']}\n{fmt(va)} → {fmt(vb)}"
+    return f"{STEP_LABELS.get(step, step)}\n{fmt(va)} → {fmt(vb)}"
 
 
 @styled
@@ -489,12 +562,18 @@ def speed_to_lead(ensemble: Ensemble, designs: Sequence[str | int] | None = None
     set_title(
         fig, "Speed to lead: slow calls reach and qualify fewer leads", describe(ensemble, names)
     )
-    return fig
+    return show_numbers(fig, {})  # prints no number: its bars are in `gtmsim run --all`
 
 
 @styled
 def quota_attainment(ensemble: Ensemble, designs: Sequence[str | int] | None = None) -> Figure:
-    """Each AE's bookings against the pro-rated quota, pooled over replications, per design."""
+    """Each AE's bookings against the pro-rated quota, pooled over replications, per design.
+
+    The dots are the AEs the quota metrics count; the line and the words under each
+    design are the metrics ``ae_quota_attainment_median`` and
+    ``ae_quota_missed_share`` (mean over replications, as the tables show them),
+    also in ``fig.numbers``.
+    """
     idx = pick(ensemble, designs)
     names = [ensemble.designs[d] for d in idx]
     colours = design_colours(ensemble.designs)
@@ -522,18 +601,22 @@ def quota_attainment(ensemble: Ensemble, designs: Sequence[str | int] | None = N
             body.set_facecolor(colours[name])
             body.set_alpha(0.55)
     ticks = list(names)
+    numbers: dict[tuple[str, str], float] = {}
     rng = np.random.default_rng(0)  # jitter only: the same picture every time
-    for k, (p, name) in enumerate(zip(pooled, names, strict=True)):
+    for k, (d, p, name) in enumerate(zip(idx, pooled, names, strict=True)):
         if not p.size:
             continue
         jitter = rng.uniform(-0.12, 0.12, p.size)
         ax.scatter(
             k + jitter, p, s=12, color=colours[name], edgecolor="white", linewidth=0.3, zorder=3
         )
-        med = float(np.median(p))
+        # the words are the table's metrics (mean over replications), not the pooled dots'
+        med = float(np.nanmean(ensemble.metric("ae_quota_attainment_median")[d]))
+        missed = float(np.nanmean(ensemble.metric("ae_quota_missed_share")[d]))
+        numbers[("ae_quota_attainment_median", name)] = med
+        numbers[("ae_quota_missed_share", name)] = missed
         ax.plot([k - 0.3, k + 0.3], [med, med], color="black", lw=3, zorder=4)
-        missed = percent(float((p < 1).mean()))
-        ticks[k] = f"{name}\nmedian {percent(med)}\n{missed} miss quota"
+        ticks[k] = f"{name}\nmedian AE {percent(med)}\n{percent(missed)} miss quota"
     ax.axhline(1.0, color="black", lw=1.5, ls="--")
     ax.annotate(
         "quota", (len(idx) - 0.5, 1.0), xytext=(0, 4), textcoords="offset points", ha="right"
@@ -547,9 +630,11 @@ def quota_attainment(ensemble: Ensemble, designs: Sequence[str | int] | None = N
     set_title(
         fig,
         "AE quota attainment (each dot: one AE in one replication)",
-        describe(ensemble, names),
+        describe(ensemble, names)
+        + " · line and words: ae_quota_attainment_median and ae_quota_missed_share, "
+        "mean over replications",
     )
-    return fig
+    return show_numbers(fig, numbers)
 
 
 def _number(value: float, _pos: Any = None) -> str:

@@ -26,6 +26,7 @@ from gtmsim.plots.style import (
     new_figure,
     no_data,
     set_title,
+    show_numbers,
     styled,
 )
 
@@ -185,4 +186,4 @@ def death_spiral(
         "The death spiral, quarter by quarter",
         describe(ensemble, names) + f" · shaded: {band:.0%} of replications",
     )
-    return fig
+    return show_numbers(fig, {})  # prints no number: quarterly series only

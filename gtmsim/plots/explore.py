@@ -13,6 +13,7 @@ from gtmsim.experiment.sweep import SweepResult
 from gtmsim.plots.style import (
     GREY,
     OKABE_ITO,
+    changed_settings,
     count,
     money,
     new_figure,
@@ -44,7 +45,7 @@ def _sweep_subtitle(result: SweepResult) -> str:
     parts.append(f"{n} paired replication{'s' if n != 1 else ''} each")
     if days:
         parts.append(f"{days:g} days")
-    return " · ".join(parts)
+    return " · ".join(parts) + changed_settings(ens.manifest.get("overrides"))
 
 
 @styled
@@ -148,13 +149,15 @@ def sobol_indices(
     scenario: str = "",
     samples: int | None = None,
     replications: int | None = None,
+    overrides: dict | None = None,
 ) -> Figure:
     """First- and total-order Sobol indices of one metric, one pair of bars per input.
 
     ``indices`` is a table from :func:`gtmsim.sobol_sensitivity`; confidence
     intervals are drawn when it has them. First order: the share of the
     metric's variance a setting explains alone; total order: including its
-    interactions with the others.
+    interactions with the others. ``overrides``: settings changed for every run
+    (``--set``), shown in the subtitle.
     """
     rows = sorted(indices.rows(), key=lambda r: -_finite(r["total_order"]))
     fig = new_figure(13, max(5.0, 2.4 + 0.9 * len(rows)))
@@ -195,7 +198,11 @@ def sobol_indices(
     values = [r[k] for r in rows for k in ("first_order", "total_order")]
     if any(math.isfinite(v) and not 0 <= v <= 1 for v in values):
         parts.append("values outside 0-1 are estimation noise: more samples narrow them")
-    set_title(fig, f"What drives {metric}: Sobol sensitivity indices", " · ".join(parts))
+    set_title(
+        fig,
+        f"What drives {metric}: Sobol sensitivity indices",
+        " · ".join(parts) + changed_settings(overrides),
+    )
     return fig
 
 

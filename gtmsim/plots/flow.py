@@ -27,8 +27,23 @@ from gtmsim.plots.style import (
     no_data,
     percent,
     set_title,
+    show_numbers,
     styled,
 )
+
+# The flows that are metrics of the same meaning (metric -> flow), for fig.numbers.
+SANKEY_METRICS = {
+    "inquiries": "inquiries",
+    "mqls": "mqls",
+    "mqls_accepted": "accepted_inbound",
+    "buyers_returned": "returned",
+    "prospects_created": "prospects",
+    "opportunities": "opportunities",
+    "lost_at_discovery": "lost_at_discovery",
+    "lost_competitor": "lost_competitor",
+    "lost_no_decision": "lost_no_decision",
+    "deals_won": "won",
+}
 
 S = State
 LOST = (S.LOST_COMPETITOR, S.LOST_NO_DECISION)
@@ -86,19 +101,6 @@ def lead_flows(transitions: np.ndarray) -> dict[str, float]:
     return f
 
 
-def _others(f: dict[str, float]) -> str:
-    """Panel 3's subtitle: what reached discovery without marketing's handoff."""
-    parts = [
-        f"{count(f[key])} {label}"
-        for key, label in (
-            ("prospects", "self-sourced prospects"),
-            ("returned", "buyers who came back"),
-        )
-        if f[key] >= 0.5
-    ]
-    return "(of them " + ",\n".join(parts) + ")" if parts else "\n"
-
-
 def _panel(ax, flows: list[Flow], colour: str) -> tuple[float, float, float, float] | None:
     """One Sankey diagram: the input from the left, the main outflow to the right,
     other outflows up (kept: nurture) or down (lost), at a scale of its own."""
@@ -144,7 +146,12 @@ def _panel(ax, flows: list[Flow], colour: str) -> tuple[float, float, float, flo
 
 @styled
 def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
-    """Where the leads of one design go, in four panels: marketing, handoff, discovery, deals."""
+    """Where the leads of one design go, in four panels: marketing, handoff, discovery, deals.
+
+    Discovery takes three inflows, each named as its metric: MQLs accepted, buyers
+    who came back by themselves and reps' self-sourced prospects. ``fig.numbers``
+    holds the flows of :data:`SANKEY_METRICS` keyed by metric.
+    """
     d = ensemble.design_index(design)
     name = ensemble.designs[d]
     colour = design_colours(ensemble.designs)[name]
@@ -178,17 +185,20 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
             [
                 Flow("MQLs", f["mqls"], 0),
                 Flow("recycled to nurture", -f["recycled"], 1, kept),
-                Flow("black hole (never called)", -f["black_hole"], -1, loss),
+                Flow("black hole (dropped uncalled)", -f["black_hole"], -1, loss),
                 Flow("unreached", -f["unreached"], -1, loss),
                 Flow("rejected", -f["rejected"], -1, loss),
                 Flow("still in follow-up", -f["in_follow_up"], -1, GREY),
-                Flow("accepted", -f["accepted_inbound"], 0),
+                Flow("MQLs accepted", -f["accepted_inbound"], 0),
             ],
         ),
         (
-            "3. Discovery\n" + _others(f),
+            f"3. Discovery\n({count(f['accepted'])} leads: MQLs accepted,\n"
+            "buyers who came back, prospects)",
             [
-                Flow("accepted", f["accepted"], 0),
+                Flow("MQLs accepted", f["accepted_inbound"], 0),
+                Flow("buyers who came back", f["returned"], 1, kept),
+                Flow("self-sourced prospects", f["prospects"], 1, kept),
                 Flow("lost at discovery", -f["lost_at_discovery"], -1, loss),
                 Flow("open", -f["accepted_open"], -1, GREY),
                 Flow("opportunity", -f["opportunities"], 0),
@@ -225,6 +235,6 @@ def sankey(ensemble: Ensemble, design: str | int = 0) -> Figure:
     set_title(
         fig,
         f"Lead flow of {name}: mean leads per replication (each panel has its own scale)",
-        describe(ensemble, [name]) + " · up: kept in nurture, down: lost",
+        describe(ensemble, [name]) + " · up: kept in nurture, or joining; down: lost",
     )
-    return fig
+    return show_numbers(fig, {(metric, name): f[key] for metric, key in SANKEY_METRICS.items()})

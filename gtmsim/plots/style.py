@@ -1,14 +1,15 @@
 """One look for every figure: colour-blind-safe colours, one per design, fonts for a projector.
 
 Colours come from the Okabe-Ito palette (distinguishable with the common
-colour-vision deficiencies). A design keeps its colour in every figure of a
-report or gallery: colours follow the order in which the designs are given
-(the first, usually the baseline, is vermillion), never a design's name.
+colour-vision deficiencies). A design's colour is keyed by its name (see
+:func:`design_colour`), so it is the same in every figure, report, gallery and
+animation, whichever other designs are shown and in whatever order.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -31,7 +32,7 @@ OKABE_ITO = {
 }
 GREY = "#8C8C8C"
 
-# Designs take these in the order they are given (yellow last: weak on white).
+# The palette designs take their colours from (yellow last: weak on white).
 DESIGN_ORDER = (
     OKABE_ITO["vermillion"],
     OKABE_ITO["orange"],
@@ -43,6 +44,14 @@ DESIGN_ORDER = (
     GREY,
     OKABE_ITO["yellow"],
 )
+# The shipped org designs, from the wall to integration: a warm-to-cool story.
+SHIPPED_COLOURS = {
+    "over_the_wall": OKABE_ITO["vermillion"],
+    "defined": OKABE_ITO["orange"],
+    "aligned": OKABE_ITO["sky_blue"],
+    "oc2": OKABE_ITO["bluish_green"],
+    "integrated": OKABE_ITO["blue"],
+}
 # Gains and losses (bridge steps, lost leads) in greys, so they never look like a design.
 UP, DOWN = "#4D4D4D", "#BDBDBD"
 
@@ -96,20 +105,70 @@ def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
     return Figure(figsize=(width, height), layout="constrained", **kwargs)
 
 
+def design_colour(name: str) -> str:
+    """The colour of the design called ``name``, the same in every command and figure.
+
+    The shipped designs have fixed colours (:data:`SHIPPED_COLOURS`); any other
+    name takes a palette colour from a hash of the name (stable across runs and
+    machines, unlike Python's ``hash``).
+    """
+    if name in SHIPPED_COLOURS:
+        return SHIPPED_COLOURS[name]
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return DESIGN_ORDER[int.from_bytes(digest[:4], "big") % len(DESIGN_ORDER)]
+
+
 def design_colours(designs: Sequence[str]) -> dict[str, str]:
-    """One colour per design, in the order given (the palette repeats past nine designs)."""
-    return {name: DESIGN_ORDER[i % len(DESIGN_ORDER)] for i, name in enumerate(designs)}
+    """One colour per design, keyed by name (:func:`design_colour`).
+
+    Two designs of one figure never share a colour while the palette lasts: a
+    design whose colour is taken (shipped designs claim theirs first, the others
+    by name) takes the next free one of :data:`DESIGN_ORDER`. The result depends
+    on the set of names, never on their order.
+    """
+    names = list(dict.fromkeys(designs))
+    out: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: (n not in SHIPPED_COLOURS, n)):
+        colour = design_colour(name)
+        if colour in out.values() and len(out) < len(DESIGN_ORDER):
+            start = DESIGN_ORDER.index(colour)
+            ring = DESIGN_ORDER[start:] + DESIGN_ORDER[:start]
+            colour = next(c for c in ring if c not in out.values())
+        out[name] = colour
+    return {name: out[name] for name in names}
+
+
+def show_numbers(fig: Figure, numbers: dict[tuple[str, str], float]) -> Figure:
+    """Attach the numbers a figure prints to it, as ``fig.numbers``.
+
+    Keys are ``(quantity, design)``: ``quantity`` is a metric of
+    :data:`gtmsim.METRICS` (its mean over replications), the ratio of two
+    (``"mqls_accepted / mqls"``: the ratio of their means), or a row of a table
+    the figure draws (named in the figure's docstring). Tests and notebooks read
+    them instead of the picture.
+    """
+    fig.numbers = dict(numbers)  # type: ignore[attr-defined]
+    return fig
 
 
 def describe(ensemble: Any, designs: Sequence[str] | None = None) -> str:
-    """What a figure shows: its scenarios, paired replications and horizon."""
+    """What a figure shows: its scenarios, paired replications, horizon and the settings
+    changed for every design (the manifest's ``overrides``: ``--set``), never hidden."""
     names = list(designs if designs is not None else ensemble.designs)
     n = len(ensemble.replications)
     days = ensemble.scenarios[0].simulation.horizon_days if ensemble.scenarios else None
     parts = [", ".join(names), f"{n} paired replication{'s' if n != 1 else ''}"]
     if days:
         parts.append(f"{days:g} days")
-    return " · ".join(parts)
+    return " · ".join(parts) + changed_settings(ensemble.manifest.get("overrides"))
+
+
+def changed_settings(overrides: Any) -> str:
+    """The subtitle's part for settings changed for every design; ``""`` without any."""
+    from gtmsim.scenario.loader import overrides_text
+
+    text = overrides_text(overrides)
+    return f" · settings changed for every design: {text}" if text else ""
 
 
 def set_title(fig: Figure, title: str, subtitle: str = "") -> None:

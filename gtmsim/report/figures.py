@@ -37,8 +37,11 @@ def design_figures(ensemble: Ensemble, baseline: str | int = 0) -> list[Shown]:
     shown = [
         Shown(
             "funnel",
-            "How many marketing leads reach each stage, and what share of each stage reaches "
-            "the next (inbound leads only).",
+            "The marketing-sourced funnel: how many marketing leads reach each stage, and the "
+            "ratio of the counts from one stage to the next. Buyers who came back by themselves "
+            "are a stage apart (sales accepts them without their being MQLs); reps' "
+            "self-sourced prospects are not in it. Every bar is the metric of the same name "
+            "in the table above.",
             plots.funnel(ensemble),
         ),
         Shown(
@@ -52,8 +55,10 @@ def design_figures(ensemble: Ensemble, baseline: str | int = 0) -> list[Shown]:
         shown.append(
             Shown(
                 "forest",
-                f"Paired differences versus {base}: each dot is a mean difference over paired "
-                "replications (same leads, same luck), the bar its 95% confidence interval.",
+                f"Percent change of each design's mean versus {base}'s over paired "
+                "replications (same leads, same luck), bookings first; the bar is its 95% "
+                "confidence interval. The axis stops at -100% and +100%: a change beyond it is "
+                "drawn as an arrow at the edge with its value.",
                 plots.forest(ensemble, base),
             )
         )
@@ -65,8 +70,11 @@ def design_figures(ensemble: Ensemble, baseline: str | int = 0) -> list[Shown]:
         shown.append(
             Shown(
                 f"bridge_{safe_name(other)}",
-                f"Where the bookings difference between {base} and {other} comes from, stage by "
-                "stage; the steps add up exactly to the difference.",
+                f"Where the bookings difference between {base} and {other} comes from, in two "
+                "chains: marketing-sourced (inquiries, MQLs, MQLs accepted, buyers who came "
+                "back, then opportunities, wins and deal size) and sales-sourced (reps' "
+                "self-sourced prospects, then the same three). Each chain's steps add up "
+                "exactly to its difference, and the two to the total.",
                 fig,
             )
         )
@@ -74,8 +82,9 @@ def design_figures(ensemble: Ensemble, baseline: str | int = 0) -> list[Shown]:
         shown.append(
             Shown(
                 f"sankey_{safe_name(design)}",
-                f"Where the leads of {design} go: the black hole (MQLs never called), unreached, "
-                "rejected, recycled to nurture, and the way to won deals.",
+                f"Where the leads of {design} go: the black hole (MQLs dropped uncalled), "
+                "unreached, rejected, recycled to nurture, and the way to won deals; discovery "
+                "takes MQLs accepted, buyers who came back and self-sourced prospects.",
                 plots.sankey(ensemble, design),
             )
         )
@@ -90,7 +99,9 @@ def design_figures(ensemble: Ensemble, baseline: str | int = 0) -> list[Shown]:
     shown.append(
         Shown(
             "quota",
-            "Every AE's bookings against the pro-rated quota.",
+            "Every AE's bookings against the quota pro-rated over the days they sold (AEs "
+            "who sold less than a quarter left out); the line and the words are the table's "
+            "ae_quota_attainment_median and ae_quota_missed_share.",
             plots.quota_attainment(ensemble),
         )
     )

@@ -26,23 +26,59 @@ from gtmsim.report.figures import Shown
 from gtmsim.results.metrics import METRICS
 from gtmsim.results.table import _cell as number
 
-REPORT_METRICS = (
-    "bookings",
-    "deals_won",
-    "win_rate",
-    "inquiries",
-    "mqls",
-    "mqls_never_followed_up_share",
-    "first_response_hours_median",
-    "accepted",
-    "opportunities",
-    "cycle_days_median",
-    "marketing_spend",
-    "marketing_spend_per_bookings",
-    "ae_quota_missed_share",
-    "ae_selling_share",
-    "trust_ae_mean",
+# The headline table in sections: every number a figure prints is one of these metrics
+# (or the ratio of two), so the room can find it here (tests/test_report_consistency.py).
+REPORT_SECTIONS = (
+    (
+        "Bookings and deals",
+        (
+            "bookings",
+            "bookings_inbound_usd",
+            "bookings_outbound_usd",
+            "deals_won",
+            "deals_won_inbound",
+            "deals_won_outbound",
+            "win_rate",
+            "cycle_days_median",
+        ),
+    ),
+    (
+        "Marketing-sourced funnel",
+        (
+            "inquiries",
+            "mqls",
+            "mqls_never_followed_up_share",
+            "first_response_hours_median",
+            "mqls_accepted",
+            "buyers_returned",
+            "accepted",
+            "opportunities_inbound",
+        ),
+    ),
+    (
+        "Sales-sourced, and every source together",
+        (
+            "prospects_created",
+            "opportunities_outbound",
+            "opportunities",
+            "lost_at_discovery",
+            "lost_competitor",
+            "lost_no_decision",
+        ),
+    ),
+    (
+        "Cost and people",
+        (
+            "marketing_spend",
+            "marketing_spend_per_bookings",
+            "ae_quota_attainment_median",
+            "ae_quota_missed_share",
+            "ae_selling_share",
+            "trust_ae_mean",
+        ),
+    ),
 )
+REPORT_METRICS = tuple(m for _, metrics in REPORT_SECTIONS for m in metrics)
 
 # The paired comparison keeps to the metrics a design changes (not the shared market's).
 COMPARE_METRICS = (
@@ -147,16 +183,28 @@ def _headline(ensemble: Ensemble, colours: Mapping[str, str]) -> str:
     cells = {(r["metric"], r["design"]): r for r in summary.rows()}
     head = "".join(f"<th>{_swatch(colours[d])}{escape(d)}</th>" for d in ensemble.designs)
     rows = []
-    for m in metrics:
-        tds = []
-        for d in ensemble.designs:
-            r = cells[(m, d)]
-            ci = ""
-            if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
-                ci = f'<br><span class="ci">{number(r["ci_low"])} – {number(r["ci_high"])}</span>'
-            tds.append(f"<td>{escape(number(r['mean']))}{ci}</td>")
-        meaning = escape(METRICS.get(m, ""))
-        rows.append(f'<tr><td class="key" title="{meaning}">{escape(m)}</td>{"".join(tds)}</tr>')
+    for section, names in REPORT_SECTIONS:
+        shown = [m for m in names if m in ensemble.metrics]
+        if shown:
+            rows.append(
+                f'<tr><th class="key" colspan="{len(ensemble.designs) + 1}">'
+                f"{escape(section)}</th></tr>"
+            )
+        for m in shown:
+            tds = []
+            for d in ensemble.designs:
+                r = cells[(m, d)]
+                ci = ""
+                if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
+                    ci = (
+                        f'<br><span class="ci">{number(r["ci_low"])} – '
+                        f"{number(r['ci_high'])}</span>"
+                    )
+                tds.append(f"<td>{escape(number(r['mean']))}{ci}</td>")
+            meaning = escape(METRICS.get(m, ""))
+            rows.append(
+                f'<tr><td class="key" title="{meaning}">{escape(m)}</td>{"".join(tds)}</tr>'
+            )
     return (
         '<div class="scroll"><table><thead><tr><th class="key">metric</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
@@ -201,7 +249,7 @@ def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -
             tds.append(
                 f"<td><b>{escape(number(r['difference']))}</b> ({rel_text})<br>"
                 f'<span class="ci">{number(r["ci_low"])} – {number(r["ci_high"])}</span><br>'
-                f'<span class="ci">higher in {r["p_better"]:.0%}</span></td>'
+                f'<span class="ci">{_improves_text(r)}</span></td>'
             )
         rows.append(f'<tr><td class="key">{escape(m)}</td>{"".join(tds)}</tr>')
     head = "".join(f"<th>{_swatch(colours[d])}{escape(d)}</th>" for d in others)
@@ -211,8 +259,26 @@ def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         "<p>The mean paired difference and its relative change; below it the 95% "
         "confidence interval and the share of paired replications in which the design "
-        "was higher.</p>"
+        "was better (higher, or lower where lower is better).</p>"
     )
+
+
+def _overrides(ensemble: Ensemble) -> str:
+    """The settings changed for every design (``--set``), in words; nothing without any."""
+    from gtmsim.scenario.loader import overrides_text
+
+    text = overrides_text(ensemble.manifest.get("overrides"))
+    if not text:
+        return ""
+    return f'<p class="answer">Settings changed for every design: <code>{escape(text)}</code></p>'
+
+
+def _improves_text(row: Mapping[str, Any]) -> str:
+    """How often the design did better, in the metric's better direction."""
+    if row["better"] == "neither":
+        return "neither way is better"
+    share = row["p_improves"]
+    return f"better in {share:.0%}" if math.isfinite(share) else "–"
 
 
 def _settings(ensemble: Ensemble, colours: Mapping[str, str]) -> str:
@@ -286,6 +352,7 @@ def report_html(
 (replication <i>r</i> of every design sees the same leads and the same luck),
 {escape(f"{days:g}")} simulated days, seed {escape(str(seed))}; baseline
 <b>{escape(base)}</b>. Made by gtmsim on {escape(created)}.</p>
+{_overrides(ensemble)}
 <ul>{descriptions}</ul>
 <nav><ol>{"".join(nav)}</ol></nav>
 <h2 id="headline">Headline figures</h2>

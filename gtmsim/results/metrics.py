@@ -3,7 +3,10 @@
 :data:`METRICS` documents every headline metric (name -> meaning and unit);
 :data:`METRIC_RANGES` says which are shares, counts or never negative.
 Funnel counts also appear per channel and per segment as
-``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; rates that have no
+``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; each breakdown
+counts the same leads as its total and adds up to it (``accepted`` counts
+marketing leads, so its breakdowns have no ``outbound`` channel; the others
+include reps' self-sourced prospects under ``outbound``). Rates that have no
 denominator in a run are ``nan``.
 """
 
@@ -24,9 +27,12 @@ from gtmsim.results.recorder import (
 )
 
 METRICS: dict[str, str] = {
-    "leads_created": "all leads created: marketing inquiries plus reps' self-sourced prospects (count)",
+    "leads_created": "all leads: marketing inquiries (leads_from_before_run included) plus "
+    "reps' self-sourced prospects (count)",
     "inquiries": "leads from marketing channels (count); with returning buyers, also those of "
-    "the year before the run who come back during it",
+    "the year before the run who come back during it (leads_from_before_run)",
+    "leads_from_before_run": "inquiries of the year before the run that come back during it "
+    "as returning buyers; counted in leads_created and inquiries (count)",
     "prospects_created": "self-sourced (outbound) first meetings booked by prospecting reps (count)",
     "mqls": "times a lead became marketing-qualified; nurture can requalify a lead (count)",
     "mqls_worked": "MQLs that got at least one contact attempt (count)",
@@ -38,9 +44,12 @@ METRICS: dict[str, str] = {
     "opportunities": "accepted leads and prospects that passed discovery (count)",
     "opportunities_inbound": "opportunities from marketing leads (count)",
     "deals_won": "deals won (count)",
+    "opportunities_outbound": "opportunities from reps' self-sourced prospects (count)",
     "deals_won_inbound": "deals won from marketing leads (count)",
+    "deals_won_outbound": "deals won from reps' self-sourced prospects (count)",
     "bookings": "first-year contract value of deals won, USD",
     "bookings_inbound_usd": "bookings from marketing leads, USD",
+    "bookings_outbound_usd": "bookings from reps' self-sourced prospects, USD",
     "pipeline_created_usd": "deal value of opportunities created, USD",
     "marketing_spend": "marketing programme spend over the run, USD",
     "marketing_spend_per_bookings": "marketing spend / bookings (USD per USD)",
@@ -108,6 +117,150 @@ for _label in RESPONSE_BIN_LABELS:
         f"share of MQLs first attempted {_label} after the MQL that sales accepted"
     )
 METRICS["qualify_rate.<1h"] = "share of MQLs first attempted within an hour that sales accepted"
+
+# Which way is better for each metric of METRICS: "higher", "lower", or "neither" for
+# volumes, inputs and levels whose best value depends on the rest of the design (more
+# MQLs is not better by itself; more spend is a choice, not an outcome).
+_HIGHER = [
+    "leads_created",
+    "inquiries",
+    "prospects_created",
+    "mqls_worked",
+    "accepted",
+    "mqls_accepted",
+    "opportunities",
+    "opportunities_inbound",
+    "deals_won",
+    "deals_won_inbound",
+    "bookings",
+    "bookings_inbound_usd",
+    "pipeline_created_usd",
+    "lead_to_customer_rate",
+    "mql_to_customer_rate",
+    "mql_acceptance_rate",
+    "sla_compliance_share",
+    "win_rate",
+    "deal_size_usd_mean",
+    "ae_quota_attainment_median",
+    "ae_selling_share",
+    "trust_ae_mean",
+    "trust_sdr_mean",
+    "lead_to_opportunity_rate",
+    "bookings_growth_yoy",
+    "bookings_net_of_gtm_cost_usd",
+]
+_LOWER = [
+    "marketing_spend_per_bookings",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "first_response_hours_mean",
+    "cycle_days_median",
+    "cycle_days_mean",
+    "no_decision_share",
+    "ae_quota_missed_share",
+    "marketing_cost_usd",
+    "coordination_cost_usd",
+    "sales_cost_usd",
+    "gtm_cost_per_bookings",
+    "quarters_missed",
+    "ae_left",
+    "sdr_left",
+    "deals_pulled_in",
+    "quarter_end_discounts_usd",
+    "leaders_replaced",
+    "scoring_noise_sd_end",
+]
+BETTER: dict[str, str] = {
+    name: "higher"
+    if name in _HIGHER or name.startswith(("first_contact_rate.", "qualify_rate."))
+    else "lower"
+    if name in _LOWER
+    else "neither"
+    for name in METRICS
+}
+"""Which way is better for every metric of :data:`METRICS`: ``"higher"``, ``"lower"``
+or ``"neither"``; :func:`better` also answers for channel and segment breakdowns."""
+
+DIRECTIONS = ("higher", "lower", "neither")
+
+
+HEADLINE_METRICS = (
+    "inquiries",
+    "mqls",
+    "mqls_never_followed_up_share",
+    "first_response_hours_median",
+    "accepted",
+    "opportunities",
+    "win_rate",
+    "deals_won",
+    "bookings",
+    "cycle_days_median",
+    "marketing_spend",
+    "marketing_spend_per_bookings",
+    "ae_quota_missed_share",
+    "ae_selling_share",
+)
+"""The metrics ``gtmsim run`` and the notebook display of a run or ensemble show."""
+
+
+def is_share(name: str) -> bool:
+    """Whether a metric is a share or rate (0..1, shown as a percent): ``*_share``,
+    ``*_rate``, the speed-to-lead rates, quota attainment and growth."""
+    base = name.partition(".channel.")[0].partition(".segment.")[0]
+    return (
+        base.endswith(("_share", "_rate"))
+        or base.startswith(("first_contact_rate.", "qualify_rate."))
+        or base in ("ae_quota_attainment_median", "bookings_growth_yoy")
+    )
+
+
+def better(name: str) -> str:
+    """Which way is better for a metric: ``"higher"``, ``"lower"`` or ``"neither"``.
+
+    A channel or segment breakdown (``deals_won.channel.referral``) goes the way of
+    its metric.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not a metric (see :func:`unknown_metrics`).
+    """
+    for base in (name, name.partition(".channel.")[0], name.partition(".segment.")[0]):
+        if base in BETTER:
+            return BETTER[base]
+    raise KeyError(f"{name!r} is not a metric; `gtmsim metrics` lists them")
+
+
+def seeks_higher(name: str, maximize: bool | None = None) -> bool:
+    """Whether a search for the best value of a metric looks for its highest mean.
+
+    ``maximize`` as given wins; ``None`` follows :func:`better`, and is an error for a
+    metric where neither way is better.
+
+    Raises
+    ------
+    ValueError
+        ``maximize`` is None and neither way is better for ``name``.
+    """
+    if maximize is not None:
+        return bool(maximize)
+    direction = better(name)
+    if direction == "neither":
+        raise ValueError(
+            f"neither a higher nor a lower {name} is better by itself: say which is wanted "
+            "(maximize=True or False; on the command line --maximize or --minimize)"
+        )
+    return direction == "higher"
+
+
+def improves(name: str, design, baseline):
+    """Where ``design`` is better than ``baseline`` in ``name``'s direction (arrays or
+    numbers, compared elementwise); ``None`` for a metric where neither way is better."""
+    direction = better(name)
+    if direction == "neither":
+        return None
+    return np.greater(design, baseline) if direction == "higher" else np.less(design, baseline)
+
 
 FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_won")
 REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
@@ -238,6 +391,21 @@ def rep_table(team) -> dict[str, np.ndarray]:
     }
 
 
+def quota_attainment(
+    ae: dict[str, np.ndarray], horizon_days: float, quota_per_year: float, quarter_days: float
+) -> np.ndarray:
+    """Each AE's bookings / quota pro-rated over the days they sold, for the AEs the quota
+    metrics count (those who sold at least a quarter, or the whole of a shorter run).
+
+    ``ae`` is the AE team's :func:`rep_table`; empty without a quota.
+    """
+    days = np.fmin(ae["left_day"], horizon_days) - ae["joined_day"]
+    counted = days >= min(quarter_days, horizon_days)
+    if not (counted.any() and quota_per_year):
+        return np.zeros(0)
+    return ae["bookings_usd"][counted] / (quota_per_year * days[counted] / 365.0)
+
+
 def compute_metrics(world) -> dict[str, float]:
     """Every metric of a finished :class:`gtmsim.model.world.World`."""
     rec, store, sc = world.rec, world.store, world.scenario
@@ -250,6 +418,7 @@ def compute_metrics(world) -> dict[str, float]:
 
     m["leads_created"] = n
     m["inquiries"] = int(funnel[LEAD, :outbound].sum())
+    m["leads_from_before_run"] = int((store.created_day[:n] < 0).sum())
     m["prospects_created"] = int(funnel[LEAD, outbound].sum())
     m["mqls"] = int(funnel[MQL].sum())
     m["mqls_worked"] = len(rec.first_response_hours)
@@ -259,10 +428,13 @@ def compute_metrics(world) -> dict[str, float]:
     m["buyers_returned"] = int(sum(rec.transitions[s][accepted] for s in states.idle))
     m["opportunities"] = int(funnel[OPPORTUNITY].sum())
     m["opportunities_inbound"] = int(funnel[OPPORTUNITY, :outbound].sum())
+    m["opportunities_outbound"] = int(funnel[OPPORTUNITY, outbound].sum())
     m["deals_won"] = int(funnel[WON].sum())
     m["deals_won_inbound"] = int(funnel[WON, :outbound].sum())
+    m["deals_won_outbound"] = int(funnel[WON, outbound].sum())
     m["bookings"] = float(sum(rec.bookings_by_channel_usd))
     m["bookings_inbound_usd"] = float(sum(rec.bookings_by_channel_usd[:outbound]))
+    m["bookings_outbound_usd"] = float(rec.bookings_by_channel_usd[outbound])
     m["pipeline_created_usd"] = float(sum(rec.weekly_pipeline_created_usd))
     m["marketing_spend"] = float(rec.spend_by_channel_usd.sum())
     m["marketing_spend_per_bookings"] = ratio(m["marketing_spend"], m["bookings"])
@@ -300,12 +472,10 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     ae = rep_table(world.ae)
-    # pro-rated over the days each AE sold; reps who sold less than a quarter are left out
-    days = np.fmin(ae["left_day"], world.horizon) - ae["joined_day"]
-    counted = days >= min(rec.quarter_days, world.horizon)
-    quota = sc.sales.ae.quota_usd_per_year * days[counted] / 365.0
-    known = bool(counted.any() and sc.sales.ae.quota_usd_per_year)
-    attainment = ae["bookings_usd"][counted] / quota if known else None
+    attainment = quota_attainment(
+        ae, world.horizon, sc.sales.ae.quota_usd_per_year, rec.quarter_days
+    )
+    known = attainment.size > 0
     m["ae_quota_attainment_median"] = float(np.median(attainment)) if known else float("nan")
     m["ae_quota_missed_share"] = float((attainment < 1.0).mean()) if known else float("nan")
     for key, table in (("ae", ae), ("sdr", rep_table(world.sdr))):
@@ -333,10 +503,12 @@ def compute_metrics(world) -> dict[str, float]:
     )
 
     for stage, name in zip((LEAD, MQL, ACCEPTED, OPPORTUNITY, WON), FUNNEL_METRICS, strict=True):
-        for c, ch in enumerate(world.channels):
+        # a breakdown counts the leads its total counts: accepted counts marketing leads only
+        channels = outbound if stage == ACCEPTED else len(world.channels)
+        for c, ch in enumerate(world.channels[:channels]):
             m[f"{name}.channel.{ch}"] = int(funnel[stage, c].sum())
         for s, seg in enumerate(world.segments):
-            m[f"{name}.segment.{seg}"] = int(funnel[stage, :, s].sum())
+            m[f"{name}.segment.{seg}"] = int(funnel[stage, :channels, s].sum())
     for c, ch in enumerate(world.channels):
         m[f"bookings.channel.{ch}"] = float(rec.bookings_by_channel_usd[c])
         if c < outbound:

@@ -7,9 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from gtmsim.results.metrics import HEADLINE_METRICS, METRICS
+from gtmsim.results.table import ShownAsTable, Table
+
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(ShownAsTable):
     """The outcome of one replication of one scenario.
 
     Attributes
@@ -59,3 +62,20 @@ class RunResult:
     reps: dict[str, dict[str, np.ndarray]]
     first_response_hours: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+
+    def _display(self) -> tuple[str, Table]:
+        """A title and the headline metrics with their meaning."""
+        days = self.manifest.get("horizon_days")
+        span = f", {days:g} days" if isinstance(days, int | float) else ""
+        title = (
+            f"RunResult: {self.scenario_name}, replication {self.replication} "
+            f"(seed {self.seed}){span}"
+        )
+        shown = [m for m in HEADLINE_METRICS if m in self.metrics]
+        return title, Table(
+            {
+                "metric": shown,
+                "value": [self.metrics[m] for m in shown],
+                "meaning": [METRICS[m] for m in shown],
+            }
+        )

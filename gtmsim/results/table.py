@@ -5,16 +5,42 @@ from __future__ import annotations
 import csv
 import io
 import math
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import escape
 from typing import Any
+
+from gtmsim.results.metrics import is_share
+
+TEXT_WIDTH = 120
+"""The width :meth:`Table.__str__` and the command's tables fit in."""
+
+# Columns that hold a relative change or a share of replications: shown as percents.
+SIGNED_PERCENT = ("relative_change", "relative_error")
+PERCENT = ("p_improves", "p_better", "share")
+# Columns that hold a metric's value in a row with a "metric" column: shown as percents
+# for a share metric (percentage points for differences).
+VALUE_COLUMNS = (
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "baseline_mean",
+    "design_mean",
+    "observed",
+    "simulated",
+    "value",
+)
 
 
 @dataclass(frozen=True)
 class Table:
     """Columns by name, all of one length; rows are dicts.
 
-    Convert with :meth:`to_pandas` (needs pandas) or iterate :meth:`rows`.
+    Convert with :meth:`to_pandas` (needs pandas) or iterate :meth:`rows`;
+    ``print(table)`` and a notebook show it as a table, shares and relative
+    changes as percents.
     """
 
     columns: dict[str, list]
@@ -57,26 +83,138 @@ class Table:
             writer.writerow(["" if _is_nan(v) else v for v in row])
         return out.getvalue()
 
-    def to_text(self, columns: list[str] | None = None) -> str:
-        """The table aligned for a terminal: numbers right-aligned and rounded for reading."""
+    def to_text(self, columns: list[str] | None = None, width: int | None = None) -> str:
+        """The table aligned for a terminal: numbers right-aligned and rounded for
+        reading, shares and relative changes as percents.
+
+        With ``width``, the widest text column wraps so that lines fit, where they can.
+        """
         names = columns or list(self.columns)
-        cells = [[_cell(v) for v in self.columns[n]] for n in names]
+        cells = self._cells(names)
         widths = [max([len(n), *map(len, col)]) for n, col in zip(names, cells, strict=True)]
         numeric = [all(_is_number(v) for v in self.columns[n]) for n in names]
-        lines = [
-            "  ".join(
-                n.rjust(w) if r else n.ljust(w)
-                for n, w, r in zip(names, widths, numeric, strict=True)
-            )
+        wrapped = None
+        text = [  # columns of words, which wrap between them
+            i
+            for i, (n, r) in enumerate(zip(names, numeric, strict=True))
+            if not r and any(" " in str(v) for v in self.columns[n])
         ]
+        if width is not None and text and sum(widths) + 2 * (len(names) - 1) > width:
+            wrapped = max(text, key=lambda i: widths[i])
+            room = width - (sum(widths) - widths[wrapped]) - 2 * (len(names) - 1)
+            widths[wrapped] = max(room, len(names[wrapped]), 20)
+
+        def line(values: list[str]) -> str:
+            return "  ".join(
+                v.rjust(w) if r else v.ljust(w)
+                for v, w, r in zip(values, widths, numeric, strict=True)
+            ).rstrip()
+
+        lines = [line(names)]
         for i in range(len(self)):
-            lines.append(
-                "  ".join(
-                    c[i].rjust(w) if r else c[i].ljust(w)
-                    for c, w, r in zip(cells, widths, numeric, strict=True)
+            row = [c[i] for c in cells]
+            if wrapped is None:
+                lines.append(line(row))
+                continue
+            parts = textwrap.wrap(row[wrapped], widths[wrapped]) or [""]
+            for k, part in enumerate(parts):
+                lines.append(
+                    line([part if j == wrapped else v if k == 0 else "" for j, v in enumerate(row)])
                 )
-            )
-        return "\n".join(line.rstrip() for line in lines)
+        return "\n".join(lines)
+
+    def to_html(self, columns: list[str] | None = None) -> str:
+        """The table as an HTML ``<table>``, cells as :meth:`to_text` shows them."""
+        names = columns or list(self.columns)
+        cells = self._cells(names)
+        numeric = [all(_is_number(v) for v in self.columns[n]) for n in names]
+
+        def cell(tag: str, text: str, right: bool) -> str:
+            style = ' style="text-align: right"' if right else ' style="text-align: left"'
+            return f"<{tag}{style}>{escape(text)}</{tag}>"
+
+        head = "".join(cell("th", n, r) for n, r in zip(names, numeric, strict=True))
+        body = "".join(
+            "<tr>"
+            + "".join(cell("td", c[i], r) for c, r in zip(cells, numeric, strict=True))
+            + "</tr>"
+            for i in range(len(self))
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __str__(self) -> str:
+        return self.to_text(width=TEXT_WIDTH)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _cells(self, names: list[str]) -> list[list[str]]:
+        """Each column's values as text: shares and relative changes as percents."""
+        metrics = self.columns.get("metric")
+        shares = [isinstance(m, str) and is_share(m) for m in metrics or []]
+        differences = "difference" in self.columns  # then ci_low/ci_high bound a difference
+        out = []
+        for n in names:
+            values = self.columns[n]
+            if n in SIGNED_PERCENT:
+                col = [_percent(v, signed=True) for v in values]
+            elif n in PERCENT:
+                col = [
+                    f"{v:.0%}" if _is_number(v) and math.isfinite(v) else _cell(v) for v in values
+                ]
+            elif metrics is not None and (n in VALUE_COLUMNS or n == "difference"):
+                points = n == "difference" or (differences and n in ("ci_low", "ci_high"))
+                col = [
+                    (_points(v) if points else _percent(v)) if share else _cell(v)
+                    for v, share in zip(values, shares, strict=True)
+                ]
+            else:
+                col = [_cell(v) for v in values]
+            out.append(col)
+        return out
+
+
+def _percent(value: Any, signed: bool = False) -> str:
+    """A share or relative change as a percent: 52.3%, 0.152%, +49.1%."""
+    if not _is_number(value) or _is_nan(value) or math.isinf(value):
+        return _cell(value)
+    text = _digits(100.0 * value) + "%"
+    return f"+{text}" if signed and value > 0 else text
+
+
+def _points(value: Any) -> str:
+    """A difference of two shares in percentage points: -51.8 pp."""
+    if not _is_number(value) or _is_nan(value) or math.isinf(value):
+        return _cell(value)
+    text = _digits(100.0 * value)
+    return f"{'+' if value > 0 else ''}{text} pp"
+
+
+def _digits(x: float) -> str:
+    """Whole from 100 up, one decimal from 10, three significant digits below."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:,.1f}"
+    return f"{x:.3g}" if abs(x) >= 1e-3 else f"{x:.2e}"
+
+
+class ShownAsTable:
+    """A mix-in for results that show themselves as a title and a :class:`Table`:
+    ``print`` and notebooks (``_repr_html_``) both call :meth:`_display`."""
+
+    def _display(self) -> tuple[str, Table]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        title, table = self._display()
+        return f"{title}\n{table}"
+
+    def _repr_html_(self) -> str:
+        title, table = self._display()
+        return f"<p>{escape(title)}</p>{table.to_html()}"
 
 
 def _is_nan(value: Any) -> bool:

@@ -1,4 +1,5 @@
-"""A resolved scenario written back as TOML, every setting shown, defaults marked.
+"""A resolved scenario written back as TOML, every setting shown, those left to the
+defaults marked.
 
 The output loads back to the same scenario, declared ranges included, so it
 doubles as a starting point for a new file.
@@ -18,7 +19,11 @@ Declared = dict[tuple[str, ...], Assumption]
 
 
 def explain(scenario: Scenario) -> str:
-    """The scenario as TOML; settings left at their default carry ``# default``.
+    """The scenario as TOML; settings no file or override set carry ``# default``.
+
+    A setting counts as set when the scenario file, a file it extends or an
+    override gives it, even at its default value (``route = "pooled"`` written in
+    a file is not marked).
 
     A setting declared with a range is written as its range table,
     ``{ value = ..., low = ..., high = ..., source = "..." }``.
@@ -43,7 +48,7 @@ def _is_dist(value: Any) -> bool:
 
 def _table(lines: list[str], parts: KeyParts, model: BaseModel, declared: Declared) -> None:
     scalars, tables = [], []
-    for name, field in type(model).model_fields.items():
+    for name in type(model).model_fields:
         value = getattr(model, name)
         if isinstance(value, BaseModel) and not _is_dist(value):
             tables.append(((*parts, name), value))
@@ -54,8 +59,7 @@ def _table(lines: list[str], parts: KeyParts, model: BaseModel, declared: Declar
         ):
             tables.extend(((*parts, name, k), v) for k, v in value.items())
         else:
-            default = field.get_default(call_default_factory=True)
-            scalars.append((name, value, value == default))
+            scalars.append((name, value, name not in model.model_fields_set))
     if scalars:
         if parts:
             lines += ["", f"[{dotted_key(parts)}]"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import math
 import os
 import re
@@ -566,3 +567,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def overrides_text(overrides: Mapping[str, Any] | None) -> str:
+    """Overrides as a person reads them: ``sales.ae.headcount = 30, handoff.route = "pooled"``.
+
+    Values are written as in a TOML file; ``""`` when there are none.
+    """
+    return ", ".join(f"{key} = {_toml_value(value)}" for key, value in (overrides or {}).items())
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)

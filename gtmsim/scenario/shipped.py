@@ -1,19 +1,36 @@
 """The shipped scenario files: where they are, one found by name, the closest to a near miss.
 
 The shipped scenarios (the base market, the org-design presets, the examples)
-are the ``scenarios/`` folder of a gtmsim checkout, read from the working
-directory as ``gtmsim list`` reads them: commands run from the checkout's root,
-as the README shows.
+travel inside the package, in ``gtmsim/data/scenarios`` (a checkout's
+``scenarios/`` is a link to it). A name is looked up first in the ``scenarios/``
+folder of the working directory, so a file of that name there comes first, then
+in the package: ``gtmsim run over_the_wall`` works from any folder after
+``pip install``.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+from importlib.resources import files
 from pathlib import Path
 
 SHIPPED_DIR = "scenarios"
-"""The folder of the shipped scenario files, relative to the working directory."""
+"""The folder of scenario files looked in first, relative to the working directory."""
+
+
+def packaged(*parts: str) -> Path:
+    """A file or folder of the data installed with the package (``gtmsim/data``).
+
+    pip installs packages as plain files, so the resource is a real path that
+    scenario files can ``extends`` from.
+    """
+    return Path(str(files("gtmsim").joinpath("data", *parts)))
+
+
+def packaged_scenarios() -> Path:
+    """The folder of the scenario files installed with the package."""
+    return packaged("scenarios")
 
 
 def shipped_scenarios(root: str | os.PathLike[str] = SHIPPED_DIR) -> list[str]:
@@ -33,7 +50,7 @@ def shipped_scenarios(root: str | os.PathLike[str] = SHIPPED_DIR) -> list[str]:
     return sorted(p.as_posix() for p in folder.rglob("*.toml")) if folder.is_dir() else []
 
 
-def shipped_by_name(name: str, root: str | os.PathLike[str] = SHIPPED_DIR) -> str | None:
+def shipped_by_name(name: str, root: str | os.PathLike[str] | None = None) -> str | None:
     """The shipped scenario called ``name``: its path under ``root`` without ``.toml``.
 
     ``base/market`` is ``scenarios/base/market.toml``, ``examples/recycle_rejected`` is
@@ -45,8 +62,9 @@ def shipped_by_name(name: str, root: str | os.PathLike[str] = SHIPPED_DIR) -> st
     ----------
     name : str
         A name such as ``base/market``, without ``.toml``.
-    root : str or os.PathLike
-        The folder of the shipped scenarios.
+    root : str or os.PathLike, optional
+        The folder to look in. By default :data:`SHIPPED_DIR` of the working
+        directory, then the package's own scenarios (:func:`packaged_scenarios`).
 
     Returns
     -------
@@ -55,6 +73,9 @@ def shipped_by_name(name: str, root: str | os.PathLike[str] = SHIPPED_DIR) -> st
         one that leaves ``root``, and when no file or more than one file further
         down has that name.
     """
+    if root is None:
+        here = shipped_by_name(name, SHIPPED_DIR)
+        return here if here is not None else shipped_by_name(name, packaged_scenarios())
     parts = Path(name).parts
     if not parts or name.endswith(".toml") or os.path.isabs(name) or ".." in parts:
         return None

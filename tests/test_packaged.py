@@ -1,0 +1,81 @@
+"""The package carries its scenarios and calibration targets: the commands work from any folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from gtmsim import calibration
+from gtmsim.cli import main
+from gtmsim.scenario.shipped import packaged, packaged_scenarios, shipped_by_name
+from tests.conftest import ROOT
+
+DATA = ROOT / "gtmsim" / "data"
+
+
+def test_package_data_globs_cover_every_data_file():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    globs = config["tool"]["setuptools"]["package-data"]["gtmsim"]
+    covered = {p for g in globs for p in (ROOT / "gtmsim").glob(g) if p.is_file()}
+    files = {p for p in DATA.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert len(files) >= 12 and files <= covered, files - covered
+
+
+def test_the_checkout_paths_are_the_package_files():
+    assert packaged_scenarios() == DATA / "scenarios"
+    assert (ROOT / "scenarios").resolve() == packaged_scenarios().resolve()
+    assert (ROOT / "docs" / "calibration.toml").resolve() == packaged("calibration.toml")
+    assert packaged("calibration.toml") == calibration.DEFAULT_TARGETS
+
+
+def test_list_and_run_work_from_an_empty_folder(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def gtmsim(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "gtmsim", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    listing = gtmsim("list")
+    assert listing.returncode == 0, listing.stderr
+    assert "installed with gtmsim" in listing.stdout
+    assert any(line.split()[:2] == ["over_the_wall"] * 2 for line in listing.stdout.splitlines())
+    assert any(line.startswith("examples/fast_follow_up ") for line in listing.stdout.splitlines())
+    run = gtmsim("run", "over_the_wall", "-n", "1", "--set", "simulation.horizon_days=14")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("over_the_wall: 1 replication(s), 14 days")
+    assert list(tmp_path.iterdir()) == []  # nothing written where it ran
+
+
+def test_calibration_targets_are_found_from_an_empty_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert calibration.default_targets() == packaged("calibration.toml")
+    targets = calibration.load_targets()
+    assert {"over_the_wall", "integrated", "smb_defined"} <= set(targets.designs)
+    for path in targets.designs.values():
+        assert Path(path).is_file() and Path(path).is_relative_to(packaged_scenarios()), path
+    assert len(targets.rows) > 10
+
+
+def test_a_file_in_the_working_directory_comes_first(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert (
+        shipped_by_name("over_the_wall") == (packaged_scenarios() / "over_the_wall.toml").as_posix()
+    )
+    mine = tmp_path / "scenarios" / "over_the_wall.toml"
+    mine.parent.mkdir()
+    base = (packaged_scenarios() / "base" / "market.toml").as_posix()
+    mine.write_text(f'extends = "{base}"\nname = "mine"\n')
+    assert shipped_by_name("over_the_wall") == "scenarios/over_the_wall.toml"
+    assert shipped_by_name("integrated") == (packaged_scenarios() / "integrated.toml").as_posix()
+    assert main(["run", "over_the_wall", "-n", "1", "--set", "simulation.horizon_days=7"]) == 0
+    assert capsys.readouterr().out.startswith("mine: 1 replication(s)")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "calibration.toml").write_text("")
+    assert calibration.default_targets() == Path("docs") / "calibration.toml"
+    assert main(["list"]) == 0  # the folder here, not the package's
+    assert "scenarios/over_the_wall.toml  mine" in capsys.readouterr().out
