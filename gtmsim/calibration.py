@@ -56,20 +56,85 @@ def default_targets() -> Path:
 def load_targets(path: str | os.PathLike | None = None) -> Targets:
     """Read a targets file (default: :func:`default_targets`); scenario paths are
     relative to the file, links followed (a checkout's ``docs/calibration.toml``
-    is a link to the package's)."""
+    is a link to the package's).
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the key, for a file that is not TOML or not of the
+        shape of ``docs/calibration.toml`` (a missing key, a value of the wrong
+        type, an unknown row kind or design).
+    """
     path = Path(default_targets() if path is None else path).resolve()
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not a TOML file: {exc}") from None
+    _check_targets(path, data)
     designs = {k: os.path.normpath(path.parent / v) for k, v in data["designs"].items()}
-    for i, row in enumerate(data["rows"]):
-        if row.get("kind") not in KINDS:
-            raise ValueError(
-                f"{path}: rows[{i}].kind must be one of {KINDS}, got {row.get('kind')!r}"
-            )
+    return Targets(designs, data["rows"], data["horizon_days"], data["replications"])
+
+
+# What every row needs besides its kind, by kind; a row with `weeks` needs no `metric`.
+ROW_KEYS = {
+    "value": ("metric",),
+    "ratio": ("metric", "over"),
+    "relative": ("metric", "baseline"),
+    "gap": ("metric", "baseline", "other"),
+    "trend": ("series", "direction"),
+    "not_better": ("metric", "baseline"),
+    "info": ("metric", "baseline"),
+}
+
+
+def _check_targets(path: Path, data: dict) -> None:
+    """Refuse a targets file of the wrong shape, naming the file and the key."""
+
+    def bad(key: str, expected: str, got: Any = None) -> ValueError:
+        shown = "it is missing" if got is None else f"got {got!r}"
+        return ValueError(f"{path}: {key}: expected {expected}; {shown}")
+
+    number = (int, float)
+    if not isinstance(data.get("horizon_days"), number) or isinstance(
+        data.get("horizon_days"), bool
+    ):
+        raise bad("horizon_days", "a number of days", data.get("horizon_days"))
+    reps = data.get("replications")
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
+        raise bad("replications", "a whole number >= 1", reps)
+    designs = data.get("designs")
+    if not isinstance(designs, dict) or not designs:
+        raise bad("[designs]", "a table of design name = scenario file", designs)
+    for name, file in designs.items():
+        if not isinstance(file, str):
+            raise bad(f"designs.{name}", "the path of a scenario file", file)
+    rows = data.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise bad("[[rows]]", "one or more [[rows]] tables", rows)
+    for i, row in enumerate(rows):
+        kind = row.get("kind")
+        if kind not in KINDS:
+            raise bad(f"rows[{i}].kind", f"one of {', '.join(KINDS)}", kind)
+        needed = ["section", "label", "design", *ROW_KEYS[kind]]
+        if "weeks" in row:
+            needed = [k for k in needed if k != "metric"]
+            weeks = row["weeks"]
+            if not (
+                isinstance(weeks, list)
+                and len(weeks) == 2
+                and all(isinstance(w, int) for w in weeks)
+            ):
+                raise bad(f"rows[{i}].weeks", "[first week, last week + 1]", weeks)
+        for key in needed:
+            if not isinstance(row.get(key), str):
+                raise bad(f"rows[{i}].{key}", f"a text (a {kind} row needs it)", row.get(key))
         for key in ("design", "baseline", "other"):
             if key in row and row[key] not in designs:
-                raise ValueError(f"{path}: rows[{i}].{key} = {row[key]!r} is not in [designs]")
-    return Targets(designs, data["rows"], data["horizon_days"], data["replications"])
+                raise bad(f"rows[{i}].{key}", "a design of [designs]", row[key])
+        for key in ("low", "high"):
+            if key in row and (not isinstance(row[key], number) or isinstance(row[key], bool)):
+                raise bad(f"rows[{i}].{key}", "a number", row[key])
 
 
 def run_designs(
@@ -78,10 +143,12 @@ def run_designs(
     workers: int | None = None,
     progress=None,
     out: str | os.PathLike | None = None,
+    force: bool = False,
 ) -> Ensemble:
     """Every design of the targets, paired replications over the targets' horizon.
 
-    With ``out``, replications are kept there and a rerun reuses them.
+    With ``out``, replications are kept there and a rerun reuses them; a folder of
+    another run is refused unless ``force`` (see ``run_experiment``).
     """
     overrides = {"simulation.horizon_days": targets.horizon_days}
     scenarios = {name: load_scenario(path, overrides) for name, path in targets.designs.items()}
@@ -91,6 +158,7 @@ def run_designs(
         workers=workers,
         progress=progress,
         out=out,
+        force=force,
     )
 
 

@@ -42,9 +42,12 @@ def simulate(
         random draw: the same scenario and replication give identical results,
         and replication ``r`` of two designs shares its leads (common random numbers).
     event_log
-        Path of a CSV file for the per-lead event log (case_id, activity,
-        timestamp_days, resource, channel, segment), written in chunks as the
-        run goes. Off by default: it costs time and disk.
+        Path of a CSV file for the per-lead event log, sorted by time: case_id,
+        activity, timestamp (ISO 8601 from ``simulation.start_date``),
+        timestamp_days, resource, channel, segment, before_run (see
+        :class:`gtmsim.results.eventlog.CsvEventLog`; the activities are
+        :data:`~gtmsim.results.eventlog.EVENT_ACTIVITIES`). Off by default: it
+        costs time and disk.
 
     Returns
     -------
@@ -60,8 +63,11 @@ def simulate(
     with ExitStack() as stack:
         sink = None
         if event_log is not None:
-            sink = CsvEventLog(stack.enter_context(open(event_log, "w", newline="")))
+            stream = stack.enter_context(open(event_log, "w", newline=""))
+            sink = CsvEventLog(stream, scenario.simulation.start_date)
         world = World(scenario, replication, event_sink=sink).run()
+        if sink is not None:
+            sink.close()
     return _result(world, time.perf_counter() - started)
 
 

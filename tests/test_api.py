@@ -110,7 +110,10 @@ def test_event_log_is_streamed_to_csv(tmp_path, short):
     result = gtmsim.simulate(short, event_log=path)
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["case_id", "activity", "timestamp_days", "resource", "channel", "segment"]
+    assert rows[0] == [
+        "case_id", "activity", "timestamp", "timestamp_days", "resource", "channel", "segment",
+        "before_run",
+    ]  # fmt: skip
     assert len(rows) - 1 == result.manifest["event_log_rows"] > result.metrics["leads_created"]
     activities = {r[1] for r in rows[1:]}
     assert {"created", "mql", "attempt", "accepted", "stage:discovery"} <= activities

@@ -148,7 +148,8 @@ def test_run_writes_the_event_log_of_replication_zero(tmp_path):
     assert out.returncode == 0, out.stderr
     lines = log.read_text().splitlines()
     assert (
-        lines[0] == "case_id,activity,timestamp_days,resource,channel,segment" and len(lines) > 100
+        lines[0] == "case_id,activity,timestamp,timestamp_days,resource,channel,segment,before_run"
+        and len(lines) > 100
     )
 
 

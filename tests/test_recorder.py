@@ -10,7 +10,7 @@ import pytest
 
 from gtmsim.model.leads import IDLE, NEW, STATE_NAMES, State
 from gtmsim.model.org import QUARTER_DAYS
-from gtmsim.results.eventlog import CsvEventLog
+from gtmsim.results.eventlog import EVENT_LOG_FILE_COLUMNS, CsvEventLog
 from gtmsim.results.recorder import EVENT_LOG_COLUMNS, FUNNEL_STAGES, LeadStates, Recorder
 
 STATES = LeadStates(STATE_NAMES, IDLE)
@@ -191,24 +191,29 @@ def test_lead_states_without_a_state_the_recorder_reads_are_refused():
 
 def test_csv_event_log_writes_header_only_when_empty():
     out = io.StringIO()
-    CsvEventLog(out)
-    assert list(csv.reader(io.StringIO(out.getvalue()))) == [list(EVENT_LOG_COLUMNS)]
+    CsvEventLog(out).close()
+    assert list(csv.reader(io.StringIO(out.getvalue()))) == [list(EVENT_LOG_FILE_COLUMNS)]
 
 
 def test_csv_event_log_writes_rows_from_chunks():
     out = io.StringIO()
-    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=CsvEventLog(out), chunk_rows=2)
+    sink = CsvEventLog(out, "2026-01-05")
+    rec = Recorder(1, 1, 30.0, STATES, QUARTER_DAYS, event_sink=sink, chunk_rows=2)
     rec.log(1, "created", 0.25, "marketing", "search", "smb")
     rec.log(1, "mql", 0.5, "marketing", "search", "smb")
     rec.log(2, "stage:close", 12.125, "ae, senior", "events", "mid market")
     rec.flush()
+    sink.close()
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows == [
-        list(EVENT_LOG_COLUMNS),
-        ["1", "created", "0.25", "marketing", "search", "smb"],
-        ["1", "mql", "0.5", "marketing", "search", "smb"],
-        ["2", "stage:close", "12.125", "ae, senior", "events", "mid market"],
-    ]
+        list(EVENT_LOG_FILE_COLUMNS),
+        ["1", "created", "2026-01-05T06:00:00.000", "0.25", "marketing", "search", "smb", "false"],
+        ["1", "mql", "2026-01-05T12:00:00.000", "0.5", "marketing", "search", "smb", "false"],
+        [
+            "2", "stage:close", "2026-01-17T03:00:00.000", "12.125", "ae, senior", "events",
+            "mid market", "false",
+        ],
+    ]  # fmt: skip
     assert rec.event_rows == 3
 
 

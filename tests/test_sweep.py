@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gtmsim
-from gtmsim.experiment.sweep import SweepResult, design_points, point_name, sweep
+from gtmsim.experiment.sweep import RoundedLevels, SweepResult, design_points, point_name, sweep
 from tests.conftest import BASE
 
 # ------------------------------------------------------------------ design_points
@@ -25,7 +25,8 @@ def test_grid_keeps_integer_ranges_int_and_drops_repeated_levels():
     points = design_points({"sales.sdr.headcount": (8, 16, 5)})
     assert [p["sales.sdr.headcount"] for p in points] == [8, 10, 12, 14, 16]
     assert all(type(p["sales.sdr.headcount"]) is int for p in points)
-    crowded = design_points({"k": (10, 12, 5)})
+    with pytest.warns(RoundedLevels, match=r"k: 5 evenly spaced steps .* running 10, 11, 12"):
+        crowded = design_points({"k": (10, 12, 5)})
     assert [p["k"] for p in crowded] == [10, 11, 12]
     assert design_points({"k": (1.0, 2.0, 2)}) == [{"k": 1.0}, {"k": 2.0}]
     assert design_points({"k": (3, 7, 1)}) == [{"k": 3}]

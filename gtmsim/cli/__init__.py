@@ -9,20 +9,24 @@ share is in :mod:`~gtmsim.cli.common`. Each command has ``add_<command>(subparse
 which adds its parser, next to ``cmd_<command>(args)``, which runs it.
 
 Exit codes: 0 success, 2 bad input (a scenario or argument problem), 1 a bug,
-130 interrupted (the replications that finished are still reported).
+130 interrupted by Ctrl-C and 143 by SIGTERM (the replications that finished are
+kept in ``--out`` and reported).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
 import gtmsim
 from gtmsim.cli import calibration, experiments, figures, live, robust, scenarios
 from gtmsim.cli.common import BadInput, show_warning
+from gtmsim.experiment.run import Terminated, raise_on_sigterm
 from gtmsim.results.storage import OutputInUse
 
 # The commands in the order `gtmsim --help` lists them.
@@ -74,6 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gtmsim`` command."""
     args = build_parser().parse_args(argv)
     warnings.showwarning = show_warning
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main_thread else None
+    if main_thread:
+        raise_on_sigterm()  # SIGTERM stops a run as Ctrl-C does, finished work kept
+    try:
+        return _run(args)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command and turn what it raises into a message and an exit code."""
     try:
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a reader that went away is not a bug
@@ -96,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         kept = f"; they are kept in {exc.out}/: the same command resumes" if exc.out else ""
         message = f"interrupted after {exc.finished} finished replication(s){kept}"
         print(f"\ngtmsim: {message}", file=sys.stderr)
-        return 130
+        return 143 if exc.signal == "SIGTERM" else 130
+    except Terminated:
+        return 143
     except KeyboardInterrupt:
         return 130
     except gtmsim.ExperimentError as exc:

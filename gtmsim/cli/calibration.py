@@ -40,6 +40,11 @@ def add_calibration(sub) -> None:
     published.add_argument(
         "--out", help="directory that keeps the replications (a rerun reuses them)"
     )
+    published.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
+    )
     published.set_defaults(func=cmd_calibration)
 
 
@@ -53,7 +58,9 @@ def cmd_calibration(args: argparse.Namespace) -> int:
             end = "\n" if n == total else ""
             print(f"\r{n}/{total} replications", end=end, file=sys.stderr, flush=True)
 
-    ens = calibration.run_designs(targets, args.replications, args.jobs, progress, args.out)
+    ens = calibration.run_designs(
+        targets, args.replications, args.jobs, progress, args.out, force=args.force
+    )
     table = calibration.report(ens, targets)
     if args.csv:
         print(table.to_csv(), end="")

@@ -68,6 +68,17 @@ def parse_count(text: str) -> int:
     return n
 
 
+def toml_value(raw: str):
+    """A value typed on the command line, read as TOML; a bare word is that text
+    (``pooled`` as ``"pooled"``), as the shell leaves little room for quotes."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if raw.strip() and all(c.isalnum() or c in "_-." for c in raw.strip()):
+            return raw.strip()
+        raise
+
+
 def parse_set(items: Sequence[str]) -> dict:
     """``KEY=VALUE`` pairs to overrides; values are read as TOML (numbers, words, tables)."""
     overrides = {}
@@ -76,15 +87,16 @@ def parse_set(items: Sequence[str]) -> dict:
         if not sep or not key.strip():
             raise BadInput(f"--set {item!r}: expected KEY=VALUE, e.g. --set sales.ae.headcount=30")
         try:
-            value = tomllib.loads(f"v = {raw}")["v"]
+            value = toml_value(raw)
         except tomllib.TOMLDecodeError:
-            value = raw  # a bare word, e.g. --set handoff.route=pooled
+            value = raw  # text TOML cannot read is taken as it is
         overrides[key.strip()] = value
     return overrides
 
 
 def parse_vary(items: Sequence[str], *, steps: bool) -> dict:
-    """``KEY=LO:HI[:STEPS]`` ranges, or ``KEY=A,B,C`` lists of values (read as TOML)."""
+    """``KEY=LO:HI[:STEPS]`` ranges, or ``KEY=A,B,C`` lists of values (read as TOML;
+    bare words are text)."""
     vary = {}
     for item in items:
         key, sep, spec = item.partition("=")
@@ -96,8 +108,8 @@ def parse_vary(items: Sequence[str], *, steps: bool) -> dict:
                 if len(parts) not in ((2, 3) if steps else (2,)):
                     raise ValueError
                 vary[key.strip()] = tuple(parts)
-            elif steps:
-                vary[key.strip()] = [tomllib.loads(f"v = {p}")["v"] for p in spec.split(",")]
+            elif steps:  # words may go unquoted, as in --set: handoff.route=pooled,round_robin
+                vary[key.strip()] = [toml_value(p) for p in spec.split(",")]
             else:
                 raise ValueError
         except (ValueError, tomllib.TOMLDecodeError):

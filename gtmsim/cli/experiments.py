@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import gtmsim
@@ -31,7 +32,7 @@ from gtmsim.cli.common import (
 )
 from gtmsim.experiment.calibrate import CalibrationWarning
 from gtmsim.results.metrics import seeks_higher, unknown_metrics
-from gtmsim.results.storage import check_output_dir, write_outputs
+from gtmsim.results.storage import check_output_dir, output_lock, write_outputs
 from gtmsim.results.table import TEXT_WIDTH
 from gtmsim.scenario.shipped import packaged
 
@@ -78,7 +79,9 @@ def add_compare(sub) -> None:
         "--out", metavar="DIR", help="write every result there as it finishes (rerun to resume)"
     )
     compare.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
     )
     compare.set_defaults(func=cmd_compare)
 
@@ -95,8 +98,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if unknown:
         raise BadInput(f"--metrics: unknown metric(s) {unknown}; `gtmsim metrics` lists them")
     out = Path(args.out) if args.out else None
-    if out is not None:
-        check_output_dir(out, [s.content_hash() for s in scenarios], force=args.force)
+    with output_lock(out) if out is not None else nullcontext():  # the tables too
+        if out is not None:
+            check_output_dir(out, [s.content_hash() for s in scenarios], force=args.force)
+        results = _compare(args, scenarios, baseline, metrics, out, overrides)
+    return _print_compare(args, *results, out, overrides)
+
+
+def _compare(args, scenarios, baseline: int, metrics: list[str], out, overrides) -> tuple:
+    """Run the comparison and write its files; returns what cmd_compare prints."""
     ensemble = gtmsim.run_experiment(
         scenarios,
         parse_replications(args.replications),
@@ -119,6 +129,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 no_bridge[design] = str(exc)
     if out is not None:
         write_outputs(out, ensemble, summary, comparison, bridges)
+    return ensemble, base, summary, comparison, bridges, no_bridge
+
+
+def _print_compare(
+    args, ensemble, base, summary, comparison, bridges, no_bridge, out, overrides
+) -> int:
     if args.json:
         print_json(
             {
@@ -209,7 +225,9 @@ def add_attribute(sub) -> None:
         "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
     )
     attr.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
     )
     attr.add_argument(
         "--plot", metavar="FILE", help="also draw the first metric's bars (.png, .svg, .pdf)"
@@ -319,7 +337,14 @@ def add_sweep(sub) -> None:
         const=False,
         help="the best point has the lowest first metric",
     )
-    sweep.add_argument("--out", metavar="DIR", help="write every replication as it finishes")
+    sweep.add_argument(
+        "--out", metavar="DIR", help="write every replication as it finishes (rerun to resume)"
+    )
+    sweep.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
+    )
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -341,6 +366,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         metrics=metrics,
         executor=parse_executor(args),
         out=args.out,
+        force=args.force,
         progress=show_progress,
     )
     result.ensemble.manifest["overrides"] = overrides  # the heatmap's subtitle says so

@@ -42,7 +42,11 @@ def add_run(sub) -> None:
         "e.g. base/market",
     )
     replication_options(run, "5", csv=None)
-    run.add_argument("--event-log", metavar="CSV", help="write replication 0's per-lead event log")
+    run.add_argument(
+        "--event-log",
+        metavar="CSV",
+        help="write replication 0's per-lead event log (`gtmsim metrics --events` explains it)",
+    )
     run.add_argument("--all", action="store_true", help="print every metric, not just the headline")
     run.set_defaults(func=cmd_run)
 
@@ -183,10 +187,36 @@ def add_metrics(sub) -> None:
         "metrics",
         help="list every metric, which way is better (higher, lower or neither), its meaning and unit",
     )
+    metrics.add_argument(
+        "--events",
+        action="store_true",
+        help="list the event log's columns and activities instead (see run --event-log)",
+    )
     metrics.set_defaults(func=cmd_metrics)
 
 
+EVENT_LOG_NOTE = (
+    "One row per event of a lead (case_id), sorted by time; timestamp is ISO 8601 local "
+    "time from simulation.start_date (day 0, a Monday), timestamp_days the simulated day; "
+    "before_run is true for leads born before day 0 (returning buyers' history)."
+)
+CI_NOTE = (
+    "Confidence intervals stay in a metric's range: a share's within [0, 1] (a Wilson "
+    "score interval), a count's or a USD total's not below 0 (a quasi-Poisson score "
+    "interval); other metrics have the Student t interval over replications."
+)
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
+    if args.events:
+        from gtmsim.results.eventlog import EVENT_ACTIVITIES, EVENT_LOG_FILE_COLUMNS
+
+        print("columns: " + ", ".join(EVENT_LOG_FILE_COLUMNS))
+        print(EVENT_LOG_NOTE + "\n\nactivities:")
+        for name, meaning in EVENT_ACTIVITIES.items():
+            print(f"  {name:20s} {meaning}")
+        return 0
     for name, meaning in gtmsim.METRICS.items():
         print(f"{name:34s} {better(name):7s} {meaning}")
+    print(f"\n{CI_NOTE}")
     return 0

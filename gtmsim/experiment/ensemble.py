@@ -14,9 +14,9 @@ import numpy as np
 import simpy
 
 from gtmsim.model.org import QUARTER_DAYS
-from gtmsim.results.metrics import HEADLINE_METRICS, quota_attainment
+from gtmsim.results.metrics import HEADLINE_METRICS, metric_range, quota_attainment
 from gtmsim.results.storage import atomic_write
-from gtmsim.results.summary import mean_ci
+from gtmsim.results.summary import mean_interval
 from gtmsim.results.table import ShownAsTable, Table
 from gtmsim.scenario.schema import Scenario
 
@@ -172,7 +172,14 @@ class Ensemble(ShownAsTable):
             raise KeyError(f"no metric {name!r}; see gtmsim.METRICS") from None
 
     def summary(self, metrics: list[str] | None = None, level: float = 0.95) -> Table:
-        """Mean, standard deviation and confidence interval per design and metric."""
+        """Mean, standard deviation and ``level`` confidence interval per design and metric.
+
+        The interval stays in the range the metric can take
+        (:func:`~gtmsim.results.summary.mean_interval`): a share's (win rate) within
+        [0, 1] by a Wilson score interval, a count's or a USD total's (bookings) not
+        below 0 by a quasi-Poisson score interval; other metrics have the Student t
+        interval over replications. The means are the plain means either way.
+        """
         cols: dict[str, list] = {
             k: [] for k in ("design", "metric", "n", "mean", "sd", "ci_low", "ci_high")
         }
@@ -180,14 +187,14 @@ class Ensemble(ShownAsTable):
             data = self.metric(name)
             for d, design in enumerate(self.designs):
                 x = data[d][~np.isnan(data[d])]
-                mean, half = mean_ci(x, level)
+                mean, low, high = mean_interval(x, level, metric_range(name))
                 cols["design"].append(design)
                 cols["metric"].append(name)
                 cols["n"].append(int(x.size))
                 cols["mean"].append(mean)
                 cols["sd"].append(float(x.std(ddof=1)) if x.size > 1 else float("nan"))
-                cols["ci_low"].append(mean - half)
-                cols["ci_high"].append(mean + half)
+                cols["ci_low"].append(low)
+                cols["ci_high"].append(high)
         return Table(cols)
 
     def table(self) -> Table:

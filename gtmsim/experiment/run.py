@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 import traceback
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from gtmsim.experiment.ensemble import (
     replication_details,
 )
 from gtmsim.experiment.executors import make_executor
-from gtmsim.results.storage import atomic_write
+from gtmsim.results.storage import atomic_write, check_output_dir, output_lock
 from gtmsim.results.summary import mean_ci
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario
@@ -63,11 +65,30 @@ class ExperimentError(RuntimeError):
         )
 
 
-class ExperimentInterrupted(KeyboardInterrupt):
-    """Interrupted: ``finished`` holds the replications that completed (also saved to ``out``)."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt by :func:`raise_on_sigterm`'s handler."""
 
-    def __init__(self, finished: int, out: Path | None) -> None:
-        self.finished, self.out = finished, out
+
+def raise_on_sigterm() -> None:
+    """Make SIGTERM stop this process as Ctrl-C does: finished replications are kept.
+
+    Only from the main thread (a signal handler's rule); the ``gtmsim`` command does it.
+    """
+
+    def handler(signum, frame):
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+class ExperimentInterrupted(KeyboardInterrupt):
+    """Interrupted: ``finished`` holds the replications that completed (also saved to ``out``).
+
+    ``signal`` is the signal that stopped it: ``SIGINT`` (Ctrl-C) or ``SIGTERM``.
+    """
+
+    def __init__(self, finished: int, out: Path | None, signal: str = "SIGINT") -> None:
+        self.finished, self.out, self.signal = finished, out, signal
         where = f"; rerun with out={str(out)!r} to resume" if out else ""
         super().__init__(f"interrupted after {finished} finished replication(s){where}")
 
@@ -86,11 +107,16 @@ def run_replication(task: tuple[dict, int]) -> Replication:
     )
 
 
+class DamagedReplication(UserWarning):
+    """A saved replication could not be read; it is run again and replaced."""
+
+
 class ReplicationStore:
     """Finished replications on disk, one file each, keyed by scenario hash and number.
 
     Each file records the engine that made it (``ENGINE``); one made by other code, an
-    earlier gtmsim say, counts as missing, so it is run again and replaced.
+    earlier gtmsim say, counts as missing, so it is run again and replaced. So does a
+    damaged one, with a :class:`DamagedReplication` warning that names it.
     """
 
     def __init__(self, directory: str | os.PathLike) -> None:
@@ -103,6 +129,17 @@ class ReplicationStore:
         path = self._path(scenario_hash, replication)
         if not path.exists():
             return None
+        try:
+            return self._read(path)
+        except Exception as exc:  # a truncated or overwritten file: np.load says how
+            warnings.warn(
+                DamagedReplication(f"{path} is damaged ({exc}); running that replication again"),
+                stacklevel=2,
+            )
+            return None
+
+    @staticmethod
+    def _read(path: Path) -> Replication | None:
         with np.load(path) as data:
             if "engine" not in data.files or str(data["engine"]) != ENGINE:
                 return None
@@ -183,6 +220,7 @@ def run_experiment(
     rel_half_width: float = 0.02,
     max_replications: int = 200,
     workers: int | None = None,
+    force: bool = False,
     overrides: Mapping[str, Any] | None = None,
 ) -> Ensemble:
     """Replicate one or more designs with common random numbers.
@@ -209,7 +247,13 @@ def run_experiment(
     out
         A directory. Each replication is written there as soon as it finishes;
         calling again with the same ``out`` reuses them (an interrupted run
-        resumes), and the ensemble is saved there at the end.
+        resumes), and the ensemble is saved there at the end. A folder that
+        holds another run's results is refused (:class:`OutputInUse`), and so is
+        one another run is writing to (a lock file); half-written files of a
+        killed run are removed, a damaged replication is run again.
+    force
+        Write into an ``out`` that holds another run's results: the files of that
+        run this one would not overwrite are removed first.
     progress
         Called as ``progress(done, total)`` after every finished replication.
     overrides
@@ -228,18 +272,40 @@ def run_experiment(
         Some replications raised; each is reported with its design, scenario hash,
         seed and replication number. The others finished (and are saved in ``out``).
     ExperimentInterrupted
-        On Ctrl-C; finished replications are kept in ``out``.
+        On Ctrl-C (or SIGTERM, see :func:`raise_on_sigterm`); finished replications,
+        those that finish while the pool stops included, are kept in ``out``.
+    OutputInUse
+        For an ``out`` of another run (without ``force``) or in use by another run.
     """
     started = time.perf_counter()
     names, designs = resolve_designs(scenarios, seed)
     overrides = dict(overrides or {})
     if overrides:
         designs = [load_scenario(d.model_dump(mode="json"), overrides) for d in designs]
-    payloads = [d.model_dump(mode="json") for d in designs]
     hashes = [d.content_hash() for d in designs]
+    with output_lock(out) if out is not None else nullcontext():
+        if out is not None:
+            check_output_dir(Path(out), hashes, force=force)
+        pool = make_executor(executor, workers=workers)
+        try:
+            return _replicate(
+                names, designs, hashes, replications, started, pool, out, progress,
+                key_metric, rel_half_width, max_replications, overrides,
+            )  # fmt: skip
+        finally:  # a client opened for a scheduler address is closed, not left to exit
+            if pool is not executor and hasattr(pool, "close"):
+                pool.close()
+
+
+def _replicate(
+    names, designs, hashes, replications, started, pool, out, progress, key_metric,
+    rel_half_width, max_replications, overrides,
+) -> Ensemble:  # fmt: skip
+    """The body of :func:`run_experiment`: ``out`` (if any) checked and locked, ``pool`` open."""
+    payloads = [d.model_dump(mode="json") for d in designs]
     store = ReplicationStore(out) if out is not None else None
-    pool = make_executor(executor, workers=workers)
     runs: dict[tuple[int, int], Replication] = {}
+    saved: set[tuple[int, int]] = set()  # runs that are on disk in ``out``
 
     def run_round(reps: list[int]) -> None:
         todo = []
@@ -248,6 +314,7 @@ def run_experiment(
                 cached = store.get(hashes[d], r) if store else None
                 if cached is not None:
                     runs[(d, r)] = cached
+                    saved.add((d, r))
                 else:
                     todo.append((d, r))
         failures: list[ReplicationFailure] = []
@@ -255,25 +322,43 @@ def run_experiment(
         total = done + len(todo)
         if progress and done:
             progress(done, total)
+
+        def keep(i: int, result) -> None:
+            nonlocal done
+            d, r = todo[i]
+            if isinstance(result, BaseException):
+                error = "".join(traceback.format_exception(result)).rstrip()
+                failures.append(
+                    ReplicationFailure(names[d], hashes[d], designs[d].simulation.seed, r, error)
+                )
+                return
+            runs[(d, r)] = result
+            if store:
+                store.put(hashes[d], r, result)
+                saved.add((d, r))
+            done += 1
+            if progress:
+                progress(done, total)
+
+        results = pool.run(run_replication, [(payloads[d], r) for d, r in todo])
         try:
-            for i, result in pool.run(run_replication, [(payloads[d], r) for d, r in todo]):
-                d, r = todo[i]
-                if isinstance(result, BaseException):
-                    error = "".join(traceback.format_exception(result)).rstrip()
-                    failures.append(
-                        ReplicationFailure(
-                            names[d], hashes[d], designs[d].simulation.seed, r, error
-                        )
-                    )
-                    continue
-                runs[(d, r)] = result
-                if store:
-                    store.put(hashes[d], r, result)
-                done += 1
-                if progress:
-                    progress(done, total)
-        except KeyboardInterrupt:
-            raise ExperimentInterrupted(len(runs), Path(out) if out else None) from None
+            for i, result in results:
+                keep(i, result)
+        except KeyboardInterrupt as exc:
+            try:  # replications that finish while the pool shuts down are kept too
+                for i, result in _after_interrupt(results):
+                    keep(i, result)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now
+                pass
+            finally:
+                results.close()
+                if store:  # one interrupted while it was being written
+                    for d, r in runs.keys() - saved:
+                        store.put(hashes[d], r, runs[(d, r)])
+            stopped_by = "SIGTERM" if isinstance(exc, Terminated) else "SIGINT"
+            raise ExperimentInterrupted(len(runs), Path(out) if out else None, stopped_by) from None
+        finally:
+            results.close()
         if failures:
             raise ExperimentError(failures)
 
@@ -295,7 +380,7 @@ def run_experiment(
                     f"automatic replications stopped at the cap of {n} before the 95% interval "
                     f"of {key_metric} was within {rel_half_width:.0%} of its mean for every design"
                 ),
-                stacklevel=2,
+                stacklevel=3,
             )
         reps = list(range(n))
     elif isinstance(replications, int) and replications >= 1:
@@ -323,6 +408,19 @@ def run_experiment(
     if out is not None:
         ensemble.save(out)
     return ensemble
+
+
+def _after_interrupt(results):
+    """What an executor still hands back after an interrupt (see ``ProcessExecutor``)."""
+    try:
+        first = results.throw(KeyboardInterrupt())
+    except (KeyboardInterrupt, StopIteration):  # it had stopped already, or has nothing
+        return
+    yield first
+    try:
+        yield from results
+    except KeyboardInterrupt:  # re-raised once the running ones are in
+        return
 
 
 def _replications_needed(runs, n_designs: int, n: int, metric: str, target: float) -> int:

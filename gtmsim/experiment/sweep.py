@@ -12,6 +12,7 @@ import itertools
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,8 @@ import numpy as np
 from gtmsim.experiment.compare import KEY_METRICS
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, run_experiment
-from gtmsim.results.metrics import seeks_higher, unknown_metrics
-from gtmsim.results.summary import mean_ci
+from gtmsim.results.metrics import metric_range, seeks_higher, unknown_metrics
+from gtmsim.results.summary import mean_interval
 from gtmsim.results.table import Table
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario
@@ -61,7 +62,8 @@ def design_points(
     design
         ``"grid"``: the Cartesian product of every key's values, ``steps``
         evenly spaced values from ``lo`` to ``hi`` inclusive (``steps = 1``: just
-        ``lo``; integer ranges are rounded and repeated values dropped).
+        ``lo``; integer ranges are rounded, with a :class:`RoundedLevels` warning
+        that names the key and the values run, and repeated values dropped).
         ``"lhs"``: a Latin hypercube of ``n`` points
         (:class:`scipy.stats.qmc.LatinHypercube`). ``"sobol"``: the first ``n``
         points of a scrambled Sobol' sequence (:class:`scipy.stats.qmc.Sobol`);
@@ -163,12 +165,29 @@ def _parse_spec(key: str, spec: Any, design: str) -> _Range | list:
     return values
 
 
+class RoundedLevels(UserWarning):
+    """An integer range's evenly spaced steps were not whole numbers and were rounded."""
+
+
 def _grid_levels(spec: _Range) -> list:
     assert spec.steps is not None
     levels = np.linspace(spec.lo, spec.hi, spec.steps)
     if not spec.integer:
         return [float(v) for v in levels]
-    return list(dict.fromkeys(int(v) for v in np.round(levels)))
+    rounded = list(dict.fromkeys(int(v) for v in np.round(levels)))
+    if not np.array_equal(levels, np.round(levels)):
+        span = spec.hi - spec.lo
+        exact = [k + 1 for k in range(1, min(span, 20) + 1) if span % k == 0]
+        warnings.warn(
+            RoundedLevels(
+                f"{spec.key}: {spec.steps} evenly spaced steps from {spec.lo} to {spec.hi} "
+                f"are not whole numbers ({', '.join(f'{v:g}' for v in levels)}); running "
+                f"{', '.join(map(str, rounded))}. Steps that give whole numbers: "
+                f"{', '.join(map(str, exact))}"
+            ),
+            stacklevel=3,
+        )
+    return rounded
 
 
 def _scale(spec: _Range, u: np.ndarray) -> list:
@@ -239,7 +258,9 @@ class SweepResult:
             Metric names (default: those given to :func:`sweep`, else the key
             metrics of :func:`gtmsim.compare`).
         level
-            Confidence level of the Student-t interval over replications.
+            Confidence level of the interval over replications: a share's stays in
+            [0, 1], a count's not below 0 (see :meth:`Ensemble.summary
+            <gtmsim.experiment.ensemble.Ensemble.summary>`).
 
         Returns
         -------
@@ -261,14 +282,14 @@ class SweepResult:
             data = self.ensemble.metric(name)
             for i, point in enumerate(self.points):
                 x = data[i][~np.isnan(data[i])]
-                mean, half = mean_ci(x, level)
+                mean, low, high = mean_interval(x, level, metric_range(name))
                 cols["design"].append(self.ensemble.designs[i])
                 for k in keys:
                     cols[k].append(point[k])
                 cols["metric"].append(name)
                 cols["mean"].append(mean)
-                cols["ci_low"].append(mean - half)
-                cols["ci_high"].append(mean + half)
+                cols["ci_low"].append(low)
+                cols["ci_high"].append(high)
                 cols["n"].append(int(x.size))
         return Table(cols)
 
@@ -324,6 +345,7 @@ def sweep(
     executor: Any = None,
     out: str | os.PathLike | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> SweepResult:
     """Run variants of a scenario over a grid or a sample of settings.
 
@@ -350,9 +372,10 @@ def sweep(
     seed
         The experiment's seed, shared by every point (default: the scenario's);
         it also seeds the ``lhs`` and ``sobol`` samples.
-    executor, out, progress
+    executor, out, progress, force
         Passed to ``run_experiment``: where replications run, a directory that
-        keeps them (a rerun resumes), and ``progress(done, total)``.
+        keeps them (a rerun resumes; another run's folder is refused unless
+        ``force``), and ``progress(done, total)``.
 
     Returns
     -------
@@ -381,6 +404,12 @@ def sweep(
             unique, k = f"{name}#{k}", k + 1
         designs[unique] = load_scenario(data, point)
     ensemble = run_experiment(
-        designs, replications, seed=seed, executor=executor, out=out, progress=progress
+        designs,
+        replications,
+        seed=seed,
+        executor=executor,
+        out=out,
+        progress=progress,
+        force=force,
     )
     return SweepResult(points, ensemble, list(metrics) if metrics else None)

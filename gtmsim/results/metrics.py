@@ -1,6 +1,7 @@
 """Metrics: pure functions from a finished world's records to a flat mapping of numbers.
 
-:data:`METRICS` documents every headline metric (name -> meaning and unit).
+:data:`METRICS` documents every headline metric (name -> meaning and unit);
+:data:`METRIC_RANGES` says which are shares, counts or never negative.
 Funnel counts also appear per channel and per segment as
 ``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; each breakdown
 counts the same leads as its total and adds up to it (``accepted`` counts
@@ -263,6 +264,64 @@ def improves(name: str, design, baseline):
 
 FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_won")
 REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
+
+# The range each metric can take, for confidence intervals that stay in it (see
+# gtmsim.results.summary.mean_interval): "share" in [0, 1], "count" (counts and USD
+# totals) and "non_negative" (medians, means, ratios) not below 0. A metric not named
+# here can take any value (a difference, a net figure, a growth rate).
+METRIC_RANGES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "mqls_never_followed_up_share",
+            "sla_compliance_share",
+            "win_rate",
+            "mql_acceptance_rate",
+            "lead_to_customer_rate",
+            "no_decision_share",
+            "ae_quota_missed_share",
+            "ae_selling_share",
+            "ae_prospecting_share_non_admin",
+            "sdr_follow_up_share",
+            "trust_ae_mean",
+            "trust_sdr_mean",
+            "qualify_rate.<1h",
+            *(f"{kind}.{label}" for kind in ("first_contact_rate", "qualify_rate")
+              for label in RESPONSE_BIN_LABELS),
+        ),
+        "share",
+    ),
+    **dict.fromkeys(
+        (
+            "leads_created", "inquiries", "prospects_created", "mqls", "mqls_worked",
+            "accepted", "mqls_accepted", "buyers_returned", "opportunities",
+            "opportunities_inbound", "deals_won", "deals_won_inbound", "bookings",
+            "bookings_inbound_usd", "pipeline_created_usd", "marketing_spend",
+            "lost_at_discovery", "lost_competitor", "lost_no_decision",
+            "abm_covered_opportunities", "marketing_cost_usd", "coordination_cost_usd",
+            "sales_cost_usd", "quarters_missed", "ae_hired", "ae_left", "sdr_hired",
+            "sdr_left", "deals_pulled_in", "quarter_end_discounts_usd", "ae_headcount_end",
+            "reviews_held", "leaders_replaced",
+            *(f"{team}_hours_{act}" for team in ("ae", "sdr") for act in REP_ACTIVITIES),
+        ),
+        "count",
+    ),
+    **dict.fromkeys(
+        (
+            "marketing_spend_per_bookings", "mql_to_customer_rate", "lead_to_opportunity_rate",
+            "first_response_hours_median", "first_response_hours_mean", "cycle_days_median",
+            "cycle_days_mean", "deal_size_usd_mean", "ae_quota_attainment_median",
+            "gtm_cost_per_bookings", "scoring_noise_sd_end", "marketing_budget_usd_per_week_end",
+        ),
+        "non_negative",
+    ),
+}  # fmt: skip
+
+
+def metric_range(name: str) -> str | None:
+    """The range of a metric (see :data:`METRIC_RANGES`); a breakdown by channel or
+    segment (``deals_won.channel.referral``) has its metric's; None: any value."""
+    base = name.partition(".channel.")[0].partition(".segment.")[0]
+    return METRIC_RANGES.get(name, METRIC_RANGES.get(base))
 
 
 def unknown_metrics(names) -> list[str]:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from gtmsim.results.table import Table
 from gtmsim.scenario.explain import explain
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 
 def atomic_write(path: Path, write, binary: bool = False) -> None:
@@ -57,30 +64,143 @@ def _arrow_column(pa, values: list):
 
 
 class OutputInUse(ValueError):
-    """The output folder holds the results of a different run."""
+    """The output folder holds the results of a different run, or another run is writing there."""
+
+
+# What a run writes into its folder. ``run.json`` names the run's designs from the
+# moment it starts (``manifest.json`` only once it has finished); ``.gtmsim.lock`` is
+# held while it runs.
+RUN_FILE = "run.json"
+LOCK_FILE = ".gtmsim.lock"
+OUTPUT_FILES = (
+    RUN_FILE,
+    "manifest.json",
+    "ensemble.npz",
+    "replications.csv",
+    "weekly.csv",
+    "replications.parquet",
+    "weekly.parquet",
+    "summary.csv",
+    "comparison.csv",
+)
+OUTPUT_PATTERNS = ("bridge_*.csv",)
+REPLICATIONS, SCENARIOS = "replications", "scenarios"
 
 
 def check_output_dir(out: Path, scenario_hashes: list[str], *, force: bool = False) -> None:
     """Refuse a folder that holds a different run's results, unless ``force``; create it.
 
-    A folder with the same designs is the same run: it is resumed. Creating it
-    here, before anything runs, turns a path that cannot be a folder into an
-    error now rather than after the simulations.
+    A folder with the same designs is the same run: it is resumed. With ``force``,
+    the other run's files that this one would not overwrite are removed first (its
+    tables, manifest, resolved scenarios and the replications of designs this run
+    does not have), so that no file in the folder belongs to another run. The
+    designs are then written to ``run.json``, so that a run interrupted before its
+    manifest exists is recognised too. Creating the folder here, before anything
+    runs, turns a path that cannot be a folder into an error now rather than after
+    the simulations.
     """
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = out / "manifest.json"
-    if force or not manifest.exists():
+    previous = _previous_hashes(out)
+    if previous is not None and previous != scenario_hashes:
+        if not force:
+            raise OutputInUse(
+                f"{out}/ holds the results of another run (different designs or settings, or "
+                "an earlier version of gtmsim); "
+                "choose another folder, or add --force to write there anyway"
+            )
+        remove_previous_run(out, keep=scenario_hashes)
+    write_text(out / RUN_FILE, json.dumps({"scenario_hashes": scenario_hashes}, indent=1))
+
+
+def _previous_hashes(out: Path) -> list[str] | None | bool:
+    """The designs of the run a folder holds; None when it holds none; False when it holds
+    one that cannot be read (treated as another run)."""
+    for name, read in (
+        (RUN_FILE, lambda meta: meta["scenario_hashes"]),
+        ("manifest.json", lambda meta: meta["manifest"]["scenario_hashes"]),
+    ):
+        if (out / name).exists():
+            try:
+                return read(json.loads((out / name).read_text()))
+            except (ValueError, KeyError, TypeError):
+                return False
+    return None
+
+
+def remove_previous_run(out: Path, keep: list[str] = ()) -> None:
+    """Remove the files a run wrote into ``out``, except the replications of ``keep``
+    (scenario hashes). Other files in the folder are left alone."""
+    for name in OUTPUT_FILES:
+        (out / name).unlink(missing_ok=True)
+    for pattern in OUTPUT_PATTERNS:
+        for path in out.glob(pattern):
+            path.unlink()
+    shutil.rmtree(out / SCENARIOS, ignore_errors=True)
+    if (out / REPLICATIONS).is_dir():
+        for folder in (out / REPLICATIONS).iterdir():
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stray_temporaries(out: Path) -> list[Path]:
+    """Remove the half-written files (``.NAME.XXXX.tmp``) a killed write left in ``out``."""
+    stray = [p for p in Path(out).rglob(".*.tmp") if p.is_file()]
+    for path in stray:
+        path.unlink(missing_ok=True)
+    return stray
+
+
+_held: dict[Path, list] = {}  # folder -> [open lock file, depth]: a process may nest
+
+
+@contextmanager
+def output_lock(out: str | os.PathLike):
+    """Hold ``out``'s lock file while a run writes there; refuse a second concurrent run.
+
+    The lock is the operating system's (``flock``): it goes away with the process that
+    held it, even a killed one, so a lock file left behind never blocks a new run.
+    Taking it also removes the stray temporary files of a killed write. Nested uses
+    in one process share the lock. Without ``fcntl`` (Windows) nothing is locked.
+
+    Raises
+    ------
+    OutputInUse
+        When another process holds the lock.
+    """
+    path = Path(out).resolve()
+    if path in _held:
+        _held[path][1] += 1
+        try:
+            yield
+        finally:
+            _held[path][1] -= 1
         return
+    path.mkdir(parents=True, exist_ok=True)
+    f = open(path / LOCK_FILE, "a+")  # noqa: SIM115 (kept open while the lock is held)
     try:
-        previous = json.loads(manifest.read_text())["manifest"]["scenario_hashes"]
-    except (ValueError, KeyError, TypeError):
-        previous = None
-    if previous != scenario_hashes:
-        raise OutputInUse(
-            f"{out}/ holds the results of another run (different designs or settings, or "
-            "an earlier version of gtmsim); "
-            "choose another folder, or add --force to write there anyway"
-        )
+        if fcntl is not None:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                raise OutputInUse(
+                    f"{Path(out)}/ is in use: another gtmsim run ({holder}) is writing there; "
+                    "wait for it to finish, or choose another folder"
+                ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()}")
+        f.flush()
+        remove_stray_temporaries(path)
+        _held[path] = [f, 1]
+        try:
+            yield
+        finally:
+            del _held[path]
+    finally:
+        f.close()  # releases the lock
 
 
 def write_outputs(out: Path, ensemble, summary: Table, comparison: Table, bridges: dict) -> None:

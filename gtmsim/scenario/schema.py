@@ -15,6 +15,7 @@ settings in M3-M9 over one market (M1, M2, M6).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Annotated, Any, Literal, NamedTuple
@@ -25,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PrivateAttr,
+    field_validator,
     model_validator,
 )
 
@@ -1073,12 +1075,39 @@ class Leadership(BaseModel, **_Strict):
 
 
 class Simulation(BaseModel, **_Strict):
-    """How long to simulate and from which seed."""
+    """How long to simulate, from which seed, and the date of day 0."""
 
     horizon_days: float = Field(365.0, gt=0, le=3660, description="simulated calendar days")
     seed: int = Field(
         0, ge=0, description="root seed; with the replication number it fixes every draw"
     )
+    start_date: str = Field(
+        "2026-01-05",
+        description="the date of day 0, a Monday (YYYY-MM-DD): dates the event log's "
+        "timestamps; the simulated results do not depend on it",
+    )
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _a_monday(cls, value: Any) -> Any:
+        """Day 0 is a Monday at midnight: the reps' working week starts there."""
+        if isinstance(value, datetime.datetime):
+            raise ValueError("expected a date such as 2026-01-05, not a date and time")
+        if isinstance(value, datetime.date):
+            value = value.isoformat()  # a TOML date: 2026-01-05 without quotes
+        if not isinstance(value, str):
+            return value  # the str check says what is wrong
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}") from None
+        if day.weekday() != 0:
+            monday = day - datetime.timedelta(days=day.weekday())
+            raise ValueError(
+                f"day 0 is a Monday (the reps' week starts there); {value} is a "
+                f"{day.strftime('%A')}: use {monday.isoformat()} or the Monday after"
+            )
+        return day.isoformat()
 
 
 class Assumption(NamedTuple):
