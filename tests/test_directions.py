@@ -165,8 +165,9 @@ def test_optimise_goes_the_metric_better_way_by_default(monkeypatch):
 
 def test_the_metrics_command_shows_the_direction(capsys):
     assert main(["metrics"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(METRICS)
+    table, _, note = capsys.readouterr().out.partition("\n\n")  # the table, then a note
+    lines = table.splitlines()
+    assert len(lines) == len(METRICS) and "Confidence intervals" in note
     shown = {line.split()[0]: line.split()[1] for line in lines}
     assert shown == BETTER
     assert re.search(r"^first_response_hours_median +lower +median delay", "\n".join(lines), re.M)

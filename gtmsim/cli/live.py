@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gtmsim
 from gtmsim.cli.common import FILE_HELP, BadInput, at_least, scenario_file
-from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios, shipped_scenarios
+from gtmsim.scenario.shipped import SHIPPED_DIR, display, packaged_scenarios, shipped_scenarios
 
 DEFAULT_PORT = 8765
 
@@ -108,7 +108,7 @@ def cmd_live(args: argparse.Namespace) -> int:
             f'gtmsim live needs the live extra ({exc.name} is missing): pip install "gtmsim[live]"'
         ) from None
     designs = catalogue(args.files)
-    default = Path(args.files[0]).stem if args.files else "over_the_wall"
+    default = Path(args.files[0]).stem if args.files else display()["live_default"]
     sock = listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     loopback = ipaddress.ip_address(host).is_loopback

@@ -19,6 +19,8 @@ from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from gtmsim.scenario.shipped import display
+
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {
     "black": "#000000",
@@ -44,14 +46,8 @@ DESIGN_ORDER = (
     GREY,
     OKABE_ITO["yellow"],
 )
-# The shipped org designs, from the wall to integration: a warm-to-cool story.
-SHIPPED_COLOURS = {
-    "over_the_wall": OKABE_ITO["vermillion"],
-    "defined": OKABE_ITO["orange"],
-    "aligned": OKABE_ITO["sky_blue"],
-    "oc2": OKABE_ITO["bluish_green"],
-    "integrated": OKABE_ITO["blue"],
-}
+# The shipped org designs' colours, read from the package's display data.
+SHIPPED_COLOURS = {name: OKABE_ITO[colour] for name, colour in display()["colours"].items()}
 # Gains and losses (bridge steps, lost leads) in greys, so they never look like a design.
 UP, DOWN = "#4D4D4D", "#BDBDBD"
 

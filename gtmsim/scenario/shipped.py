@@ -11,7 +11,9 @@ in the package: ``gtmsim run over_the_wall`` works from any folder after
 from __future__ import annotations
 
 import difflib
+import functools
 import os
+import tomllib
 from importlib.resources import files
 from pathlib import Path
 
@@ -135,3 +137,11 @@ def closest_scenarios(
         for path in beside or paths:  # the one in the folder given, if there is one
             shown.append(Path(path if start is None else os.path.relpath(path, start)).as_posix())
     return shown
+
+
+@functools.cache
+def display() -> dict:
+    """How the shipped designs are shown (``gtmsim/data/display.toml``): their colours
+    and the design the live page opens with."""
+    with packaged("display.toml").open("rb") as f:
+        return tomllib.load(f)
