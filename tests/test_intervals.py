@@ -73,6 +73,9 @@ def test_every_metric_with_a_range_is_a_metric_and_breakdowns_inherit_it():
     assert metric_range("bookings.segment.smb") == "count"
     assert metric_range("win_rate") == "share"
     assert metric_range("bookings_net_of_gtm_cost_usd") is None
+    # every metric has a range but those that can go below 0: a new metric must say
+    unbounded = {"bookings_growth_yoy", "bookings_net_of_gtm_cost_usd", "mql_threshold_end"}
+    assert set(METRICS) - set(METRIC_RANGES) == unbounded
 
 
 def test_a_summary_keeps_shares_in_0_1_and_counts_above_0_with_the_plain_means():

@@ -215,3 +215,21 @@ def test_the_gallery_draws_the_robust_figure_of_its_designs():
     shown = _gallery_robust(args, "over_the_wall")
     assert shown.key == "robust" and "over_the_wall" in shown.caption
     assert "beat over_the_wall" in shown.figure.get_suptitle()
+
+
+def test_a_lower_is_better_metric_wins_where_the_difference_falls():
+    result = RobustResult.__new__(RobustResult)
+    result.metric = "first_response_hours_median"  # lower is better
+    assert list(result._wins(np.array([-2.0, 0.0, 3.0]))) == [True, False, False]
+    result.metric = "bookings"
+    assert list(result._wins(np.array([-2.0, 0.0, 3.0]))) == [False, False, True]
+
+
+def test_a_metric_where_neither_way_is_better_is_refused():
+    with pytest.raises(ValueError, match="neither way is better"):
+        gtmsim.robust(
+            [ROOT / "scenarios/over_the_wall.toml", ROOT / "scenarios/aligned.toml"],
+            samples=2,
+            replications=1,
+            metric="mqls",
+        )

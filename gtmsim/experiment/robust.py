@@ -55,6 +55,7 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,8 +65,8 @@ import numpy as np
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, resolve_designs, run_experiment
 from gtmsim.experiment.sweep import design_points
-from gtmsim.results.metrics import unknown_metrics
-from gtmsim.results.storage import check_output_dir, write_text
+from gtmsim.results.metrics import better, improves, unknown_metrics
+from gtmsim.results.storage import check_output_dir, output_lock, write_text
 from gtmsim.results.table import Table
 from gtmsim.scenario.assumptions import with_values
 from gtmsim.scenario.loader import load_scenario
@@ -137,10 +138,16 @@ class RobustResult:
     # ------------------------------------------------------------------ figures
 
     def win_share(self, design: str) -> float:
-        """The share of worlds in which ``design`` is above the baseline (nan: no world has a value)."""
+        """The share of worlds in which ``design`` beats the baseline: is better in the
+        metric's direction (:func:`gtmsim.results.metrics.better`); nan when no world
+        has a value."""
         diff = self._diff(design)
         ok = ~np.isnan(diff)
-        return float((diff[ok] > 0).mean()) if ok.any() else math.nan
+        return float(self._wins(diff[ok]).mean()) if ok.any() else math.nan
+
+    def _wins(self, diff: np.ndarray) -> np.ndarray:
+        """Where a difference (design - baseline) is a win in the metric's direction."""
+        return improves(self.metric, diff, 0.0)
 
     def table(self) -> Table:
         """One row per design: the share of worlds it wins, the difference's quantiles, what decides.
@@ -207,7 +214,9 @@ class RobustResult:
 
         diff = self._diff(design)
         ok = ~np.isnan(diff)
-        wins, losses = ok & (diff > 0), ok & ~(diff > 0)
+        won = self._wins(np.where(ok, diff, 0.0))
+        wins, losses = ok & won, ok & ~won
+        lower = better(self.metric) == "lower"  # then a larger difference is a loss
         rows = []
         for j, key in enumerate(self.assumptions):
             span = self.ranges[design].get(key) or self.ranges[self.baseline].get(key)
@@ -233,7 +242,9 @@ class RobustResult:
                     "ks_pvalue": p,
                     "spearman_rho": rho,
                     "spearman_pvalue": rho_p,
-                    "wins_when": "" if math.isnan(rho) else ("high" if rho > 0 else "low"),
+                    "wins_when": ""
+                    if math.isnan(rho)
+                    else ("high" if (rho > 0) != lower else "low"),
                 }
             )
         rows.sort(key=lambda r: (_nan_last(r["ks_statistic"]), _nan_last(abs(r["spearman_rho"]))))
@@ -439,17 +450,29 @@ def robust(
     """
     if unknown := unknown_metrics([metric]):
         raise ValueError(f"unknown metric {unknown[0]!r}; `gtmsim metrics` lists them")
+    if better(metric) == "neither":
+        raise ValueError(
+            f"neither way is better for {metric!r}, so no design can beat another on it; "
+            "pick a metric that says which way is better (`gtmsim metrics` lists them)"
+        )
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be a whole number >= 1, got {samples!r}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be a whole number >= 1, got {replications!r}")
     plan = plan_worlds(designs, baseline, samples=samples, method=method, seed=seed)
-    names, base, worlds = plan.names, plan.baseline, plan.worlds
-    if out is not None:
-        check_output_dir(Path(out), [s.content_hash() for s in worlds.values()], force=force)
-    ensemble = run_experiment(
-        worlds, replications, executor=executor, workers=workers, out=out, progress=progress
-    )
+    worlds = plan.worlds
+    with output_lock(out) if out is not None else nullcontext():  # robust.json too
+        if out is not None:
+            check_output_dir(Path(out), [s.content_hash() for s in worlds.values()], force=force)
+        ensemble = run_experiment(
+            worlds, replications, executor=executor, workers=workers, out=out, progress=progress
+        )
+        return _result(ensemble, plan, metric, method, samples, replications, out)
+
+
+def _result(ensemble, plan, metric, method, samples, replications, out) -> RobustResult:
+    """The robust comparison of a finished ensemble of the plan's worlds (saved in ``out``)."""
+    names, base = plan.names, plan.baseline
     data = ensemble.metric(metric)  # (designs x worlds, replications)
     rows = {
         name: data[[ensemble.design_index(_world(name, i)) for i in range(samples)]]

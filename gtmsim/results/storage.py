@@ -82,6 +82,7 @@ OUTPUT_FILES = (
     "weekly.parquet",
     "summary.csv",
     "comparison.csv",
+    "robust.json",
 )
 OUTPUT_PATTERNS = ("bridge_*.csv",)
 REPLICATIONS, SCENARIOS = "replications", "scenarios"

@@ -18,7 +18,7 @@ TEXT_WIDTH = 120
 
 # Columns that hold a relative change or a share of replications: shown as percents.
 SIGNED_PERCENT = ("relative_change", "relative_error")
-PERCENT = ("p_improves", "p_better", "share", "wins_share")
+PERCENT = ("p_improves", "share", "wins_share")
 # Columns that hold a metric's value in a row with a "metric" column: shown as percents
 # for a share metric (percentage points for differences).
 VALUE_COLUMNS = (
