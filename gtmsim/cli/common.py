@@ -116,7 +116,7 @@ def parse_vary(items: Sequence[str], *, steps: bool) -> dict:
             raise BadInput(
                 f"--vary {item!r}: expected KEY=LO:HI{':STEPS' if steps else ''}"
                 + (" or KEY=A,B,C" if steps else "")
-                + ", e.g. handoff.sla_hours=1:24:4"
+                + ", e.g. handoff.sla_hours=1:25:4"
             ) from None
     if not vary:
         raise BadInput("give at least one --vary KEY=LO:HI")
