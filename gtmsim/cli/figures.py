@@ -24,6 +24,7 @@ from gtmsim.cli.common import (
     show_progress,
     vary_option,
 )
+from gtmsim.results.metrics import unknown_metrics
 from gtmsim.scenario.shipped import SHIPPED_DIR
 
 PLOT_KINDS = {
@@ -184,6 +185,9 @@ def _sweep_figure(args: argparse.Namespace):
     from gtmsim.plots import sweep_heatmap
     from gtmsim.report import differing_settings
 
+    metric = args.metric or "bookings"
+    if unknown_metrics([metric]):  # before a sweep runs, not after
+        raise BadInput(f"--metric {metric!r}: not a metric; `gtmsim metrics` lists them")
     folder = _saved_run(args.files)
     if folder is not None:  # the points are the settings in which the saved designs differ
         ensemble = gtmsim.Ensemble.load(folder)
@@ -203,7 +207,7 @@ def _sweep_figure(args: argparse.Namespace):
             progress=show_progress,
         )
         result.ensemble.manifest["overrides"] = parse_set(args.set)
-    return sweep_heatmap(result, args.metric or "bookings")
+    return sweep_heatmap(result, metric)
 
 
 def _sobol_figure(args: argparse.Namespace):
