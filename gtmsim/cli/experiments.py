@@ -182,8 +182,8 @@ def _print_compare(
     for design, bridge in bridges.items():
         print(
             f"\nRevenue bridge, {base!r} -> {design!r}: where the bookings difference comes "
-            "from, in two chains (each step is the metric, or ratio of metrics, it names; "
-            "a chain's steps add up to its subtotal, the subtotals to the total)"
+            "from,\nin two chains (each step is the metric, or ratio of metrics, it names; "
+            "a chain's steps\nadd up to its subtotal, the subtotals to the total)"
         )
         print(
             bridge.to_text(
