@@ -10,6 +10,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 
+from gtmsim.results.storage import json_safe
 from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.shipped import shipped_by_name
 
@@ -204,17 +205,6 @@ def show_progress(done: int, total: int) -> None:
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as a command prints them: the message, without Python's file and line."""
     print(f"gtmsim: warning: {message}", file=sys.stderr)
-
-
-def json_safe(value):
-    """JSON has no NaN: a metric without a value (no denominator) is null."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def print_json(payload) -> None:
