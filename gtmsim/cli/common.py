@@ -138,6 +138,34 @@ def parse_executor(args: argparse.Namespace):
 # ------------------------------------------------------------ options
 
 
+def design_options(
+    p: argparse.ArgumentParser, *, baseline: str, seed: str, out: str, force: str
+) -> None:
+    """Arguments of a command that sets designs against a baseline: FILE (one per
+    design), --baseline, --seed, --out and --force, with this command's help texts
+    (see :func:`with_baseline`)."""
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        type=scenario_file,
+        help="scenario files or shipped scenario names, one per design",
+    )
+    p.add_argument("--baseline", metavar="FILE", type=scenario_file, help=baseline)
+    p.add_argument("--seed", type=at_least(0), help=seed)
+    p.add_argument("--out", metavar="DIR", help=out)
+    p.add_argument("--force", action="store_true", help=force)
+
+
+def with_baseline(args: argparse.Namespace) -> tuple[list[str], int]:
+    """The FILEs with --baseline among them (put first when it is not one of them),
+    and the baseline's index (0 without --baseline: the first FILE)."""
+    files = list(args.files)
+    if args.baseline and args.baseline not in files:
+        files.insert(0, args.baseline)
+    return files, files.index(args.baseline) if args.baseline else 0
+
+
 def replication_options(p: argparse.ArgumentParser, replications: str, csv: str | None) -> None:
     """Options of every command that runs replications: overrides, count, where, output."""
     p.add_argument(
