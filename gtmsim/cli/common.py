@@ -138,9 +138,7 @@ def parse_executor(args: argparse.Namespace):
 # ------------------------------------------------------------ options
 
 
-def design_options(
-    p: argparse.ArgumentParser, *, baseline: str, seed: str, out: str, force: str
-) -> None:
+def design_options(p: argparse.ArgumentParser, *, baseline: str, seed: str, out: str) -> None:
     """Arguments of a command that sets designs against a baseline: FILE (one per
     design), --baseline, --seed, --out and --force, with this command's help texts
     (see :func:`with_baseline`)."""
@@ -154,7 +152,11 @@ def design_options(
     p.add_argument("--baseline", metavar="FILE", type=scenario_file, help=baseline)
     p.add_argument("--seed", type=at_least(0), help=seed)
     p.add_argument("--out", metavar="DIR", help=out)
-    p.add_argument("--force", action="store_true", help=force)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
+    )
 
 
 def with_baseline(args: argparse.Namespace) -> tuple[list[str], int]:

@@ -64,7 +64,6 @@ def add_compare(sub) -> None:
         baseline="the design to compare with (default: the first)",
         seed="one seed for every design (default: the first file's)",
         out="write every result there as it finishes (rerun to resume)",
-        force="write into an --out folder that holds another run (its files are removed first)",
     )
     replication_options(compare, "5", csv="the comparison table as CSV")
     compare.add_argument("--metrics", help="comma-separated metrics (default: the headline ones)")

@@ -38,7 +38,6 @@ def add_robust(sub) -> None:
         baseline="the design to beat (default: the first FILE)",
         seed="one seed for every run (default: the baseline's)",
         out="write every run there as it finishes, and robust.json at the end (rerun to resume)",
-        force="reuse an --out folder that holds another run",
     )
     replication_options(robust, "2", csv="the per-design table as CSV")
     robust.add_argument(
