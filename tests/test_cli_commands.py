@@ -228,3 +228,18 @@ def test_experiment_commands_reject_bad_ranges_and_files(tmp_path):
         out = run_cli(*args)
         assert out.returncode == 2, (args, out.stderr)
         assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_compare_and_robust_put_a_baseline_that_is_not_a_file_first():
+    from gtmsim.cli import build_parser
+    from gtmsim.cli.common import with_baseline
+
+    for command in ("compare", "robust"):
+        parse = build_parser().parse_args
+        args = parse([command, "a.toml", "b.toml", "--seed", "3", "--out", "o", "--force"])
+        assert with_baseline(args) == (["a.toml", "b.toml"], 0)
+        assert (args.seed, args.out, args.force) == (3, "o", True)
+        args = parse([command, "a.toml", "b.toml", "--baseline", "b.toml"])
+        assert with_baseline(args) == (["a.toml", "b.toml"], 1)
+        args = parse([command, "a.toml", "--baseline", "c.toml"])
+        assert with_baseline(args) == (["c.toml", "a.toml"], 0)

@@ -9,8 +9,8 @@ import pytest
 
 import gtmsim
 from gtmsim.cli import main
-from gtmsim.results.metrics import METRICS, is_share
-from gtmsim.results.table import TEXT_WIDTH, Table
+from gtmsim.results.metrics import METRICS, is_share, unit
+from gtmsim.results.table import TEXT_WIDTH, Table, format_number
 from tests.conftest import BASE
 
 SHORT = {"simulation.horizon_days": 14}
@@ -21,6 +21,20 @@ def test_shares_and_rates_are_known_as_shares():
     assert {"win_rate", "mqls_never_followed_up_share", "qualify_rate.<1h"} <= shares
     assert not shares & {"bookings", "deals_won", "first_response_hours_median", "mqls"}
     assert is_share("win_rate.segment.smb") and not is_share("deals_won.channel.referral")
+
+
+def test_money_is_known_by_its_meaning_not_by_its_name():
+    assert {m for m in METRICS if unit(m) == "USD"} >= {"bookings", "marketing_cost_usd"}
+    assert unit("bookings.channel.referral") == "USD"
+    assert unit("marketing_spend_per_bookings") == unit("win_rate") == unit("mqls") == ""
+
+
+def test_format_number_is_what_the_tables_show():
+    assert format_number(0.234, "win_rate") == "23.4%"
+    assert format_number(0.05, "win_rate", difference=True) == "+5 pp"
+    assert format_number(0.491, relative=True) == "+49.1%"
+    assert format_number(0.234, "marketing_spend_per_bookings") == "0.234"
+    assert format_number(math.nan, "win_rate") == "-"
 
 
 def test_text_shows_shares_and_relative_changes_as_percents():

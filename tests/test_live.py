@@ -184,6 +184,27 @@ def test_the_same_design_twice_differs_by_exactly_nothing(client):
     assert job["headline"][0]["difference"] == 0.0
 
 
+def test_every_number_says_whether_it_is_a_share_and_its_unit(client):
+    levers = {"simulation.horizon_days": 90}  # long enough for bookings: a revenue bridge
+    request = {"baseline": "over_the_wall", "design": "defined", "pairs": 2, "levers": levers}
+    job = follow(client, client.post("/api/run", json=request).json())
+    assert job["status"] == "done" and not job["no_bridge"]
+    rows = {r["metric"]: r for r in job["headline"] + job["detail"]}
+    assert rows["win_rate"]["share"] and rows["mqls_never_followed_up_share"]["share"]
+    assert rows["win_rate"]["unit"] == "" and rows["mqls"] == {**rows["mqls"], "share": False}
+    assert rows["bookings"]["unit"] == rows["marketing_cost_usd"]["unit"] == "USD"
+    assert not rows["bookings"]["share"]
+    steps = {r["step"]: r for r in job["bridge"]}
+    assert steps["mqls / inquiries"]["share"] and steps["mqls / inquiries"]["unit"] == ""
+    per_deal = steps["bookings_inbound_usd / deals_won_inbound"]
+    assert per_deal["unit"] == "USD" and not per_deal["share"]
+    assert steps["bookings"]["unit"] == "USD" and steps["inquiries"] == {
+        **steps["inquiries"],
+        "share": False,
+        "unit": "",
+    }
+
+
 def test_a_new_setting_stops_the_run_in_flight(client):
     engine = client.app.state.engine
     slow = {"design": "defined", "pairs": 50, "levers": {"simulation.horizon_days": 200}}

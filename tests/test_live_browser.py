@@ -101,6 +101,9 @@ def test_moving_the_sla_slider_shows_a_new_paired_answer_with_an_interval():
         wait_for_answer(page, "Simulated days 30", 2, 120_000)
         move_sla(page, 3)  # 0.5 h, then up to 2 h: each move replaces the run in flight
         wait_for_answer(page, "Response SLA 2 hours", 2, 120_000)
+        share = page.locator("#detail tr", has_text="mqls never followed up share").first
+        cells = share.locator("td").all_text_contents()
+        assert cells[1].endswith("%") and " pp (" in cells[3], cells  # percent; points
         card = page.locator("#headline .card").first
         assert re.search(r"95% interval [+−]?\$", card.locator(".ci").text_content())
         page.wait_for_function("() => document.querySelectorAll('#history li').length >= 3")

@@ -205,6 +205,28 @@ def test_speed_to_lead(ensemble):
     assert [t.get_text() for t in qualify.get_xticklabels()][0] == "<5m"
 
 
+def test_speed_to_lead_bars_have_the_tables_interval_inside_0_and_1(ensemble):
+    from matplotlib.container import ErrorbarContainer
+
+    from gtmsim.results.recorder import RESPONSE_BIN_LABELS
+    from gtmsim.results.summary import mean_interval
+
+    fig = plots.speed_to_lead(ensemble)
+    checked = 0
+    for ax, prefix in zip(fig.axes[1:], ("first_contact_rate", "qualify_rate"), strict=True):
+        bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars) == len(ensemble.designs)
+        for d, bar in enumerate(bars):
+            segments = bar.lines[2][0].get_segments()
+            for b, segment in zip(RESPONSE_BIN_LABELS, segments, strict=True):
+                mean, low, high = mean_interval(ensemble.metric(f"{prefix}.{b}")[d], 0.95, "share")
+                if np.isfinite(low):
+                    assert np.allclose(segment[:, 1], [low, high]), (prefix, b, d)
+                    assert 0 <= low <= high <= 1
+                    checked += 1
+    assert checked
+
+
 def test_quota_attainment(ensemble):
     fig = plots.quota_attainment(ensemble)
     assert_names_scenarios(fig)

@@ -68,6 +68,14 @@ def test_report_tables(ensemble, html):
     assert "scenario_hashes" in html  # the manifest
 
 
+def test_report_tables_show_shares_as_percents_and_their_differences_in_points(html):
+    headline = re.search(r'title="[^"]*">win_rate</td>(.*?)</tr>', html).group(1)
+    means = re.findall(r"<td>([^<]*)<", headline)
+    assert len(means) == 2 and all(m.endswith("%") for m in means), means
+    paired = re.findall(r'<td class="key">win_rate</td>(.*?)</tr>', html)
+    assert paired and re.search(r"<b>[-+]?[\d.]+ pp</b>", paired[0]), paired
+
+
 def test_differing_settings_names_only_what_differs(ensemble):
     diff = differing_settings(ensemble.scenarios)
     assert {"handoff.sla_hours", "handoff.route", "description"} <= set(diff)

@@ -80,3 +80,25 @@ def test_compare_out_writes_parquet_beside_the_csv(tmp_path):
                 assert [math.nan if v is None else v for v in values] == pytest.approx(
                     [float(t) if t else math.nan for t in text], nan_ok=True
                 ), (name, column)
+
+
+def test_json_safe_carries_nan_infinity_and_numpy_values_as_json_can():
+    import json
+
+    import numpy as np
+
+    value = {
+        "nan": math.nan,
+        "inf": [math.inf, -math.inf, 1.5],
+        "numpy": (np.float64("nan"), np.int64(3), np.array([0.5, np.inf])),
+        "text": "x",
+    }
+    safe = storage.json_safe(value)
+    assert safe == {
+        "nan": None,
+        "inf": [None, None, 1.5],
+        "numpy": [None, 3, [0.5, None]],
+        "text": "x",
+    }
+    assert type(safe["numpy"][1]) is int
+    json.dumps(safe, allow_nan=False)

@@ -10,6 +10,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Sequence
 
+from gtmsim.results.storage import json_safe
 from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.shipped import shipped_by_name
 
@@ -137,6 +138,36 @@ def parse_executor(args: argparse.Namespace):
 # ------------------------------------------------------------ options
 
 
+def design_options(p: argparse.ArgumentParser, *, baseline: str, seed: str, out: str) -> None:
+    """Arguments of a command that sets designs against a baseline: FILE (one per
+    design), --baseline, --seed, --out and --force, with this command's help texts
+    (see :func:`with_baseline`)."""
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        type=scenario_file,
+        help="scenario files or shipped scenario names, one per design",
+    )
+    p.add_argument("--baseline", metavar="FILE", type=scenario_file, help=baseline)
+    p.add_argument("--seed", type=at_least(0), help=seed)
+    p.add_argument("--out", metavar="DIR", help=out)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out folder that holds another run (its files are removed first)",
+    )
+
+
+def with_baseline(args: argparse.Namespace) -> tuple[list[str], int]:
+    """The FILEs with --baseline among them (put first when it is not one of them),
+    and the baseline's index (0 without --baseline: the first FILE)."""
+    files = list(args.files)
+    if args.baseline and args.baseline not in files:
+        files.insert(0, args.baseline)
+    return files, files.index(args.baseline) if args.baseline else 0
+
+
 def replication_options(p: argparse.ArgumentParser, replications: str, csv: str | None) -> None:
     """Options of every command that runs replications: overrides, count, where, output."""
     p.add_argument(
@@ -204,17 +235,6 @@ def show_progress(done: int, total: int) -> None:
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as a command prints them: the message, without Python's file and line."""
     print(f"gtmsim: warning: {message}", file=sys.stderr)
-
-
-def json_safe(value):
-    """JSON has no NaN: a metric without a value (no denominator) is null."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def print_json(payload) -> None:

@@ -17,6 +17,7 @@ from gtmsim.cli.common import (
     FILE_HELP,
     BadInput,
     at_least,
+    design_options,
     parse_count,
     parse_executor,
     parse_replications,
@@ -29,6 +30,7 @@ from gtmsim.cli.common import (
     scenario_file,
     show_progress,
     vary_option,
+    with_baseline,
 )
 from gtmsim.experiment.calibrate import CalibrationWarning
 from gtmsim.results.metrics import seeks_higher, unknown_metrics
@@ -57,41 +59,20 @@ def add_compare(sub) -> None:
         description="Replicate every design with common random numbers and compare them with "
         "a baseline: mean and 95% CI per design, paired differences, and the revenue bridge.",
     )
-    compare.add_argument(
-        "files",
-        nargs="+",
-        metavar="FILE",
-        type=scenario_file,
-        help="scenario files or shipped scenario names, one per design",
+    design_options(
+        compare,
+        baseline="the design to compare with (default: the first)",
+        seed="one seed for every design (default: the first file's)",
+        out="write every result there as it finishes (rerun to resume)",
     )
     replication_options(compare, "5", csv="the comparison table as CSV")
-    compare.add_argument(
-        "--baseline",
-        metavar="FILE",
-        type=scenario_file,
-        help="the design to compare with (default: the first)",
-    )
-    compare.add_argument(
-        "--seed", type=at_least(0), help="one seed for every design (default: the first file's)"
-    )
     compare.add_argument("--metrics", help="comma-separated metrics (default: the headline ones)")
-    compare.add_argument(
-        "--out", metavar="DIR", help="write every result there as it finishes (rerun to resume)"
-    )
-    compare.add_argument(
-        "--force",
-        action="store_true",
-        help="write into an --out folder that holds another run (its files are removed first)",
-    )
     compare.set_defaults(func=cmd_compare)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    files = list(args.files)
-    if args.baseline and args.baseline not in files:
-        files.insert(0, args.baseline)
-    baseline = files.index(args.baseline) if args.baseline else 0
+    files, baseline = with_baseline(args)
     scenarios = [gtmsim.load_scenario(f, overrides) for f in files]
     metrics = args.metrics.split(",") if args.metrics else list(COMPARE_METRICS)
     unknown = unknown_metrics(metrics)

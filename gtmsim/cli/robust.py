@@ -10,13 +10,14 @@ from gtmsim.cli.common import (
     FIGURE_SUFFIXES,
     BadInput,
     at_least,
+    design_options,
     parse_count,
     parse_executor,
     parse_set,
     print_json,
     replication_options,
-    scenario_file,
     show_progress,
+    with_baseline,
 )
 from gtmsim.experiment.robust import DEFAULT_METRIC, METHODS
 
@@ -32,20 +33,13 @@ def add_robust(sub) -> None:
         "assumptions the verdict depends on (Monte Carlo filtering: Kolmogorov-Smirnov "
         "between winning and losing worlds, Spearman correlation with the difference).",
     )
-    robust.add_argument(
-        "files",
-        nargs="+",
-        metavar="FILE",
-        type=scenario_file,
-        help="scenario files or shipped scenario names, one per design",
+    design_options(
+        robust,
+        baseline="the design to beat (default: the first FILE)",
+        seed="one seed for every run (default: the baseline's)",
+        out="write every run there as it finishes, and robust.json at the end (rerun to resume)",
     )
     replication_options(robust, "2", csv="the per-design table as CSV")
-    robust.add_argument(
-        "--baseline",
-        metavar="FILE",
-        type=scenario_file,
-        help="the design to beat (default: the first FILE)",
-    )
     robust.add_argument(
         "--samples", type=at_least(1), default=32, help="plausible worlds to draw (default 32)"
     )
@@ -58,17 +52,6 @@ def add_robust(sub) -> None:
     robust.add_argument(
         "--metric", default=DEFAULT_METRIC, help=f"the key metric (default {DEFAULT_METRIC})"
     )
-    robust.add_argument(
-        "--seed", type=at_least(0), help="one seed for every run (default: the baseline's)"
-    )
-    robust.add_argument(
-        "--out",
-        metavar="DIR",
-        help="write every run there as it finishes, and robust.json at the end (rerun to resume)",
-    )
-    robust.add_argument(
-        "--force", action="store_true", help="reuse an --out folder that holds another run"
-    )
     robust.add_argument("--plot", metavar="FILE", help="also draw the figure (.png, .svg or .pdf)")
     robust.set_defaults(func=cmd_robust)
 
@@ -78,15 +61,13 @@ def cmd_robust(args: argparse.Namespace) -> int:
     if plot is not None and plot.suffix.lower() not in FIGURE_SUFFIXES:
         raise BadInput(f"--plot {plot}: a figure is written as {', '.join(FIGURE_SUFFIXES)}")
     overrides = parse_set(args.set)
-    files = list(args.files)
-    if args.baseline and args.baseline not in files:
-        files.insert(0, args.baseline)
+    files, baseline = with_baseline(args)
     if len(files) < 2:
         raise BadInput("robust compares designs with a baseline: give two or more FILEs")
     scenarios = [gtmsim.load_scenario(f, overrides) for f in files]
     result = gtmsim.robust(
         scenarios,
-        files.index(args.baseline) if args.baseline else 0,
+        baseline,
         samples=args.samples,
         replications=parse_count(args.replications),
         metric=args.metric,

@@ -11,7 +11,6 @@ import gtmsim
 from gtmsim.cli.common import (
     FILE_HELP,
     BadInput,
-    json_safe,
     parse_executor,
     parse_replications,
     parse_set,
@@ -21,6 +20,7 @@ from gtmsim.cli.common import (
     show_progress,
 )
 from gtmsim.results.metrics import HEADLINE_METRICS, better
+from gtmsim.results.storage import json_safe
 from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.explain import explain
 from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios

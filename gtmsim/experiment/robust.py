@@ -66,7 +66,7 @@ from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, resolve_designs, run_experiment
 from gtmsim.experiment.sweep import design_points
 from gtmsim.results.metrics import better, improves, unknown_metrics
-from gtmsim.results.storage import check_output_dir, output_lock, write_text
+from gtmsim.results.storage import check_output_dir, json_safe, output_lock, write_text
 from gtmsim.results.table import Table
 from gtmsim.scenario.assumptions import with_values
 from gtmsim.scenario.loader import load_scenario
@@ -312,7 +312,7 @@ class RobustResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the ensemble as plain lists and numbers (nan as None), for JSON."""
-        return _json_safe(
+        return json_safe(
             {
                 "baseline": self.baseline,
                 "designs": self.designs,
@@ -686,15 +686,3 @@ def _best(table: Table, column: str, absolute: bool = False) -> dict[str, Any] |
 def _nan_last(value: float) -> float:
     """A sort key: larger values first, nan after every number."""
     return math.inf if math.isnan(value) else -value
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if not math.isfinite(value) else value
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -25,6 +24,8 @@ from gtmsim.experiment.ensemble import Ensemble, Replication
 from gtmsim.experiment.run import resolve_designs
 from gtmsim.live.levers import check, levers
 from gtmsim.live.pool import Pool
+from gtmsim.results.metrics import is_share, unit
+from gtmsim.results.storage import json_safe
 from gtmsim.scenario.errors import Problem, ScenarioError
 from gtmsim.scenario.loader import load_scenario
 from gtmsim.scenario.schema import Scenario
@@ -342,9 +343,15 @@ class Engine:
         ensemble = self.ensemble(job, reps)
         metrics = [m for m in HEADLINE + DETAIL if m in ensemble.metrics]
         table = compare(ensemble, 0, metrics)
-        rows = {r["metric"]: _finite(r) for r in table.rows()}
+        rows = {
+            r["metric"]: {**json_safe(r), "share": is_share(r["metric"]), "unit": unit(r["metric"])}
+            for r in table.rows()
+        }
         try:
-            bridge = [_finite(r) for r in revenue_bridge(ensemble, 0, 1).rows()]
+            bridge = [
+                {**json_safe(r), **_step_kind(r["step"])}
+                for r in revenue_bridge(ensemble, 0, 1).rows()
+            ]
             no_bridge = ""
         except ValueError as exc:
             bridge, no_bridge = [], str(exc)
@@ -408,11 +415,12 @@ def _warm_up() -> None:
     import gtmsim.plots  # noqa: F401
 
 
-def _finite(row: dict) -> dict:
-    """A table row as JSON can carry it: NaN and infinity as null."""
-    return {
-        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()
-    }
+def _step_kind(step: str) -> dict[str, Any]:
+    """What a revenue bridge step's values are, for the page to show them: a count,
+    USD (a subtotal, bookings per deal) or a ratio of two counts (a share)."""
+    numerator, ratio, _ = step.partition(" / ")
+    money = unit(numerator.partition(" (")[0])
+    return {"share": bool(ratio) and not money, "unit": money}
 
 
 def _changed(old: Any, new: Any) -> bool:

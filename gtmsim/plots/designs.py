@@ -35,9 +35,10 @@ from gtmsim.plots.style import (
     show_numbers,
     styled,
 )
-from gtmsim.results.metrics import METRICS
+from gtmsim.results.metrics import METRICS, metric_range
 from gtmsim.results.metrics import better as metric_better
 from gtmsim.results.recorder import RESPONSE_BIN_LABELS
+from gtmsim.results.summary import mean_interval
 from gtmsim.results.table import Table
 
 # The marketing-sourced funnel: each bar is the metric named, buyers who came back by
@@ -543,15 +544,14 @@ def speed_to_lead(ensemble: Ensemble, designs: Sequence[str | int] | None = None
         n = len(idx)
         width = 0.8 / n
         for k, (d, name) in enumerate(zip(idx, names, strict=True)):
-            means, halves = [], []
-            for m in names_:
-                x = ensemble.metric(m)[d]
-                x = x[~np.isnan(x)]
-                means.append(x.mean() if x.size else np.nan)
-                halves.append(1.96 * x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else 0.0)
+            # the tables' interval, inside [0, 1] for a share (none with one replication)
+            means, lows, highs = np.array(
+                [mean_interval(ensemble.metric(m)[d], 0.95, metric_range(m)) for m in names_]
+            ).T
+            yerr = np.nan_to_num([means - lows, highs - means])
             pos = np.arange(len(names_)) + (k - (n - 1) / 2) * width
             ax.bar(pos, np.nan_to_num(means), width, color=colours[name], label=name)
-            ax.errorbar(pos, np.nan_to_num(means), yerr=halves, fmt="none", ecolor="black", lw=1.2)
+            ax.errorbar(pos, np.nan_to_num(means), yerr=yerr, fmt="none", ecolor="black", lw=1.2)
         ax.set_xticks(range(len(names_)), [b.replace("min", "m") for b in RESPONSE_BIN_LABELS])
         ax.yaxis.set_major_formatter(PERCENT)
         ax.set_ylim(0, None)

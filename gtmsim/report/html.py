@@ -24,7 +24,7 @@ from gtmsim.experiment.compare import compare
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.report.figures import Shown
 from gtmsim.results.metrics import METRICS
-from gtmsim.results.table import _cell as number
+from gtmsim.results.table import format_number
 
 # The headline table in sections: every number a figure prints is one of these metrics
 # (or the ratio of two), so the room can find it here (tests/test_report_consistency.py).
@@ -169,7 +169,7 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return number(value)
+        return format_number(value)
     return json.dumps(value)
 
 
@@ -197,10 +197,10 @@ def _headline(ensemble: Ensemble, colours: Mapping[str, str]) -> str:
                 ci = ""
                 if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
                     ci = (
-                        f'<br><span class="ci">{number(r["ci_low"])} – '
-                        f"{number(r['ci_high'])}</span>"
+                        f'<br><span class="ci">{format_number(r["ci_low"], m)} – '
+                        f"{format_number(r['ci_high'], m)}</span>"
                     )
-                tds.append(f"<td>{escape(number(r['mean']))}{ci}</td>")
+                tds.append(f"<td>{escape(format_number(r['mean'], m))}{ci}</td>")
             meaning = escape(METRICS.get(m, ""))
             rows.append(
                 f'<tr><td class="key" title="{meaning}">{escape(m)}</td>{"".join(tds)}</tr>'
@@ -246,9 +246,12 @@ def _comparison(ensemble: Ensemble, baseline: str, colours: Mapping[str, str]) -
             r = cells[(m, d)]
             rel = r["relative_change"]
             rel_text = f"{rel:+.0%}" if isinstance(rel, float) and math.isfinite(rel) else "–"
+            diff, lo, hi = (
+                format_number(r[k], m, difference=True) for k in ("difference", "ci_low", "ci_high")
+            )
             tds.append(
-                f"<td><b>{escape(number(r['difference']))}</b> ({rel_text})<br>"
-                f'<span class="ci">{number(r["ci_low"])} – {number(r["ci_high"])}</span><br>'
+                f"<td><b>{escape(diff)}</b> ({rel_text})<br>"
+                f'<span class="ci">{escape(lo)} – {escape(hi)}</span><br>'
                 f'<span class="ci">{_improves_text(r)}</span></td>'
             )
         rows.append(f'<tr><td class="key">{escape(m)}</td>{"".join(tds)}</tr>')
@@ -312,7 +315,10 @@ def _robust(result: Any) -> str:
         rows.append(
             f'<tr><td class="key">{escape(r["design"])}</td>'
             f"<td><b>{escape('–' if math.isnan(share) else f'{share:.0%}')}</b></td>"
-            + "".join(f"<td>{escape(number(r[q]))}</td>" for q in ("q05", "median", "q95"))
+            + "".join(
+                f"<td>{escape(format_number(r[q], result.metric, difference=True))}</td>"
+                for q in ("q05", "median", "q95")
+            )
             + f'<td class="text">{escape(decided)}</td>'
             f'<td class="text">{escape(r["margin_moved_by"] or "–")}</td></tr>'
         )

@@ -217,6 +217,14 @@ def is_share(name: str) -> bool:
     )
 
 
+def unit(name: str) -> str:
+    """A metric's unit for showing it: ``"USD"`` for money (its meaning in
+    :data:`METRICS` ends in ", USD"; a channel or segment breakdown follows its
+    metric), ``""`` for everything else (counts, days, shares, USD per USD)."""
+    base = name.partition(".channel.")[0].partition(".segment.")[0]
+    return "USD" if METRICS.get(base, "").endswith(", USD") else ""
+
+
 def better(name: str) -> str:
     """Which way is better for a metric: ``"higher"``, ``"lower"`` or ``"neither"``.
 

@@ -151,13 +151,12 @@ class Table:
     def _cells(self, names: list[str]) -> list[list[str]]:
         """Each column's values as text: shares and relative changes as percents."""
         metrics = self.columns.get("metric")
-        shares = [isinstance(m, str) and is_share(m) for m in metrics or []]
         differences = "difference" in self.columns  # then ci_low/ci_high bound a difference
         out = []
         for n in names:
             values = self.columns[n]
             if n in SIGNED_PERCENT:
-                col = [_percent(v, signed=True) for v in values]
+                col = [format_number(v, relative=True) for v in values]
             elif n in PERCENT:
                 col = [
                     f"{v:.0%}" if _is_number(v) and math.isfinite(v) else _cell(v) for v in values
@@ -165,13 +164,30 @@ class Table:
             elif metrics is not None and (n in VALUE_COLUMNS or n == "difference"):
                 points = n == "difference" or (differences and n in ("ci_low", "ci_high"))
                 col = [
-                    (_points(v) if points else _percent(v)) if share else _cell(v)
-                    for v, share in zip(values, shares, strict=True)
+                    format_number(v, m, difference=points)
+                    for v, m in zip(values, metrics, strict=True)
                 ]
             else:
                 col = [_cell(v) for v in values]
             out.append(col)
         return out
+
+
+def format_number(
+    value: Any, metric: str | None = None, *, difference: bool = False, relative: bool = False
+) -> str:
+    """A number as the tables show it.
+
+    A value of a share metric (see :func:`~gtmsim.results.metrics.is_share`) as a
+    percent (23.4%), a ``difference`` of two shares in percentage points (+5 pp), a
+    ``relative`` change as a signed percent (+49.1%); anything else rounded for
+    reading (1,234, 0.152; NaN as "-").
+    """
+    if relative:
+        return _percent(value, signed=True)
+    if isinstance(metric, str) and is_share(metric):
+        return _points(value) if difference else _percent(value)
+    return _cell(value)
 
 
 def _percent(value: Any, signed: bool = False) -> str:

@@ -26,9 +26,12 @@ function num(x) {
   const a = Math.abs(x);
   return a >= 100 ? x.toFixed(0) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
 }
-function format(metric, x) {
-  if (/usd|bookings/.test(metric)) return money(x);
-  if (/share|rate/.test(metric)) return x === null ? "–" : `${(100 * x).toFixed(1)}%`;
+// A row says what its numbers are (the server's share and unit); a difference of
+// two shares is in percentage points.
+function format(row, x, difference = false) {
+  if (x === null || x === undefined) return "–";
+  if (row.unit === "USD") return money(x);
+  if (row.share) return `${(100 * x).toFixed(1)}${difference ? " pp" : "%"}`;
   return num(x);
 }
 
@@ -207,15 +210,13 @@ function render(a) {
   const titles = { bookings: "Bookings, design − baseline", bookings_net_of_gtm_cost_usd: "Bookings net of GTM cost" };
   for (const row of a.headline) headline.append(card(row, titles[row.metric] || row.metric));
   table($("detail"), ["metric", "baseline", "design", "difference (95% CI)"],
-    a.detail.map((r) => [r.metric.replaceAll("_", " "), format(r.metric, r.baseline_mean), format(r.metric, r.design_mean),
-      `${signed(r.difference, (x) => format(r.metric, x))} (${format(r.metric, r.ci_low)} to ${format(r.metric, r.ci_high)})`]));
-  // a step is a count, a ratio of two counts, or USD (a subtotal, a deal size)
-  const value = (step, x) => (/usd|^bookings$/.test(step) ? money(x) : step.includes("/") ? `${(100 * x).toFixed(1)}%` : num(x));
+    a.detail.map((r) => [r.metric.replaceAll("_", " "), format(r, r.baseline_mean), format(r, r.design_mean),
+      `${signed(r.difference, (x) => format(r, x, true))} (${format(r, r.ci_low, true)} to ${format(r, r.ci_high, true)})`]));
   const rows = [];
   let chain = null;
   for (const r of a.bridge) {
     if (r.chain !== chain && r.kind !== "total") { rows.push({ cells: [r.chain, "", "", ""], kind: "chain" }); chain = r.chain; }
-    rows.push({ cells: [r.step.replaceAll("_", " "), value(r.step, r.baseline), value(r.step, r.design), signed(r.contribution_usd, money)], kind: r.kind });
+    rows.push({ cells: [r.step.replaceAll("_", " "), format(r, r.baseline), format(r, r.design), signed(r.contribution_usd, money)], kind: r.kind });
   }
   table($("bridge"), ["step", "baseline", "design", "contribution"], rows.map((r) => r.cells));
   rows.forEach((r, i) => $("bridge").rows[i + 1].classList.add(r.kind));
