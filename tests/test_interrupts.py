@@ -68,7 +68,8 @@ def test_interrupted_runs_resume_to_the_uninterrupted_result(tmp_path):
         assert "the same command resumes" in err
         kept = saved(out)
         assert kept >= before + after
-        assert f"interrupted after {kept} finished replication(s)" in err
+        if kept < len(DESIGNS) * N:  # else it landed while the tables were being written
+            assert f"interrupted after {kept} finished replication(s)" in err
         assert not list(out.rglob("*.tmp"))
     # SIGKILL: no cleanup at all; whatever it was writing must not be read as a replication
     code, err, _ = interrupt(out, 1, signal.SIGKILL)

@@ -114,10 +114,11 @@ def _run(args: argparse.Namespace) -> int:
         message = f"interrupted after {exc.finished} finished replication(s){kept}"
         print(f"\ngtmsim: {message}", file=sys.stderr)
         return 143 if exc.signal == "SIGTERM" else 130
-    except Terminated:
-        return 143
-    except KeyboardInterrupt:
-        return 130
+    except (Terminated, KeyboardInterrupt) as exc:  # outside a run's replications
+        out = getattr(args, "out", None)
+        kept = f"; what was written to {out}/ is kept: the same command resumes" if out else ""
+        print(f"\ngtmsim: interrupted{kept}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except gtmsim.ExperimentError as exc:
         print(f"gtmsim: {exc}", file=sys.stderr)
         return 1

@@ -180,7 +180,8 @@ def output_lock(out: str | os.PathLike):
 
     The lock is the operating system's (``flock``): it goes away with the process that
     held it, even a killed one, so a lock file left behind never blocks a new run.
-    Taking it also removes the stray temporary files of a killed write. Nested uses
+    Taking and releasing it also remove the stray temporary files of a killed write
+    (a worker stopped mid-write when a run is interrupted). Nested uses
     in one process share the lock. Without ``fcntl`` (Windows) nothing is locked.
 
     Raises
@@ -217,8 +218,9 @@ def output_lock(out: str | os.PathLike):
         _held[path] = [f, 1]
         try:
             yield
-        finally:
+        finally:  # the run's workers are gone by now: what they left half-written goes too
             del _held[path]
+            remove_stray_temporaries(path)
     finally:
         f.close()  # releases the lock
 
