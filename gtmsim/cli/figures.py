@@ -24,6 +24,7 @@ from gtmsim.cli.common import (
     show_progress,
     vary_option,
 )
+from gtmsim.experiment.run import unique_name
 from gtmsim.results.metrics import unknown_metrics
 from gtmsim.scenario.shipped import SHIPPED_DIR
 
@@ -328,9 +329,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for i, file in enumerate(args.files):
             scenario = gtmsim.load_scenario(file, {**overrides, "simulation.seed": seed})
-            name, k = scenario.name, 2
-            while name in journeys:
-                name, k = f"{scenario.name}#{k}", k + 1
+            name = unique_name(scenario.name, journeys)
             log = Path(tmp) / f"{i}.csv"
             result = gtmsim.simulate(scenario, args.replication, event_log=log)
             journeys[name] = read_event_log(

@@ -63,7 +63,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gtmsim.experiment.ensemble import Ensemble
-from gtmsim.experiment.run import Progress, resolve_designs, run_experiment
+from gtmsim.experiment.run import Progress, resolve_designs, run_experiment, unique_name
 from gtmsim.experiment.sweep import design_points
 from gtmsim.results.metrics import better, improves, unknown_metrics
 from gtmsim.results.storage import check_output_dir, json_safe, output_lock, write_text
@@ -600,16 +600,10 @@ def _designs(
 
 def _unique(items: list[tuple[str | None, Scenario]]) -> list[tuple[str, Scenario]]:
     """Design names made unique (``name#2``) before they key a mapping."""
-    out: list[tuple[str, Scenario]] = []
-    seen: set[str] = set()
+    names: list[str] = []
     for name, scenario in items:
-        name = base = name or scenario.name
-        k = 2
-        while name in seen:
-            name, k = f"{base}#{k}", k + 1
-        seen.add(name)
-        out.append((name, scenario))
-    return out
+        names.append(unique_name(name or scenario.name, names))
+    return [(n, s) for n, (_, s) in zip(names, items, strict=True)]
 
 
 def _union(
@@ -660,12 +654,9 @@ def _world(design: str, i: int) -> str:
 
 def _paired_means(diff: np.ndarray) -> np.ndarray:
     """The mean over replications (columns) of each world, replications without a value left out."""
-    out = np.full(diff.shape[0], math.nan)
-    for i, row in enumerate(diff):
-        ok = row[~np.isnan(row)]
-        if ok.size:
-            out[i] = float(ok.mean())
-    return out
+    counts = (~np.isnan(diff)).sum(axis=1)
+    sums = np.nansum(diff, axis=1)
+    return np.divide(sums, counts, out=np.full(diff.shape[0], math.nan), where=counts > 0)
 
 
 def _quantile_names() -> list[str]:

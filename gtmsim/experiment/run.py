@@ -191,15 +191,19 @@ def resolve_designs(scenarios: Any, seed: int | None) -> tuple[list[str], list[S
     names: list[str] = []
     resolved: list[Scenario] = []
     for name, s in loaded:
-        name = name or s.name
-        base, k = name, 2
-        while name in names:
-            name, k = f"{base}#{k}", k + 1
-        names.append(name)
+        names.append(unique_name(name or s.name, names))
         resolved.append(
             s.model_copy(update={"simulation": s.simulation.model_copy(update={"seed": seed})})
         )
     return names, resolved
+
+
+def unique_name(name: str, taken) -> str:
+    """``name``, or ``name#2``, ``name#3``, ... if it is already among ``taken``."""
+    out, k = name, 2
+    while out in taken:
+        out, k = f"{name}#{k}", k + 1
+    return out
 
 
 def _looks_like_scenario(mapping: Mapping) -> bool:

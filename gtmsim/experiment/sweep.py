@@ -21,7 +21,7 @@ import numpy as np
 
 from gtmsim.experiment.compare import KEY_METRICS
 from gtmsim.experiment.ensemble import Ensemble
-from gtmsim.experiment.run import Progress, run_experiment
+from gtmsim.experiment.run import Progress, run_experiment, unique_name
 from gtmsim.results.metrics import metric_range, seeks_higher, unknown_metrics
 from gtmsim.results.summary import mean_interval
 from gtmsim.results.table import Table
@@ -398,11 +398,7 @@ def sweep(
     data = base.model_dump(mode="json")
     designs: dict[str, Scenario] = {}
     for point in points:
-        name, k = point_name(point), 2
-        unique = name
-        while unique in designs:
-            unique, k = f"{name}#{k}", k + 1
-        designs[unique] = load_scenario(data, point)
+        designs[unique_name(point_name(point), designs)] = load_scenario(data, point)
     ensemble = run_experiment(
         designs,
         replications,
