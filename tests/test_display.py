@@ -23,6 +23,22 @@ def test_shares_and_rates_are_known_as_shares():
     assert is_share("win_rate.segment.smb") and not is_share("deals_won.channel.referral")
 
 
+def test_a_metric_is_shown_as_a_percent_exactly_when_its_range_says_so():
+    from gtmsim.results.metrics import PERCENT_RANGES, metric_range
+
+    breakdowns = [f"{m}.{by}.x" for m in METRICS for by in ("channel", "segment")]
+    for name in [*METRICS, *breakdowns]:
+        assert is_share(name) == (metric_range(name) in PERCENT_RANGES), name
+    # the names that once disagreed: each prints as what it is
+    assert format_number(0.31, "ae_prospecting_share_non_admin") == "31.0%"
+    assert format_number(0.62, "trust_ae_mean") == "62.0%"
+    assert format_number(1.25, "ae_quota_attainment_median") == "125%"
+    assert format_number(-0.042, "bookings_growth_yoy") == "-4.2%"
+    assert format_number(0.021, "mql_to_customer_rate") == "2.1%"
+    assert format_number(0.75, "gtm_cost_per_bookings") == "0.75"
+    assert format_number(12.5, "first_response_hours_median") == "12.5"
+
+
 def test_money_is_known_by_its_meaning_not_by_its_name():
     assert {m for m in METRICS if unit(m) == "USD"} >= {"bookings", "marketing_cost_usd"}
     assert unit("bookings.channel.referral") == "USD"

@@ -68,13 +68,14 @@ def test_every_metric_with_a_range_is_a_metric_and_breakdowns_inherit_it():
     from gtmsim.results.metrics import METRIC_RANGES
 
     assert set(METRIC_RANGES) <= set(METRICS)
-    assert set(METRIC_RANGES.values()) == {"share", "count", "non_negative"}
+    assert set(METRIC_RANGES.values()) == {"share", "rate", "change", "count", "non_negative"}
     assert metric_range("deals_won.channel.referral") == "count"
     assert metric_range("bookings.segment.smb") == "count"
     assert metric_range("win_rate") == "share"
     assert metric_range("bookings_net_of_gtm_cost_usd") is None
-    # every metric has a range but those that can go below 0: a new metric must say
-    unbounded = {"bookings_growth_yoy", "bookings_net_of_gtm_cost_usd", "mql_threshold_end"}
+    # every metric has a range but net figures and levels, which can take any value: a new
+    # metric must say (a growth rate too, which is shown as a percent)
+    unbounded = {"bookings_net_of_gtm_cost_usd", "mql_threshold_end"}
     assert set(METRICS) - set(METRIC_RANGES) == unbounded
 
 
@@ -88,7 +89,7 @@ def test_a_summary_keeps_shares_in_0_1_and_counts_above_0_with_the_plain_means()
         if data.size:
             assert row["mean"] == float(data.mean())
         kind = metric_range(row["metric"])
-        if row["n"] < 2 or kind is None:
+        if row["n"] < 2 or kind in (None, "change"):
             continue
         assert row["ci_low"] >= 0.0, row
         if kind == "share":

@@ -1,7 +1,8 @@
 """Metrics: pure functions from a finished world's records to a flat mapping of numbers.
 
 :data:`METRICS` documents every headline metric (name -> meaning and unit);
-:data:`METRIC_RANGES` says which are shares, counts or never negative.
+:data:`METRIC_RANGES` says which are shares (shown as percents), counts or never
+negative.
 Funnel counts also appear per channel and per segment as
 ``<metric>.channel.<name>`` and ``<metric>.segment.<name>``; each breakdown
 counts the same leads as its total and adds up to it (``accepted`` counts
@@ -207,14 +208,9 @@ HEADLINE_METRICS = (
 
 
 def is_share(name: str) -> bool:
-    """Whether a metric is a share or rate (0..1, shown as a percent): ``*_share``,
-    ``*_rate``, the speed-to-lead rates, quota attainment and growth."""
-    base = name.partition(".channel.")[0].partition(".segment.")[0]
-    return (
-        base.endswith(("_share", "_rate"))
-        or base.startswith(("first_contact_rate.", "qualify_rate."))
-        or base in ("ae_quota_attainment_median", "bookings_growth_yoy")
-    )
+    """Whether a metric is shown as a percent (23.4%, differences in percentage points):
+    its range (:func:`metric_range`) is one of :data:`PERCENT_RANGES`."""
+    return metric_range(name) in PERCENT_RANGES
 
 
 def unit(name: str) -> str:
@@ -277,9 +273,11 @@ FUNNEL_METRICS = ("leads_created", "mqls", "accepted", "opportunities", "deals_w
 REP_ACTIVITIES = ("selling", "follow_up", "prospecting", "internal_meetings", "admin")
 
 # The range each metric can take, for confidence intervals that stay in it (see
-# gtmsim.results.summary.mean_interval): "share" in [0, 1], "count" (counts and USD
-# totals) and "non_negative" (medians, means, ratios) not below 0. A metric not named
-# here can take any value (a difference, a net figure, a growth rate).
+# gtmsim.results.summary.mean_interval), and so how it is shown: "share" in [0, 1] and
+# "rate" (not below 0, can pass 1: quota attainment, wins per MQL with returning buyers)
+# as percents; "count" (counts and USD totals) and "non_negative" (medians, means, USD
+# per USD) not below 0; "change" (a growth rate) any value, as a percent. A metric not
+# named here can take any value (a difference, a net figure, a level).
 METRIC_RANGES: dict[str, str] = {
     **dict.fromkeys(
         (
@@ -318,15 +316,23 @@ METRIC_RANGES: dict[str, str] = {
         "count",
     ),
     **dict.fromkeys(
+        ("mql_to_customer_rate", "lead_to_opportunity_rate", "ae_quota_attainment_median"),
+        "rate",
+    ),
+    **dict.fromkeys(
         (
-            "marketing_spend_per_bookings", "mql_to_customer_rate", "lead_to_opportunity_rate",
-            "first_response_hours_median", "first_response_hours_mean", "cycle_days_median",
-            "cycle_days_mean", "deal_size_usd_mean", "ae_quota_attainment_median",
-            "gtm_cost_per_bookings", "scoring_noise_sd_end", "marketing_budget_usd_per_week_end",
+            "marketing_spend_per_bookings", "first_response_hours_median",
+            "first_response_hours_mean", "cycle_days_median", "cycle_days_mean",
+            "deal_size_usd_mean", "gtm_cost_per_bookings", "scoring_noise_sd_end",
+            "marketing_budget_usd_per_week_end",
         ),
         "non_negative",
     ),
+    "bookings_growth_yoy": "change",
 }  # fmt: skip
+
+PERCENT_RANGES = ("share", "rate", "change")
+"""The ranges of :data:`METRIC_RANGES` whose metrics are shown as percents (see :func:`is_share`)."""
 
 
 def metric_range(name: str) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-SHARE, COUNT, NON_NEGATIVE = "share", "count", "non_negative"
+SHARE, COUNT, NON_NEGATIVE, RATE = "share", "count", "non_negative", "rate"
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
@@ -46,8 +46,9 @@ def mean_interval(
     quasi-Poisson mean, whose variance is proportional to the mean (the ratio estimated
     from the replications), so that it never goes below 0; bookings, a sum of deal
     sizes over a Poisson number of deals, have a variance proportional to their mean
-    too. ``"non_negative"`` (medians, means and ratios that cannot be negative): the t
-    interval cut at 0, which keeps its coverage since the true mean is not below 0.
+    too. ``"non_negative"`` and ``"rate"`` (medians, means and ratios that cannot be
+    negative): the t interval cut at 0, which keeps its coverage since the true mean is
+    not below 0. Any other kind (``"change"``) is the t interval.
     The critical value is Student t's with n - 1 degrees of freedom in every case.
 
     The interval of a kind is used only when every value is in its range (else: the t
@@ -62,7 +63,7 @@ def mean_interval(
         return (mean, *_score_interval(mean, _standard_error(x) ** 2, _t(level, x.size), 1.0))
     if kind == COUNT and (x >= 0).all():
         return (mean, *_score_interval(mean, _standard_error(x) ** 2, _t(level, x.size), None))
-    if kind in (SHARE, COUNT, NON_NEGATIVE) and (x >= 0).all():
+    if kind in (SHARE, COUNT, NON_NEGATIVE, RATE) and (x >= 0).all():
         return mean, max(0.0, mean - half), mean + half
     return mean, mean - half, mean + half
 
