@@ -77,6 +77,22 @@ def test_text_shows_shares_and_relative_changes_as_percents():
     assert Table({"x": [0.5]}).to_text() == "  x\n0.5"  # no metric column: as it was
 
 
+def test_a_table_can_say_how_a_column_is_shown_where_its_name_does_not():
+    table = Table(
+        {
+            "step": ["mqls / inquiries", "inquiries"],
+            "baseline": [0.254, 1234.0],
+            "q05": [0.1, -0.02],
+        },
+        shown_as={"baseline": ["percent", "number"], "q05": "points"},
+    )
+    assert [line.split() for line in table.to_text().splitlines()[1:]] == [
+        ["mqls", "/", "inquiries", "25.4%", "+10.0", "pp"],
+        ["inquiries", "1,234", "-2", "pp"],
+    ]
+    assert table["baseline"] == [0.254, 1234.0] and "0.254" in table.to_csv()
+
+
 def test_long_text_wraps_to_fit_and_print_fits_120_columns():
     words = "a meaning that goes on " * 12
     table = Table({"metric": ["mqls", "bookings"], "mean": [1.0, 2.0], "meaning": [words, "short"]})

@@ -233,3 +233,27 @@ def test_a_metric_where_neither_way_is_better_is_refused():
             replications=1,
             metric="mqls",
         )
+
+
+def test_quantiles_of_a_share_metric_print_in_percentage_points():
+    result = RobustResult(
+        baseline="a",
+        designs=["b"],
+        metric="win_rate",
+        assumptions=["x"],
+        fixed=[],
+        ranges={"a": {"x": [0.0, 1.0]}, "b": {}},
+        points=np.array([[0.1], [0.5], [0.9]]),
+        values={"a": np.array([[0.1], [0.5], [0.9]]), "b": np.array([[0.2], [0.2], [0.2]])},
+        baseline_means=np.array([0.2, 0.25, 0.3]),
+        differences={"b": np.array([-0.01, 0.02, 0.05])},
+        method="lhs",
+        samples=3,
+        replications=1,
+        seed=1,
+    )
+    text = str(result)
+    assert "+2 pp" in text and "-0.01" not in text  # the median and q05, as the report shows them
+    row = result.table().to_text().splitlines()[1]
+    assert "+2 pp" in row and "67%" in row  # wins_share stays a share of worlds
+    assert result.table()["median"] == [pytest.approx(0.02)]  # the numbers themselves: as they are

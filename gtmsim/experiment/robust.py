@@ -65,7 +65,7 @@ import numpy as np
 from gtmsim.experiment.ensemble import Ensemble
 from gtmsim.experiment.run import Progress, resolve_designs, run_experiment, unique_name
 from gtmsim.experiment.sweep import design_points
-from gtmsim.results.metrics import better, improves, unknown_metrics
+from gtmsim.results.metrics import better, improves, is_share, unknown_metrics
 from gtmsim.results.storage import check_output_dir, json_safe, output_lock, write_text
 from gtmsim.results.table import Table
 from gtmsim.scenario.assumptions import with_values
@@ -159,7 +159,8 @@ class RobustResult:
         and losing worlds; empty when the design wins or loses in every world),
         ``ks_statistic``, ``ks_pvalue``, ``margin_moved_by`` (the assumption
         with the largest absolute Spearman correlation with the difference) and
-        ``spearman_rho``.
+        ``spearman_rho``. Printed, the mean and quantiles of a share metric are in
+        percentage points.
         """
         cols: dict[str, list] = {
             k: []
@@ -194,7 +195,10 @@ class RobustResult:
             cols["ks_pvalue"].append(decided["ks_pvalue"] if decided else math.nan)
             cols["margin_moved_by"].append(moved["assumption"] if moved else "")
             cols["spearman_rho"].append(moved["spearman_rho"] if moved else math.nan)
-        return Table(cols)
+        differences = ("mean", *_quantile_names())  # of a share: in percentage points
+        return Table(
+            cols, shown_as=dict.fromkeys(differences, "points") if is_share(self.metric) else {}
+        )
 
     def drivers(self, design: str) -> Table:
         """How much each assumption decides ``design``'s verdict, most decisive first.

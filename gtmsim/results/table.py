@@ -7,7 +7,7 @@ import io
 import math
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -41,9 +41,15 @@ class Table:
     Convert with :meth:`to_pandas` (needs pandas) or iterate :meth:`rows`;
     ``print(table)`` and a notebook show it as a table, shares and relative
     changes as percents.
+
+    ``shown_as`` says how a column's numbers are shown where its name does not:
+    column -> ``"percent"`` (a share), ``"points"`` (a difference of two shares,
+    in percentage points) or ``"number"``, for the whole column or as a list with
+    one per row. It changes the text only, never the values.
     """
 
     columns: dict[str, list]
+    shown_as: dict[str, str | list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         lengths = {len(v) for v in self.columns.values()}
@@ -155,7 +161,11 @@ class Table:
         out = []
         for n in names:
             values = self.columns[n]
-            if n in SIGNED_PERCENT:
+            if n in self.shown_as:
+                kinds = self.shown_as[n]
+                kinds = [kinds] * len(values) if isinstance(kinds, str) else kinds
+                col = [_SHOWN[k](v) for v, k in zip(values, kinds, strict=True)]
+            elif n in SIGNED_PERCENT:
                 col = [format_number(v, relative=True) for v in values]
             elif n in PERCENT:
                 col = [
@@ -256,3 +266,6 @@ def _cell(value: Any) -> str:
     if abs(value) >= 10:
         return f"{value:,.1f}"
     return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+_SHOWN = {"percent": _percent, "points": _points, "number": _cell}  # the kinds of Table.shown_as
