@@ -62,6 +62,17 @@ def test_every_step_is_the_metric_or_the_ratio_of_metrics_it_names(pair):
             assert r[column] == pytest.approx(value, rel=1e-9), (r["step"], column)
 
 
+def test_the_printed_bridge_shows_ratio_steps_of_counts_as_percents(pair):
+    bridge = gtmsim.revenue_bridge(pair, "base", "fast")
+    lines = bridge.to_text(["step", "baseline", "design"]).splitlines()[1:]
+    shown = {line.split("  ")[0].strip(): line.split()[-2:] for line in lines}
+    for r in bridge.rows():
+        per_deal = r["step"].startswith("bookings") and " / " in r["step"]
+        percents = [v.endswith("%") for v in shown[r["step"]]]
+        assert percents == [" / " in r["step"] and not per_deal] * 2, (r["step"], shown)
+    assert bridge.where(step="mqls / inquiries")[0]["baseline"] < 1  # the value stays a ratio
+
+
 def test_a_chain_with_an_empty_stage_is_one_step_that_still_adds_up(pair):
     """No self-sourced deal won in the baseline: the sales-sourced chain cannot be split."""
     values = pair.values.copy()

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from gtmsim.experiment.ensemble import Ensemble
-from gtmsim.results.metrics import better, improves
+from gtmsim.results.metrics import better, improves, unit
 from gtmsim.results.summary import mean_ci
 from gtmsim.results.table import Table
 
@@ -132,6 +132,13 @@ def step_name(num: str, den: str | None) -> str:
     return f"{num} / {den}" if den else num
 
 
+def step_is_share(step: str) -> bool:
+    """Whether a bridge step's values are a share, shown as a percent: a ratio of two
+    counts (``"mqls / inquiries"``), not a count, a USD total or USD per deal."""
+    numerator, ratio, _ = step.partition(" / ")
+    return bool(ratio) and unit(numerator) != "USD"
+
+
 def _means(ensemble: Ensemble, d: int) -> dict[str, float]:
     """The mean over replications of every metric the bridge reads, for one design."""
     names = {"bookings", "accepted", "opportunities", "deals_won"} | {
@@ -212,7 +219,8 @@ def revenue_bridge(ensemble: Ensemble, baseline: str | int, design: str | int) -
     -------
     Table
         Columns ``chain``, ``step``, ``kind`` (``step``, ``subtotal`` or
-        ``total``), ``baseline``, ``design`` and ``contribution_usd``.
+        ``total``), ``baseline``, ``design`` and ``contribution_usd``; printed, the
+        ratio steps of counts (:func:`step_is_share`) are percents.
 
     Raises
     ------
@@ -240,7 +248,8 @@ def revenue_bridge(ensemble: Ensemble, baseline: str | int, design: str | int) -
             row(chain, *step[:1], "step", *step[1:])
         row(chain, total, "subtotal", a[total], b[total], b[total] - a[total])
     row("total", "bookings", "total", a["bookings"], b["bookings"], b["bookings"] - a["bookings"])
-    return Table(cols)
+    shown = ["percent" if step_is_share(step) else "number" for step in cols["step"]]
+    return Table(cols, shown_as={"baseline": shown, "design": shown})
 
 
 def _log_mean(x: float, y: float) -> float:
