@@ -79,3 +79,17 @@ def test_a_file_in_the_working_directory_comes_first(tmp_path, monkeypatch, caps
     assert calibration.default_targets() == Path("docs") / "calibration.toml"
     assert main(["list"]) == 0  # the folder here, not the package's
     assert "scenarios/over_the_wall.toml  mine" in capsys.readouterr().out
+
+
+def test_a_misspelt_name_gets_the_installed_scenarios_from_an_empty_folder(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "over_the_wal"]) == 2
+    err = capsys.readouterr().err
+    assert "over_the_wal: cannot read this file: no such file" in err
+    assert "did you mean 'over_the_wall'?" in err, err  # a name that `gtmsim run` takes
+    assert main(["validate", "fast_folow_up"]) == 2
+    assert "did you mean 'examples/fast_follow_up'?" in capsys.readouterr().err
+    assert main(["run", "xyzzy"]) == 2  # nothing close: where to look
+    assert "`gtmsim list` shows the shipped scenario files" in capsys.readouterr().err

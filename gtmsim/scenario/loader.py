@@ -43,7 +43,7 @@ from gtmsim.scenario.errors import (
 )
 from gtmsim.scenario.rules import rules_despite
 from gtmsim.scenario.schema import Scenario
-from gtmsim.scenario.shipped import closest_scenarios, shipped_scenarios
+from gtmsim.scenario.shipped import closest_scenarios
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _AT_END = " (at end of document)"  # how tomllib says where an unfinished file broke off
@@ -330,10 +330,11 @@ def _read(path: str, referrer: _Layer | None, start: str | None) -> _Layer:
             raw = file.read(MAX_FILE_BYTES + 1)  # /dev/zero or a huge file: stop early
     except FileNotFoundError:
         reason = "no such file"
-        close = closest_scenarios(path, start, exclude=referrer and referrer.file)
+        exclude = referrer and referrer.file
+        close = closest_scenarios(path, start, exclude=exclude, names=referrer is None)
         if close:
             hint = "did you mean " + " or ".join(map(repr, close)) + "?"
-        elif referrer is None and shipped_scenarios():
+        elif referrer is None:  # the package's scenarios, if not a scenarios/ folder here
             hint = "`gtmsim list` shows the shipped scenario files"
     except OSError as exc:
         reason = exc.strerror or str(exc)

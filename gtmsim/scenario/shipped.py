@@ -91,12 +91,19 @@ def shipped_by_name(name: str, root: str | os.PathLike[str] | None = None) -> st
 
 
 def closest_scenarios(
-    missing: str, start: str | None, exclude: str | None = None, n: int = 3
+    missing: str,
+    start: str | None,
+    exclude: str | None = None,
+    n: int = 3,
+    names: bool = False,
 ) -> list[str]:
     """Existing scenario files whose names are closest to a path that does not exist.
 
     The candidates are the shipped scenarios and the files near ``missing``:
-    in the nearest folder on its path that exists, and one folder down.
+    in the nearest folder on its path that exists, and one folder down. With
+    ``names`` and no :data:`SHIPPED_DIR` here, the scenarios installed with the
+    package are candidates too, offered by the name a FILE argument takes
+    (``over_the_wall``, ``examples/fast_follow_up``; see :func:`shipped_by_name`).
 
     Parameters
     ----------
@@ -110,6 +117,9 @@ def closest_scenarios(
         A file never to suggest (the file whose ``extends`` is being resolved).
     n : int
         At most this many distinct names.
+    names : bool
+        Whether a name of an installed scenario would do (a file given on the
+        command line; an ``extends`` needs a path).
 
     Returns
     -------
@@ -123,8 +133,13 @@ def closest_scenarios(
         folder = folder.parent
     near = [*folder.glob("*.toml"), *folder.glob("*/*.toml")] if folder.is_dir() else []
     skip = {os.path.realpath(exclude)} if exclude else set()
+    installed = packaged_scenarios()
+    named = {}  # installed file -> the name it is offered by
+    if names and not Path(SHIPPED_DIR).is_dir():
+        for path in shipped_scenarios(installed):
+            named[os.path.abspath(path)] = Path(path).relative_to(installed).with_suffix("")
     by_name: dict[str, dict[str, str]] = {}
-    for path in [*shipped_scenarios(), *near]:
+    for path in [*shipped_scenarios(), *near, *named]:
         real = os.path.realpath(path)
         if real not in skip:
             by_name.setdefault(Path(path).stem.lower(), {})[real] = os.path.abspath(path)
@@ -135,7 +150,8 @@ def closest_scenarios(
         paths = sorted(by_name[stem].values())
         beside = [p for p in paths if os.path.dirname(p) == given]
         for path in beside or paths:  # the one in the folder given, if there is one
-            shown.append(Path(path if start is None else os.path.relpath(path, start)).as_posix())
+            shown_path = path if start is None else os.path.relpath(path, start)
+            shown.append(Path(named.get(path, shown_path)).as_posix())
     return shown
 
 
