@@ -93,3 +93,20 @@ def test_a_misspelt_name_gets_the_installed_scenarios_from_an_empty_folder(
     assert "did you mean 'examples/fast_follow_up'?" in capsys.readouterr().err
     assert main(["run", "xyzzy"]) == 2  # nothing close: where to look
     assert "`gtmsim list` shows the shipped scenario files" in capsys.readouterr().err
+
+
+def test_the_gallery_takes_the_installed_designs_from_an_empty_folder(tmp_path, monkeypatch):
+    from gtmsim.cli import figures
+
+    monkeypatch.chdir(tmp_path)
+    given = []
+
+    def resolved_only(args, overrides=None):  # the designs, not the gallery's runs
+        given.extend(args.files)
+        raise figures.BadInput("resolved")
+
+    monkeypatch.setattr(figures, "_designs", resolved_only)
+    assert main(["gallery", "--no-explore"]) == 2
+    presets = sorted(packaged_scenarios().glob("*.toml"))
+    assert [Path(f) for f in given] == presets and len(presets) == 5
+    assert list(tmp_path.iterdir()) == []

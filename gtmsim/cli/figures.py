@@ -26,7 +26,7 @@ from gtmsim.cli.common import (
 )
 from gtmsim.experiment.run import unique_name
 from gtmsim.results.metrics import unknown_metrics
-from gtmsim.scenario.shipped import SHIPPED_DIR
+from gtmsim.scenario.shipped import SHIPPED_DIR, scenario_folder
 
 PLOT_KINDS = {
     "funnel": "the inbound funnel of every design: counts and stage-to-stage rates",
@@ -377,7 +377,8 @@ def add_gallery(sub) -> None:
         "gallery",
         help="regenerate the figure gallery (plots/) from the shipped designs",
         description="Run the designs (default: every *.toml directly in scenarios/, else the "
-        "base market and the examples) and write every figure as PNG, with the attribution of "
+        "base market and the examples; the scenarios installed with gtmsim where there is no "
+        "scenarios/ folder here) and write every figure as PNG, with the attribution of "
         "the last design's difference from the baseline, a sweep heatmap and Sobol indices "
         "of the baseline, and the designs' robust comparison over their declared assumptions.",
     )
@@ -402,7 +403,7 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     from gtmsim.report.gallery import default_scenarios, write_gallery
 
     listing = Path(args.output) / "gallery.toml"  # the gallery says what it shows
-    args.files = list(args.files) or default_scenarios(SHIPPED_DIR, listing)
+    args.files = list(args.files) or default_scenarios(scenario_folder(), listing)
     if not args.files:
         raise BadInput(f"no FILE given and no scenario files in {SHIPPED_DIR}/")
     overrides = {"simulation.horizon_days": args.days} if args.days else {}

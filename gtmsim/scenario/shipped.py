@@ -35,6 +35,12 @@ def packaged_scenarios() -> Path:
     return packaged("scenarios")
 
 
+def scenario_folder() -> Path:
+    """The folder of the shipped scenarios: :data:`SHIPPED_DIR` of the working
+    directory if there is one, else the package's (:func:`packaged_scenarios`)."""
+    return Path(SHIPPED_DIR) if Path(SHIPPED_DIR).is_dir() else packaged_scenarios()
+
+
 def shipped_scenarios(root: str | os.PathLike[str] = SHIPPED_DIR) -> list[str]:
     """Every scenario file under ``root``, sorted; none if there is no such folder.
 
