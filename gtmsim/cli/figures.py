@@ -26,7 +26,7 @@ from gtmsim.cli.common import (
 )
 from gtmsim.experiment.run import unique_name
 from gtmsim.results.metrics import unknown_metrics
-from gtmsim.scenario.shipped import SHIPPED_DIR, scenario_folder
+from gtmsim.scenario.shipped import scenario_folder
 
 PLOT_KINDS = {
     "funnel": "the inbound funnel of every design: counts and stage-to-stage rates",
@@ -403,9 +403,10 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     from gtmsim.report.gallery import default_scenarios, write_gallery
 
     listing = Path(args.output) / "gallery.toml"  # the gallery says what it shows
-    args.files = list(args.files) or default_scenarios(scenario_folder(), listing)
+    folder = scenario_folder()
+    args.files = list(args.files) or default_scenarios(folder, listing)
     if not args.files:
-        raise BadInput(f"no FILE given and no scenario files in {SHIPPED_DIR}/")
+        raise BadInput(f"no FILE given and no scenario files in {folder}/")
     overrides = {"simulation.horizon_days": args.days} if args.days else {}
     ensemble, base = _designs(args, overrides)
     extra = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import gtmsim
 from gtmsim.cli.common import FILE_HELP, BadInput, at_least, scenario_file
 from gtmsim.experiment.run import unique_name
-from gtmsim.scenario.shipped import SHIPPED_DIR, display, packaged_scenarios, shipped_scenarios
+from gtmsim.scenario.shipped import display, scenario_folder, shipped_scenarios
 
 DEFAULT_PORT = 8765
 
@@ -68,7 +68,7 @@ def catalogue(files: list[str]) -> dict[str, str]:
     for file in files:
         gtmsim.load_scenario(file)  # a bad file is reported now, not on the page
         out[unique_name(Path(file).stem, out)] = file
-    root = Path(SHIPPED_DIR) if Path(SHIPPED_DIR).is_dir() else packaged_scenarios()
+    root = scenario_folder()
     given = {os.path.realpath(f) for f in out.values()}
     for path in shipped_scenarios(root):
         name = Path(path).relative_to(root).with_suffix("").as_posix()
