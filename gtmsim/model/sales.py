@@ -411,6 +411,8 @@ class Rep:
                             reload(self)
                 busy_w += w
                 prospect_w += w
+                if one_at_a_time and t > now:
+                    break  # what the loop would find next, it would not start before yielding
             self.busy_w, self.prospect_w, self.prospect_after = busy_w, prospect_w, prospect_after
             self.selling_hours, self.follow_up_hours = selling, follow_up
             if t > now:
