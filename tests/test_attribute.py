@@ -204,7 +204,7 @@ def test_command_line(tmp_path):
     assert run_cli("compare", BASE, str(fast), *short, "--out", str(compared)).returncode == 0
     clash = run_cli("attribute", BASE, str(fast), *short, "--out", str(compared))
     assert clash.returncode == 2 and "holds the results of another run" in clash.stderr
-    js = json.loads(run_cli(*args[:-2], "--json").stdout)  # the saved runs, read back
+    js = json.loads(run_cli(*args, "--json").stdout)  # the saved runs, read back
     assert js["switched_back"]["handoff"] == {
         "handoff.sla_hours": None,
         "handoff.route": "round_robin",

@@ -118,11 +118,14 @@ def test_readme_opens_with_the_two_commands_and_the_main_one_works():
     install, run = block[0].split(" && ")
     assert install == "python -m pip install ." and "pytest" in block[1]
     assert run.startswith("gtmsim compare ")
-    # run it as a user's shell would (it uses a glob), with this interpreter's gtmsim
+    # run it as a user's shell would (it uses a glob), with this interpreter's gtmsim, over
+    # 60 days instead of a year (the same command; the full year is the README's excerpt)
     command = run.replace("gtmsim", f"{shlex.quote(sys.executable)} -m gtmsim.cli", 1)
+    command += " --set simulation.horizon_days=60"
     out = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "5 designs, 5 paired replications each" in out.stdout
+    assert "simulation.horizon_days = 60" in out.stdout  # the override is shown
     assert "Revenue bridge" in out.stdout
 
 
