@@ -109,7 +109,7 @@ def closest_scenarios(
     in the nearest folder on its path that exists, and one folder down. With
     ``names`` and no :data:`SHIPPED_DIR` here, the scenarios installed with the
     package are candidates too, offered by the name a FILE argument takes
-    (``over_the_wall``, ``examples/fast_follow_up``; see :func:`shipped_by_name`).
+    (``base/market``, ``examples/fast_follow_up``; see :func:`shipped_by_name`).
 
     Parameters
     ----------
