@@ -38,6 +38,20 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The calibration report's rows (statistical checks of every shipped design over
+    three years, about a third of the suite's CPU) run in CI (`CI` set, as `.ci/run`
+    does), with `-m calibration`, or when their file is named; elsewhere they are
+    skipped, with that said in the summary."""
+    if os.environ.get("CI") or "calibration" in config.getoption("markexpr", ""):
+        return
+    named = {Path(str(arg).split("::")[0]).name for arg in config.args}
+    skip = pytest.mark.skip(reason="calibration rows run in CI (CI=true) or with -m calibration")
+    for item in items:
+        if "calibration" in item.keywords and item.path.name not in named:
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto`: no workers when one test file is run, else xdist's one per core."""

@@ -1,9 +1,10 @@
 """The shipped org designs against the published figures (CALIBRATION.md A, B, C, D).
 
-One paired experiment serves every row (it takes a couple of minutes on two
-cores); rows the model does not reproduce yet are strict expected failures
-with the reason, so that the list below is the honest state of the calibration
-and a row that starts to pass is noticed.
+One paired experiment serves every row. It takes a couple of minutes on two
+cores, so the rows run in CI, with `-m calibration` or when this file is named
+(tests/conftest.py). Rows the model does not reproduce yet are strict expected
+failures with the reason, so that the list below is the honest state of the
+calibration and a row that starts to pass is noticed.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from gtmsim.calibration import load_targets, report, row_result, run_designs
-
-pytestmark = pytest.mark.calibration
 
 TARGETS = Path(__file__).resolve().parent.parent / "docs" / "calibration.toml"
 
@@ -31,6 +30,7 @@ def calibration():
 ROWS = [row["label"] for row in load_targets(TARGETS).rows]
 
 
+@pytest.mark.calibration  # the long run: see tests/conftest.py for when it runs
 @pytest.mark.parametrize("label", ROWS)
 def test_row(calibration, label):
     row = calibration.where(figure=label)[0]
