@@ -110,3 +110,24 @@ def test_the_gallery_takes_the_installed_designs_from_an_empty_folder(tmp_path, 
     presets = sorted(packaged_scenarios().glob("*.toml"))
     assert [Path(f) for f in given] == presets and len(presets) == 5
     assert list(tmp_path.iterdir()) == []
+
+
+def test_python_loads_a_shipped_scenario_by_name_from_any_folder(tmp_path, monkeypatch):
+    import gtmsim
+    from gtmsim.scenario.errors import ScenarioError
+
+    monkeypatch.chdir(tmp_path)
+    by_name = gtmsim.load_scenario("over_the_wall", {"simulation.horizon_days": 7})
+    by_path = gtmsim.load_scenario(
+        packaged_scenarios() / "over_the_wall.toml", {"simulation.horizon_days": 7}
+    )
+    assert by_name.content_hash() == by_path.content_hash()
+    assert gtmsim.load_scenario("examples/fast_follow_up").name == "fast_follow_up"
+    (tmp_path / "over_the_wall").write_text('name = "mine"\n')  # a file of that name first
+    assert gtmsim.load_scenario("over_the_wall").name == "mine"
+    try:
+        gtmsim.load_scenario("over_the_wal")
+    except ScenarioError as exc:
+        assert "did you mean 'over_the_wall'?" in str(exc)
+    else:
+        raise AssertionError("a misspelt name loaded")
