@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from gtmsim import calibration
 from gtmsim.cli import main
 from gtmsim.scenario.shipped import packaged, packaged_scenarios, shipped_by_name
@@ -125,9 +127,5 @@ def test_python_loads_a_shipped_scenario_by_name_from_any_folder(tmp_path, monke
     assert gtmsim.load_scenario("examples/fast_follow_up").name == "fast_follow_up"
     (tmp_path / "over_the_wall").write_text('name = "mine"\n')  # a file of that name first
     assert gtmsim.load_scenario("over_the_wall").name == "mine"
-    try:
+    with pytest.raises(ScenarioError, match="did you mean 'over_the_wall'"):
         gtmsim.load_scenario("over_the_wal")
-    except ScenarioError as exc:
-        assert "did you mean 'over_the_wall'?" in str(exc)
-    else:
-        raise AssertionError("a misspelt name loaded")
