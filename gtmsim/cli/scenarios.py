@@ -25,8 +25,6 @@ from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.explain import explain
 from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios
 
-HEADLINE = HEADLINE_METRICS
-
 
 def add_run(sub) -> None:
     run = sub.add_parser(
@@ -64,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if args.event_log:  # the same replication 0, run again with its event log on
         gtmsim.simulate(ensemble.scenarios[0], 0, event_log=args.event_log)
-    keys = list(gtmsim.METRICS) if args.all else list(HEADLINE)
+    keys = list(gtmsim.METRICS) if args.all else list(HEADLINE_METRICS)
     summary = ensemble.summary(keys)
     if args.json:
         payload = {
