@@ -119,3 +119,14 @@ def test_leads_born_before_the_run_are_counted_and_said_so(pair):
     assert (before <= pair.metric("inquiries")).all()
     for name in ("leads_created", "inquiries"):
         assert "leads_from_before_run" in METRICS[name]
+
+
+def test_a_step_says_its_unit_and_whether_it_is_a_share_with_or_without_its_note():
+    from gtmsim.experiment.compare import step_is_share, step_unit
+
+    assert step_is_share("mqls / inquiries") and step_unit("mqls / inquiries") == ""
+    assert step_unit("bookings_inbound_usd / deals_won_inbound") == "USD"
+    assert not step_is_share("bookings_inbound_usd / deals_won_inbound")
+    noted = "bookings_inbound_usd (not split: mqls / inquiries is empty in a design)"
+    assert step_unit(noted) == "USD" and not step_is_share(noted)
+    assert step_unit("inquiries") == "" and not step_is_share("inquiries")

@@ -155,3 +155,15 @@ def test_command_tables_fit_120_columns_with_percents(capsys):
     assert re.search(r"^first_response_hours_median +fast_follow_up .* lower +\d+%$", compare, re.M)
     for out in (run, compare):
         assert max(map(len, out.splitlines())) <= TEXT_WIDTH
+
+
+def test_a_table_refuses_a_shown_as_that_does_not_fit_it():
+    columns = {"step": ["a", "b"], "baseline": [0.1, 2.0]}
+    for shown, says in (
+        ({"design": "percent"}, "not a column"),
+        ({"baseline": ["percent"]}, "1 kinds for 2 rows"),
+        ({"baseline": "pct"}, "['pct']"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(says)):
+            Table(columns, shown_as=shown)
+    assert Table(columns, shown_as={"baseline": "percent"}) == Table(columns)  # display only

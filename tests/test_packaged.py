@@ -125,7 +125,23 @@ def test_python_loads_a_shipped_scenario_by_name_from_any_folder(tmp_path, monke
     )
     assert by_name.content_hash() == by_path.content_hash()
     assert gtmsim.load_scenario("examples/fast_follow_up").name == "fast_follow_up"
-    (tmp_path / "over_the_wall").write_text('name = "mine"\n')  # a file of that name first
-    assert gtmsim.load_scenario("over_the_wall").name == "mine"
     with pytest.raises(ScenarioError, match="did you mean 'over_the_wall'"):
         gtmsim.load_scenario("over_the_wal")
+    (tmp_path / "over_the_wall").write_text('name = "mine"\n')  # a file of that name first
+    assert gtmsim.load_scenario("over_the_wall").name == "mine"
+
+
+def test_a_name_loads_past_a_folder_of_that_name_and_hints_follow_what_loads(tmp_path, monkeypatch):
+    import gtmsim
+    from gtmsim.scenario.errors import ScenarioError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "over_the_wall").mkdir()  # e.g. a run's --out folder
+    assert gtmsim.load_scenario("over_the_wall").name == "over_the_wall"
+    mine = tmp_path / "scenarios" / "mine.toml"  # a scenarios/ folder of the user's own
+    mine.parent.mkdir()
+    mine.write_text('name = "mine"\n')
+    with pytest.raises(ScenarioError, match="did you mean 'over_the_wall'"):
+        gtmsim.load_scenario("over_the_wal")  # the installed one still loads by name
+    with pytest.raises(ScenarioError, match="did you mean 'scenarios/mine.toml'"):
+        gtmsim.load_scenario("mien")

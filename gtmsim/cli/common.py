@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
 
 from gtmsim.results.storage import json_safe
 from gtmsim.results.table import TEXT_WIDTH, Table
-from gtmsim.scenario.shipped import shipped_by_name
+from gtmsim.scenario.shipped import scenario_path
 
 FILE_HELP = "scenario file, or the name of a shipped scenario (see `gtmsim list`)"
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -28,7 +27,7 @@ class BadInput(Exception):
 def scenario_file(text: str) -> str:
     """A FILE argument: the file as typed or, for the name of a shipped scenario that
     is not a file here, that scenario's file (``gtmsim run examples/fast_follow_up``)."""
-    return text if os.path.exists(text) else shipped_by_name(text) or text
+    return scenario_path(text)
 
 
 def at_least(minimum: int) -> Callable[[str], int]:

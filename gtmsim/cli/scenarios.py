@@ -23,7 +23,7 @@ from gtmsim.results.metrics import HEADLINE_METRICS, better
 from gtmsim.results.storage import json_safe
 from gtmsim.results.table import TEXT_WIDTH, Table
 from gtmsim.scenario.explain import explain
-from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios
+from gtmsim.scenario.shipped import SHIPPED_DIR, packaged_scenarios, scenario_folder
 
 
 def add_run(sub) -> None:
@@ -144,8 +144,8 @@ def add_list(sub) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    installed = args.dir is None and not Path(SHIPPED_DIR).is_dir()
-    root = packaged_scenarios() if installed else Path(args.dir or SHIPPED_DIR)
+    root = Path(args.dir) if args.dir else scenario_folder()
+    installed = args.dir is None and root == packaged_scenarios()
     if not root.is_dir():
         raise BadInput(f"{root}: no such folder (leave out --dir for the shipped scenarios)")
     rows = {"file": [], "name": [], "description": []}

@@ -132,11 +132,17 @@ def step_name(num: str, den: str | None) -> str:
     return f"{num} / {den}" if den else num
 
 
+def step_unit(step: str) -> str:
+    """The unit of a bridge step's values: its numerator's (:func:`~gtmsim.results.metrics.unit`),
+    ``"USD"`` for a USD total or USD per deal, ``""`` for a count or a ratio of counts; a
+    step's note (``"bookings_inbound_usd (not split: ...)"``) is not part of its name."""
+    return unit(step.partition(" (")[0].partition(" / ")[0])
+
+
 def step_is_share(step: str) -> bool:
     """Whether a bridge step's values are a share, shown as a percent: a ratio of two
     counts (``"mqls / inquiries"``), not a count, a USD total or USD per deal."""
-    numerator, ratio, _ = step.partition(" / ")
-    return bool(ratio) and unit(numerator) != "USD"
+    return " / " in step.partition(" (")[0] and step_unit(step) != "USD"
 
 
 def _means(ensemble: Ensemble, d: int) -> dict[str, float]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gtmsim.experiment.compare import compare, revenue_bridge, step_is_share
+from gtmsim.experiment.compare import compare, revenue_bridge, step_is_share, step_unit
 from gtmsim.experiment.ensemble import Ensemble, Replication
 from gtmsim.experiment.run import resolve_designs
 from gtmsim.live.levers import check, levers
@@ -418,7 +418,7 @@ def _warm_up() -> None:
 def _step_kind(step: str) -> dict[str, Any]:
     """What a revenue bridge step's values are, for the page to show them: a count,
     USD (a subtotal, bookings per deal) or a ratio of two counts (a share)."""
-    return {"share": step_is_share(step), "unit": unit(step.partition(" / ")[0].partition(" (")[0])}
+    return {"share": step_is_share(step), "unit": step_unit(step)}
 
 
 def _changed(old: Any, new: Any) -> bool:

@@ -16,7 +16,7 @@ from matplotlib.ticker import FuncFormatter
 
 from gtmsim.experiment.compare import compare as compare_designs
 from gtmsim.experiment.compare import revenue_bridge as bridge_table
-from gtmsim.experiment.compare import step_is_share
+from gtmsim.experiment.compare import step_is_share, step_unit
 from gtmsim.experiment.ensemble import FIRST_RESPONSE_EDGES_HOURS, Ensemble
 from gtmsim.plots.style import (
     COUNT,
@@ -36,7 +36,7 @@ from gtmsim.plots.style import (
     show_numbers,
     styled,
 )
-from gtmsim.results.metrics import METRICS, metric_range, unit
+from gtmsim.results.metrics import METRICS, metric_range
 from gtmsim.results.metrics import better as metric_better
 from gtmsim.results.recorder import RESPONSE_BIN_LABELS
 from gtmsim.results.summary import mean_interval
@@ -489,10 +489,7 @@ def _step_label(row: dict) -> str:
     """A bridge step in words with its values in both designs, e.g. 'won per\nopportunity\n25% →
     31%'."""
     va, vb, step = row["baseline"], row["design"], row["step"]
-    if step_is_share(step):
-        fmt = percent
-    else:
-        fmt = money if unit(step.partition(" / ")[0]) == "USD" else count
+    fmt = percent if step_is_share(step) else money if step_unit(step) == "USD" else count
     return f"{STEP_LABELS.get(step, step)}\n{fmt(va)} → {fmt(vb)}"
 
 

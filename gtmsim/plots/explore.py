@@ -21,13 +21,19 @@ from gtmsim.plots.style import (
     set_title,
     styled,
 )
+from gtmsim.results.metrics import is_share, unit
 from gtmsim.results.table import Table
 
 
-def _value_formatter(metric: str):
-    if metric in ("bookings", "marketing_spend", "pipeline_created_usd") or metric.endswith("_usd"):
+def _value_formatter(metric: str, difference: bool = False):
+    """How a figure prints values of ``metric`` (or, with ``difference``, of a difference
+    of two of them): USD, a percent (percentage points for a difference of shares), or
+    a number, as the metric's unit and range say (as the tables print them)."""
+    if unit(metric) == "USD":
         return money
-    if metric.endswith(("_share", "_rate")):
+    if is_share(metric):
+        if difference:
+            return lambda v: f"{100 * v:+.1f} pp" if v else "0 pp"
         return lambda v: f"{100 * v:.1f}%"
     return lambda v: count(v) if abs(v) >= 100 else f"{v:.3g}"
 

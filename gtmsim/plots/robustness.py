@@ -25,7 +25,7 @@ def robust(result: RobustResult) -> Figure:
     vertical line is zero: dots to its right are worlds the design wins.
     """
     designs = list(result.designs)
-    fmt = _value_formatter(result.metric)
+    fmt = _value_formatter(result.metric, difference=True)
     fig = new_figure(14, 2.8 + 1.25 * max(len(designs), 1))
     ax = fig.subplots()
     title = f"In what share of plausible worlds does each design beat {result.baseline}?"

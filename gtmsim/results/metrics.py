@@ -78,8 +78,8 @@ METRICS: dict[str, str] = {
     "ae_selling_share": "AE working hours on deal meetings and lead follow-up",
     "ae_prospecting_share_non_admin": "AE working hours prospecting / hours not on admin",
     "sdr_follow_up_share": "SDR working hours on marketing-lead follow-up",
-    "trust_ae_mean": "AEs' mean trust in marketing leads at the end, 0..1",
-    "trust_sdr_mean": "SDRs' mean trust in marketing leads at the end (nan without SDRs), 0..1",
+    "trust_ae_mean": "AEs' mean trust in marketing leads at the end, 0-100%",
+    "trust_sdr_mean": "SDRs' mean trust in marketing leads at the end (nan without SDRs), 0-100%",
     "lead_to_opportunity_rate": "inbound opportunities / inquiries",
     "bookings_growth_yoy": "bookings of the last 52 weeks / the 52 weeks before, minus 1 "
     "(nan for runs shorter than 104 weeks)",

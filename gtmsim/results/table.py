@@ -49,12 +49,20 @@ class Table:
     """
 
     columns: dict[str, list]
-    shown_as: dict[str, str | list[str]] = field(default_factory=dict)
+    shown_as: dict[str, str | list[str]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         lengths = {len(v) for v in self.columns.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns differ in length: {lengths}")
+        for name, kinds in self.shown_as.items():
+            listed = [kinds] if isinstance(kinds, str) else list(kinds)
+            if name not in self.columns:
+                raise ValueError(f"shown_as names {name!r}, which is not a column")
+            if not isinstance(kinds, str) and len(listed) != len(self.columns[name]):
+                raise ValueError(f"shown_as[{name!r}] has {len(listed)} kinds for {len(self)} rows")
+            if unknown := set(listed) - set(_SHOWN):
+                raise ValueError(f"shown_as[{name!r}]: {sorted(unknown)}; expected {list(_SHOWN)}")
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()), []))

@@ -43,7 +43,7 @@ from gtmsim.scenario.errors import (
 )
 from gtmsim.scenario.rules import rules_despite
 from gtmsim.scenario.schema import Scenario
-from gtmsim.scenario.shipped import closest_scenarios, shipped_by_name
+from gtmsim.scenario.shipped import closest_scenarios, scenario_path
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _AT_END = " (at end of document)"  # how tomllib says where an unfinished file broke off
@@ -89,7 +89,7 @@ def load_scenario(
     ----------
     source : str, os.PathLike or Mapping
         Path of a TOML scenario file, the name of a shipped scenario where no file
-        has that path (``"over_the_wall"``, ``"examples/fast_follow_up"``: see
+        has that path (``"base/market"``, ``"examples/fast_follow_up"``: see
         :func:`~gtmsim.scenario.shipped.shipped_by_name`), or already-parsed
         scenario data.
     overrides : Mapping, optional
@@ -205,8 +205,8 @@ def _resolve(
     source: Source, overrides: Mapping[str, Any] | None, base_dir: Any
 ) -> tuple[list[_Layer], dict[str, Any]]:
     """The layers (overrides first, then child to root) and the merged data."""
-    if isinstance(source, str | os.PathLike) and not os.path.exists(source):
-        source = shipped_by_name(os.fspath(source)) or source
+    if isinstance(source, str | os.PathLike):
+        source = scenario_path(os.fspath(source))
     layers = _chain(source, base_dir)
     if overrides:
         layer = _Layer(None, None, _apply_overrides({}, overrides), is_override=True)

@@ -96,6 +96,13 @@ def shipped_by_name(name: str, root: str | os.PathLike[str] | None = None) -> st
     return found[0] if len(found) == 1 else None
 
 
+def scenario_path(text: str) -> str:
+    """What a scenario argument names: the file ``text`` if there is one, else the shipped
+    scenario of that name (:func:`shipped_by_name`: ``base/market``,
+    ``examples/fast_follow_up``), else ``text`` (for the error that it is not found)."""
+    return text if os.path.isfile(text) else shipped_by_name(text) or text
+
+
 def closest_scenarios(
     missing: str,
     start: str | None,
@@ -107,9 +114,9 @@ def closest_scenarios(
 
     The candidates are the shipped scenarios and the files near ``missing``:
     in the nearest folder on its path that exists, and one folder down. With
-    ``names`` and no :data:`SHIPPED_DIR` here, the scenarios installed with the
-    package are candidates too, offered by the name a FILE argument takes
-    (``base/market``, ``examples/fast_follow_up``; see :func:`shipped_by_name`).
+    ``names``, so are the scenarios installed with the package that a name would
+    load (:func:`scenario_path`), offered by that name (``base/market``,
+    ``examples/fast_follow_up``) where they are not already among the others.
 
     Parameters
     ----------
@@ -139,16 +146,20 @@ def closest_scenarios(
         folder = folder.parent
     near = [*folder.glob("*.toml"), *folder.glob("*/*.toml")] if folder.is_dir() else []
     skip = {os.path.realpath(exclude)} if exclude else set()
-    installed = packaged_scenarios()
-    named = {}  # installed file -> the name it is offered by
-    if names and not Path(SHIPPED_DIR).is_dir():
-        for path in shipped_scenarios(installed):
-            named[os.path.abspath(path)] = Path(path).relative_to(installed).with_suffix("")
     by_name: dict[str, dict[str, str]] = {}
-    for path in [*shipped_scenarios(), *near, *named]:
+    for path in [*shipped_scenarios(), *near]:
         real = os.path.realpath(path)
         if real not in skip:
             by_name.setdefault(Path(path).stem.lower(), {})[real] = os.path.abspath(path)
+    named = {}  # installed file -> the name it is offered by
+    installed = packaged_scenarios()
+    for path in shipped_scenarios(installed) if names else []:
+        real, stem = os.path.realpath(path), Path(path).stem.lower()
+        name = Path(path).relative_to(installed).with_suffix("").as_posix()
+        seen = real in skip or real in by_name.get(stem, {})
+        if not seen and os.path.realpath(scenario_path(name)) == real:  # the name loads it
+            by_name.setdefault(stem, {})[real] = named_path = os.path.abspath(path)
+            named[named_path] = name
     name = Path(missing).name.lower().removesuffix(".toml")
     close = difflib.get_close_matches(name, list(by_name), n=n, cutoff=0.6)
     shown = []
